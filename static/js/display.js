@@ -1,0 +1,59 @@
+/* The projector screen: shows the poll the moderator chose and its live tally. */
+(function () {
+  "use strict";
+  var P = window.Plenum;
+  var area = document.querySelector("[data-display-poll]");
+  var state = { polls: {}, shown: null };
+
+  function statusText(poll) {
+    if (!poll) return P.text("Waiting", "");
+    if (poll.status === "open") return P.text("Open", "Voting open");
+    if (poll.status === "closed") return P.text("Closed", "Voting closed");
+    return "";
+  }
+
+  function render(results) {
+    var poll = state.polls[state.shown];
+    var question = area.querySelector("[data-question]");
+    var status = area.querySelector("[data-status]");
+    var container = area.querySelector(".results");
+    if (!poll) {
+      question.textContent = P.text("Welcome", "Welcome");
+      status.textContent = P.text("Waiting", "");
+      container.replaceChildren();
+      container.removeAttribute("data-results-for");
+      return;
+    }
+    if (container.dataset.resultsFor !== String(poll.id)) {
+      container.replaceChildren();
+      container.dataset.resultsFor = poll.id;
+    }
+    question.textContent = poll.title;
+    status.textContent = statusText(poll);
+    if (results) P.renderResults(container, results);
+  }
+
+  P.connect({
+    snapshot: function (snap) {
+      state.polls = {};
+      snap.polls.forEach(function (p) { state.polls[p.id] = p; });
+      state.shown = snap.display_poll_id;
+      render(state.shown ? snap.results[String(state.shown)] : null);
+    },
+    poll: function (msg) {
+      if (msg.poll) state.polls[msg.poll.id] = msg.poll;
+      if (msg.action === "deleted") delete state.polls[msg.poll_id];
+      var changed = state.shown !== msg.display_poll_id;
+      state.shown = msg.display_poll_id;
+      if (changed && state.polls[state.shown]) P.announce(state.polls[state.shown].title);
+      render(null);
+    },
+    results: function (msg) {
+      if (msg.poll_id === state.shown) {
+        var poll = state.polls[msg.poll_id];
+        if (poll) poll.status = msg.status;
+        render(msg);
+      }
+    },
+  });
+})();

@@ -1,0 +1,157 @@
+/* The participant's phone page: shows open polls live, sends votes over the socket with
+   a vote id, keeps an unacknowledged vote and resends it after a reconnect. */
+(function () {
+  "use strict";
+  var P = window.Plenum;
+  var list = document.querySelector("[data-polls]");
+  if (!list) return;
+  var state = { polls: [], mine: {}, results: {}, receipts: {} };
+  var pendingKey = "plenum-pending-" + P.root.dataset.event;
+  var socket;
+
+  function loadPending() {
+    try { return JSON.parse(localStorage.getItem(pendingKey) || "{}"); } catch (e) { return {}; }
+  }
+  function savePending(pending) {
+    try { localStorage.setItem(pendingKey, JSON.stringify(pending)); } catch (e) { /* private mode */ }
+  }
+
+  function card(poll) {
+    var article = P.el("article", "poll-card status-" + poll.status);
+    article.id = "poll-" + poll.id;
+    article.dataset.poll = poll.id;
+    article.append(P.el("h3", null, poll.title));
+    if (poll.description) article.append(P.el("p", "poll-desc", poll.description));
+    var mine = state.mine[String(poll.id)] || [];
+    if (poll.status === "open") {
+      article.append(voteForm(poll, mine));
+    } else {
+      article.append(P.el("p", "poll-closed", P.text("Closed", "This poll is closed.")));
+    }
+    if (poll.results_public) {
+      var results = P.el("div", "results");
+      results.dataset.resultsFor = poll.id;
+      article.append(results);
+      P.renderResults(results, state.results[String(poll.id)]);
+    }
+    return article;
+  }
+
+  function voteForm(poll, mine) {
+    var form = P.el("form", "vote-form");
+    form.dataset.kind = poll.kind;
+    var fieldset = P.el("fieldset");
+    var legend = P.el("legend", null, poll.kind === "multiple" ? P.text("ChooseMax", "Choose up to") + " " + poll.max_choices : "");
+    if (poll.kind !== "multiple") legend.classList.add("sr-only"), legend.textContent = poll.title;
+    fieldset.append(legend);
+    poll.options.forEach(function (option) {
+      var label = P.el("label", "choice");
+      var input = P.el("input");
+      input.type = poll.kind === "multiple" ? "checkbox" : "radio";
+      input.name = "choice-" + poll.id;
+      input.value = option.id;
+      input.checked = mine.indexOf(option.id) !== -1;
+      label.append(input, P.el("span", null, option.label));
+      fieldset.append(label);
+    });
+    form.append(fieldset);
+    var locked = mine.length && !poll.allow_change;
+    var button = P.el("button", "button primary", mine.length ? P.text("Change", "Change my vote") : P.text("Vote", "Vote"));
+    button.type = "submit";
+    var status = P.el("p", "vote-status");
+    status.setAttribute("aria-live", "polite");
+    status.dataset.voteStatus = "";
+    var receipt = state.receipts[String(poll.id)];
+    if (mine.length) status.textContent = P.text("Recorded", "Vote recorded. Receipt:") + (receipt ? " " + receipt : "");
+    if (locked) {
+      fieldset.disabled = true;
+    } else {
+      form.append(button);
+    }
+    form.append(status);
+    form.addEventListener("change", function () {
+      if (poll.kind !== "multiple") return;
+      var boxes = form.querySelectorAll("input:checked");
+      form.querySelectorAll("input").forEach(function (box) { box.disabled = !box.checked && boxes.length >= poll.max_choices; });
+    });
+    form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      var choices = Array.from(form.querySelectorAll("input:checked"), function (i) { return Number(i.value); });
+      if (!choices.length) { status.textContent = legend.textContent || "?"; return; }
+      send({ poll_id: poll.id, choices: choices, vote_id: P.newVoteId() }, status, button);
+    });
+    return form;
+  }
+
+  function send(vote, status, button) {
+    var pending = loadPending();
+    pending[vote.poll_id] = vote;
+    savePending(pending);
+    if (status) status.textContent = P.text("Sending", "Sending…");
+    if (button) button.disabled = true;
+    socket.timeout(10000).emit("cast_vote", vote, function (err, ack) {
+      if (button) button.disabled = false;
+      if (err) return; // not acknowledged: stays pending and is resent on reconnect
+      var pendingNow = loadPending();
+      if (pendingNow[vote.poll_id] && pendingNow[vote.poll_id].vote_id === vote.vote_id) {
+        delete pendingNow[vote.poll_id];
+        savePending(pendingNow);
+      }
+      var target = status || statusOf(vote.poll_id);
+      if (ack && ack.ok) {
+        state.mine[String(vote.poll_id)] = ack.choices;
+        state.receipts[String(vote.poll_id)] = ack.receipt;
+        var msg = P.text("Recorded", "Vote recorded. Receipt:") + " " + ack.receipt;
+        renderAll();
+        var fresh = statusOf(vote.poll_id);
+        if (fresh) fresh.textContent = msg;
+        P.announce(msg);
+      } else if (target) {
+        target.textContent = (ack && ack.message) || "Error";
+        target.classList.add("field-error");
+      }
+    });
+  }
+
+  function statusOf(pollId) {
+    return list.querySelector('[data-poll="' + pollId + '"] [data-vote-status]');
+  }
+
+  function renderAll() {
+    var visible = state.polls.filter(function (p) { return p.status !== "draft"; });
+    if (!visible.length) {
+      list.replaceChildren(P.el("p", "empty", P.text("None", "No poll is open right now.")));
+      return;
+    }
+    list.replaceChildren.apply(list, visible.map(card));
+  }
+
+  socket = P.connect({
+    snapshot: function (snap) {
+      state.polls = snap.polls.slice().sort(function (a, b) { return b.id - a.id; });
+      state.mine = snap.mine || {};
+      state.results = snap.results || {};
+      renderAll();
+      // Resend votes that were never acknowledged (same vote id: recorded once).
+      var pending = loadPending();
+      Object.keys(pending).forEach(function (pollId) { send(pending[pollId], statusOf(pollId), null); });
+    },
+    poll: function (msg) {
+      if (msg.action === "deleted") {
+        state.polls = state.polls.filter(function (p) { return p.id !== msg.poll_id; });
+      } else if (msg.poll) {
+        var found = false;
+        state.polls = state.polls.map(function (p) { if (p.id === msg.poll.id) { found = true; return msg.poll; } return p; });
+        if (!found) state.polls.unshift(msg.poll);
+        if (msg.action === "reset") delete state.mine[String(msg.poll.id)];
+        if (msg.action === "opened") P.announce(msg.poll.title);
+      }
+      renderAll();
+    },
+    results: function (msg) {
+      state.results[String(msg.poll_id)] = msg;
+      var container = list.querySelector('[data-results-for="' + msg.poll_id + '"]');
+      if (container) P.renderResults(container, msg);
+    },
+  });
+})();

@@ -1,0 +1,144 @@
+"""Shared fixtures: an app on a fresh SQLite file, clients, sockets and data factories."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+
+from voting import create_app, realtime
+from voting.accounts.service import create_user, grant_access
+from voting.events.service import EventData, create_event
+from voting.extensions import db, socketio
+from voting.polls.service import PollData, create_poll
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def app(tmp_path):
+    """An app with its own SQLite file; tallies are pushed at once (TALLY_INTERVAL 0)."""
+    app = create_app(
+        {
+            "INSTANCE_PATH": str(tmp_path / "instance"),
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'test.sqlite3'}",
+            "SECRET_KEY": "test-secret",
+            "TESTING": True,
+            "SOCKETIO_ASYNC_MODE": "threading",
+            "TALLY_INTERVAL": 0,
+            "RATELIMIT_ENABLED": False,
+            "SERVER_NAME": "plenum.test",
+        }
+    )
+    realtime.reset_state()
+    with app.app_context():
+        db.create_all()
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    """A browser-like HTTP client."""
+    return app.test_client()
+
+
+def csrf_from(html: str) -> str:
+    """Return the CSRF token a page carries in its meta tag."""
+    match = re.search(r'<meta name="csrf-token" content="([^"]+)"', html)
+    assert match, "page has no csrf-token meta tag"
+    return match.group(1)
+
+
+@pytest.fixture
+def page_token():
+    """Return a function that GETs a page and returns its CSRF token."""
+
+    def get(client, url: str = "/") -> str:
+        response = client.get(url)
+        assert response.status_code == 200, response.status_code
+        return csrf_from(response.get_data(as_text=True))
+
+    return get
+
+
+@pytest.fixture
+def make_event(app):
+    """Factory for events."""
+    counter = iter(range(1, 1000))
+
+    def make(code: str | None = None, **fields):
+        today = dt.date.today()
+        data = EventData(
+            code=code or f"TEST{next(counter):02d}",
+            name=fields.pop("name", "Test event"),
+            starts_on=fields.pop("starts_on", today),
+            ends_on=fields.pop("ends_on", today + dt.timedelta(days=1)),
+            **fields,
+        )
+        return create_event(data)
+
+    return make
+
+
+@pytest.fixture
+def make_poll():
+    """Factory for polls (draft unless opened by the test)."""
+
+    def make(event, title="Which option?", options=("Red", "Green", "Blue"), **fields):
+        return create_poll(event, PollData(title=title, options=list(options), **fields))
+
+    return make
+
+
+@pytest.fixture
+def make_user(app):
+    """Factory for staff accounts, optionally given access to events."""
+    counter = iter(range(1, 1000))
+
+    def make(role="moderator", events=(), email=None):
+        user = create_user(email or f"staff{next(counter)}@example.org", PASSWORD, role)
+        for event in events:
+            grant_access(event, user)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def login(page_token):
+    """Sign a client in as a staff account."""
+
+    def sign_in(client, user):
+        token = page_token(client, "/login")
+        response = client.post(
+            "/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token}
+        )
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return client
+
+    return sign_in
+
+
+@pytest.fixture
+def socket_for(app, page_token):
+    """Open a Socket.IO test client sharing an HTTP client's session, like a real page."""
+    opened = []
+
+    def connect(client, page: str, *, csrf: str | None = None):
+        token = page_token(client, page) if csrf is None else csrf
+        sock = socketio.test_client(app, flask_test_client=client, auth={"csrf_token": token})
+        opened.append(sock)
+        return sock
+
+    yield connect
+    for sock in opened:
+        if sock.is_connected():
+            sock.disconnect()
+
+
+def events_named(sock, name: str) -> list[dict]:
+    """Return the payloads of the server events of one name a socket received."""
+    return [msg["args"][0] for msg in sock.get_received() if msg["name"] == name]

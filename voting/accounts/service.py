@@ -1,0 +1,168 @@
+"""Staff accounts, passwords, API tokens and who may act on which event."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from voting.errors import Conflict, Forbidden, InvalidInput, NotFound
+from voting.extensions import db
+from voting.models import ApiToken, Event, EventStaff, Role, User
+
+EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+MIN_PASSWORD = 8
+# Roles that may prepare and run polls; check-in staff may not.
+POLL_ROLES = frozenset({Role.admin, Role.moderator})
+
+
+def normalise_email(email: str) -> str:
+    """Return the email trimmed and lower-cased, or raise InvalidInput."""
+    email = (email or "").strip().lower()
+    if len(email) > 254 or not EMAIL_RE.match(email):
+        raise InvalidInput("Enter a valid email address.", "invalid_email")
+    return email
+
+
+def create_user(email: str, password: str, role: str) -> User:
+    """Create a staff account with a scrypt password hash."""
+    email = normalise_email(email)
+    try:
+        role_value = Role(role)
+    except ValueError:
+        raise InvalidInput("Role must be admin, moderator or checkin.", "invalid_role") from None
+    if len(password or "") < MIN_PASSWORD:
+        raise InvalidInput(
+            f"The password needs at least {MIN_PASSWORD} characters.", "weak_password"
+        )
+    user = User(
+        email=email,
+        password_hash=generate_password_hash(password, method="scrypt"),
+        role=role_value,
+    )
+    db.session.add(user)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # The unique index on email is the one place that knows about every account.
+        db.session.rollback()
+        raise Conflict(f"An account for {email} exists already.", "email_taken") from None
+    return user
+
+
+def set_password(user: User, password: str) -> None:
+    """Replace a staff account's password."""
+    if len(password or "") < MIN_PASSWORD:
+        raise InvalidInput(
+            f"The password needs at least {MIN_PASSWORD} characters.", "weak_password"
+        )
+    user.password_hash = generate_password_hash(password, method="scrypt")
+    db.session.commit()
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """Return the active account matching email and password, else None."""
+    email = (email or "").strip().lower()
+    user = db.session.scalar(select(User).where(User.email == email))
+    if user is None or not user.active:
+        # Hash anyway so that timing does not tell which emails exist.
+        check_password_hash(_DUMMY_HASH, password or "")
+        return None
+    return user if check_password_hash(user.password_hash, password or "") else None
+
+
+_DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")
+
+
+def find_user(email: str) -> User:
+    """Return the account with this email or raise NotFound."""
+    user = db.session.scalar(select(User).where(User.email == (email or "").strip().lower()))
+    if user is None:
+        raise NotFound(f"No account for {email}.", "unknown_user")
+    return user
+
+
+def create_token(user: User) -> str:
+    """Create an API token for the account and return it; only its hash is kept."""
+    token = secrets.token_urlsafe(32)
+    db.session.add(ApiToken(user=user, token_hash=_token_hash(token)))
+    db.session.commit()
+    return token
+
+
+def user_for_token(token: str) -> User | None:
+    """Return the active account owning this API token, else None."""
+    if not token:
+        return None
+    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token)))
+    if row is None or not row.user.active:
+        return None
+    return row.user
+
+
+def _token_hash(token: str) -> str:
+    """Hash a token for storage and lookup."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def is_event_staff(user, event: Event) -> bool:
+    """Say whether the user is staff of this event (admins are staff of every event)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    if user.is_admin:
+        return True
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(EventStaff)
+            .where(EventStaff.event_id == event.id, EventStaff.user_id == user.id)
+        )
+        > 0
+    )
+
+
+def can_run_polls(user, event: Event) -> bool:
+    """Say whether the user may prepare, open and close this event's polls."""
+    return is_event_staff(user, event) and user.role in POLL_ROLES
+
+
+def require_poll_staff(user, event: Event) -> None:
+    """Raise Forbidden unless the user may run this event's polls."""
+    if not can_run_polls(user, event):
+        raise Forbidden("Only moderators of this event may do that.", "forbidden")
+
+
+def grant_access(event: Event, user: User) -> None:
+    """Give a staff account access to an event's console (idempotent)."""
+    exists = db.session.scalar(
+        select(EventStaff).where(EventStaff.event_id == event.id, EventStaff.user_id == user.id)
+    )
+    if exists is None:
+        db.session.add(EventStaff(event=event, user=user))
+        db.session.commit()
+
+
+def revoke_access(event: Event, user: User) -> None:
+    """Remove a staff account's access to an event."""
+    row = db.session.scalar(
+        select(EventStaff).where(EventStaff.event_id == event.id, EventStaff.user_id == user.id)
+    )
+    if row is not None:
+        db.session.delete(row)
+        db.session.commit()
+
+
+def event_staff(event: Event) -> list[User]:
+    """Return the accounts with access to an event, by email."""
+    return list(
+        db.session.scalars(
+            select(User)
+            .join(EventStaff, EventStaff.user_id == User.id)
+            .where(EventStaff.event_id == event.id)
+            .order_by(User.email)
+        )
+    )

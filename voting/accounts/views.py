@@ -1,0 +1,57 @@
+"""Staff sign-in and sign-out."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required, login_user, logout_user
+
+from voting.accounts.forms import LoginForm
+from voting.accounts.service import authenticate
+from voting.extensions import db, limiter, login_manager
+from voting.models import User
+
+bp = Blueprint("accounts", __name__)
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    """Load the signed-in account from the session."""
+    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+def login():
+    """Show the sign-in form and sign a staff member in."""
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = authenticate(form.email.data, form.password.data)
+        if user is not None:
+            login_user(user)
+            return redirect(_safe_next(request.args.get("next")) or url_for("admin.home"))
+        flash(_("Wrong email or password."), "error")
+        return render_template("accounts/login.html", form=form), 401
+    status = 400 if form.errors else 200
+    return render_template("accounts/login.html", form=form), status
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    """Sign the staff member out."""
+    logout_user()
+    flash(_("You are signed out."), "info")
+    return redirect(url_for("events.index"))
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Return a local path to go to after sign-in, refusing other sites."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target

@@ -1,0 +1,104 @@
+"""JSON API for integrations (stage graphics, scripts); documented in docs/api.md."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import Blueprint, g, jsonify, request
+
+from voting.accounts.service import can_run_polls, user_for_token
+from voting.errors import Forbidden, NotAuthenticated
+from voting.extensions import limiter
+from voting.polls import service
+from voting.web import event_or_404
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def _bearer_user():
+    """Return the account of the request's bearer token, or None."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return user_for_token(token.strip())
+
+
+def staff_token_required(view):
+    """Require a bearer token of a moderator or admin of the event in the URL."""
+
+    @wraps(view)
+    def wrapper(code: str, *args, **kwargs):
+        user = _bearer_user()
+        if user is None:
+            raise NotAuthenticated(
+                "Send Authorization: Bearer <token> of a staff account.", "unauthorized"
+            )
+        event = event_or_404(code)
+        if not can_run_polls(user, event):
+            raise Forbidden("This token's account is not staff of this event.", "forbidden")
+        g.api_user = user
+        return view(event, *args, **kwargs)
+
+    return wrapper
+
+
+@bp.get("/events/<code>")
+@limiter.limit("600 per minute")
+def event_detail(code: str):
+    """Return the event and its polls (staff see drafts too)."""
+    event = event_or_404(code)
+    user = _bearer_user()
+    staff = user is not None and can_run_polls(user, event)
+    polls = event.polls if staff else service.public_polls(event)
+    return jsonify(
+        code=event.code,
+        name=event.name,
+        starts_on=event.starts_on.isoformat(),
+        ends_on=event.ends_on.isoformat(),
+        venue=event.venue,
+        display_poll_id=event.display_poll_id,
+        polls=[_poll_summary(poll) for poll in polls],
+    )
+
+
+def _poll_summary(poll) -> dict:
+    """Describe a poll for the API."""
+    data = service.poll_payload(poll)
+    return {
+        key: data[key]
+        for key in ("id", "title", "kind", "status", "max_choices", "visibility", "options")
+    }
+
+
+@bp.post("/events/<code>/polls/<int:poll_id>/open")
+@staff_token_required
+def open_poll(event, poll_id: int):
+    """Open a poll (staff token)."""
+    poll = service.open_poll(service.find_poll(event, poll_id))
+    return jsonify(_poll_summary(poll))
+
+
+@bp.post("/events/<code>/polls/<int:poll_id>/close")
+@staff_token_required
+def close_poll(event, poll_id: int):
+    """Close a poll (staff token)."""
+    poll = service.close_poll(service.find_poll(event, poll_id))
+    return jsonify(_poll_summary(poll))
+
+
+@bp.get("/events/<code>/polls/<int:poll_id>/results")
+@limiter.limit("6000 per minute")
+def results(code: str, poll_id: int):
+    """Return a poll's tally, honouring its results visibility for non-staff."""
+    event = event_or_404(code)
+    poll = service.find_poll(event, poll_id)
+    user = _bearer_user()
+    staff = user is not None and can_run_polls(user, event)
+    if not staff and poll.status.value == "draft":
+        raise Forbidden("This poll has not been opened yet.", "not_public")
+    payload = service.results_payload(poll, staff=staff)
+    payload.pop("seq", None)
+    if payload.get("options") is None:
+        payload["options"] = None
+    return jsonify(payload)

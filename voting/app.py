@@ -1,0 +1,185 @@
+"""The application factory: configuration, extensions, blueprints and socket handlers."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+
+from voting.config import DEFAULTS
+from voting.database import configure_sqlite
+from voting.errors import VotingError
+from voting.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def build_app(config: dict | None = None) -> Flask:
+    """Create the Flask app; `config` overrides the environment (used by tests)."""
+    config = dict(config or {})
+    instance_path = config.pop("INSTANCE_PATH", None) or os.environ.get(
+        "VOTING_INSTANCE_PATH", str(ROOT / "instance")
+    )
+    app = Flask(
+        "voting",
+        instance_path=str(Path(instance_path).resolve()),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.from_mapping(DEFAULTS)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config["SQLALCHEMY_DATABASE_URI"] = _database_url(app)
+    app.config["REDIS_URL"] = os.environ.get("REDIS_URL") or None
+    app.config.update(config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _secret_key(app)
+    if os.environ.get("VOTING_HTTPS") == "1":
+        app.config["SESSION_COOKIE_SECURE"] = True
+        app.config["REMEMBER_COOKIE_SECURE"] = True
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_error_handlers(app)
+    _register_security_headers(app)
+    _register_template_helpers(app)
+    return app
+
+
+def _database_url(app: Flask) -> str:
+    """Return DATABASE_URL, or the embedded SQLite file in the instance folder."""
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        # Heroku-style URLs name the driver "postgres"; SQLAlchemy wants psycopg.
+        if url.startswith("postgres://"):
+            url = "postgresql+psycopg://" + url[len("postgres://") :]
+        elif url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url[len("postgresql://") :]
+        return url
+    return "sqlite:///" + str(Path(app.instance_path) / "plenum.sqlite3")
+
+
+def _secret_key(app: Flask) -> str:
+    """Return SECRET_KEY from the environment, or one generated once in the instance folder."""
+    from_env = os.environ.get("SECRET_KEY")
+    if from_env:
+        return from_env
+    path = Path(app.instance_path) / "secret_key"
+    if not path.exists():
+        # Write with owner-only permissions: the key signs every session cookie.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def _init_extensions(app: Flask) -> None:
+    """Bind the extension singletons to this app."""
+    db.init_app(app)
+    with app.app_context():
+        configure_sqlite(db.engine)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = None
+    babel.init_app(app)
+    limiter.init_app(app)
+    socketio.init_app(
+        app,
+        async_mode=app.config["SOCKETIO_ASYNC_MODE"],
+        message_queue=app.config["REDIS_URL"],
+        # Same origin only: the app serves its own pages and socket endpoint.
+        cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS"),
+        manage_session=True,
+        ping_interval=20,
+        ping_timeout=20,
+        max_http_buffer_size=64 * 1024,
+    )
+
+
+def _register_blueprints(app: Flask) -> None:
+    """Attach every feature's blueprint and socket handlers."""
+    from voting.accounts.views import bp as accounts_bp
+    from voting.admin.views import bp as admin_bp
+    from voting.api.views import bp as api_bp
+    from voting.display.views import bp as display_bp
+    from voting.events.views import bp as events_bp
+    from voting.polls import sockets  # noqa: F401  (registers the handlers)
+    from voting.polls.views import bp as polls_bp
+    from voting.vendor import bp as vendor_bp
+
+    for blueprint in (accounts_bp, admin_bp, api_bp, display_bp, events_bp, polls_bp, vendor_bp):
+        app.register_blueprint(blueprint)
+    # The API authenticates with bearer tokens, not cookies, so CSRF does not apply.
+    csrf.exempt(api_bp)
+
+    from voting.cli import register_commands
+
+    register_commands(app)
+
+
+def _wants_json() -> bool:
+    """Say whether the current request expects a JSON answer."""
+    return request.path.startswith("/api/")
+
+
+def _register_error_handlers(app: Flask) -> None:
+    """Answer domain errors and HTTP errors with a clear page or JSON, never a 500 for input."""
+
+    @app.errorhandler(VotingError)
+    def _voting_error(error: VotingError):
+        if _wants_json():
+            return jsonify(error=error.code, message=error.message), error.status
+        return render_template(
+            "error.html", message=error.message, status=error.status
+        ), error.status
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(error: CSRFError):
+        message = _("Your form expired or came from elsewhere. Reload the page and try again.")
+        return render_template("error.html", message=message, status=400), 400
+
+    for status in (400, 401, 403, 404, 405, 413, 429):
+
+        @app.errorhandler(status)
+        def _http_error(error, status=status):
+            message = getattr(error, "description", None) or _(
+                "Something was wrong with that request."
+            )
+            if _wants_json():
+                return jsonify(error=f"http_{status}", message=str(message)), status
+            return render_template("error.html", message=message, status=status), status
+
+
+def _register_security_headers(app: Flask) -> None:
+    """Add a strict Content-Security-Policy and related headers to every answer."""
+
+    @app.after_request
+    def _headers(response):
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; style-src-attr 'unsafe-inline'; "
+            "script-src 'self'; "
+            "connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+        )
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+
+def _register_template_helpers(app: Flask) -> None:
+    """Expose Flask-Babel's locale and formatters to every template."""
+    from flask_babel import format_date, format_datetime, format_decimal, get_locale
+
+    @app.context_processor
+    def _helpers() -> dict:
+        return {
+            "get_locale": get_locale,
+            "format_date": format_date,
+            "format_datetime": format_datetime,
+            "format_decimal": format_decimal,
+        }

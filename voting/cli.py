@@ -1,0 +1,174 @@
+"""The `voting` command: serve, demo, create-user, create-token, grant-access."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+DEMO_ADMIN = "admin@plenum.local"
+
+
+def main() -> None:
+    """Entry point of the `voting` console script."""
+    overrides: dict = {}
+    if len(sys.argv) > 1 and sys.argv[1] == "serve":
+        # Patch before Flask, SQLAlchemy and the socket module are imported, so that
+        # every socket and lock cooperates with gevent's event loop.
+        from gevent import monkey
+
+        monkey.patch_all()
+        overrides["SOCKETIO_ASYNC_MODE"] = "gevent"
+    from voting import create_app
+
+    cli = FlaskGroup(
+        create_app=lambda: create_app(overrides), help="Plenum: live polls for conferences."
+    )
+    cli.main(prog_name="voting")
+
+
+def register_commands(app) -> None:
+    """Attach the project's commands to the app's CLI."""
+    for command in (serve, demo, create_user, create_token, grant_access):
+        app.cli.add_command(command)
+
+
+def _prepare_database() -> None:
+    """Apply the migrations, then create the demo event and a staff login on first start."""
+    from flask_migrate import upgrade
+
+    upgrade(directory=current_app.extensions["migrate"].directory)
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--no-demo", is_flag=True, help="Do not create the demo event on first start.")
+@click.option("--access-log", is_flag=True, help="Log every HTTP request.")
+@with_appcontext
+def serve(host: str, port: int, no_demo: bool, access_log: bool) -> None:
+    """Migrate the database, create the demo on first start and serve with websockets."""
+    from voting.demo import DEMO_CODE, create_demo_event
+    from voting.extensions import db, socketio
+    from voting.models import Event
+
+    app = current_app._get_current_object()
+    _prepare_database()
+    if not no_demo and app.config["DEMO_ON_FIRST_START"] and db.session.query(Event).count() == 0:
+        create_demo_event()
+    login = _ensure_demo_admin(app)
+    db.session.remove()
+    # Listening on every interface still means this machine answers on loopback.
+    base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"  # noqa: S104
+    code = DEMO_CODE if db.session.query(Event).filter_by(code=DEMO_CODE).count() else "<CODE>"
+    db.session.remove()
+    click.echo(f"Plenum is running ({socketio.async_mode}, {_db_label(app)}).")
+    click.echo(f"  Participants: {base}/e/{code}")
+    click.echo(f"  Display:      {base}/e/{code}/display")
+    click.echo(f"  Console:      {base}/manage/{code}/polls")
+    if login:
+        click.echo(f"  Staff login:  {login[0]} / {login[1]}   (at {base}/login)")
+    click.echo("Press Ctrl+C to stop.", err=False)
+    sys.stdout.flush()
+    socketio.run(app, host=host, port=port, log_output=access_log, allow_unsafe_werkzeug=False)
+
+
+def _db_label(app) -> str:
+    """Describe the database in use without printing credentials."""
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    return (
+        "SQLite " + url.removeprefix("sqlite:///")
+        if url.startswith("sqlite")
+        else url.split(":")[0]
+    )
+
+
+def _ensure_demo_admin(app) -> tuple[str, str] | None:
+    """Create the first admin on first start; return its login if it is still the demo one."""
+    from voting.accounts.service import create_user
+    from voting.extensions import db
+    from voting.models import User
+
+    path = Path(app.instance_path) / "demo-login.txt"
+    if db.session.query(User).count() == 0:
+        password = secrets.token_urlsafe(9)
+        create_user(DEMO_ADMIN, password, "admin")
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(f"{DEMO_ADMIN}\n{password}\n")
+    if path.exists():
+        email, password = path.read_text().split("\n")[:2]
+        return email, password
+    return None
+
+
+@click.command("demo")
+@with_appcontext
+def demo() -> None:
+    """Create the demo event EUCP18 if it does not exist."""
+    from voting.demo import create_demo_event
+
+    _prepare_database()
+    event = create_demo_event()
+    click.echo(f"Demo event {event.code}: {event.name}")
+
+
+@click.command("create-user")
+@click.argument("email")
+@click.option(
+    "--role",
+    type=click.Choice(["admin", "moderator", "checkin"]),
+    default="moderator",
+    show_default=True,
+)
+@click.option("--password", help="Password (asked for when left out).")
+@with_appcontext
+def create_user(email: str, role: str, password: str | None) -> None:
+    """Create a staff account."""
+    from voting.accounts import service
+    from voting.errors import VotingError
+
+    if password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = service.create_user(email, password, role)
+    except VotingError as error:
+        raise click.ClickException(error.message) from None
+    click.echo(f"Created {user.role} {user.email}.")
+
+
+@click.command("create-token")
+@click.argument("email")
+@with_appcontext
+def create_token(email: str) -> None:
+    """Print a new API token for a staff account."""
+    from voting.accounts import service
+    from voting.errors import VotingError
+
+    try:
+        token = service.create_token(service.find_user(email))
+    except VotingError as error:
+        raise click.ClickException(error.message) from None
+    click.echo(token)
+
+
+@click.command("grant-access")
+@click.argument("email")
+@click.argument("code")
+@with_appcontext
+def grant_access(email: str, code: str) -> None:
+    """Give a staff account access to an event's console."""
+    from voting.accounts import service
+    from voting.errors import VotingError
+    from voting.events.service import find_event
+
+    try:
+        service.grant_access(find_event(code), service.find_user(email))
+    except VotingError as error:
+        raise click.ClickException(error.message) from None
+    click.echo(f"{email} can now manage {code.upper()}.")

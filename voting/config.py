@@ -1,0 +1,24 @@
+"""Configuration defaults; the environment is read in voting.app.build_app."""
+
+from __future__ import annotations
+
+DEFAULTS: dict[str, object] = {
+    "SQLALCHEMY_ENGINE_OPTIONS": {},
+    "SQLALCHEMY_TRACK_MODIFICATIONS": False,
+    "WTF_CSRF_TIME_LIMIT": None,  # a phone page may stay open for a whole conference day
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "PERMANENT_SESSION_LIFETIME": 60 * 60 * 24 * 30,
+    "BABEL_DEFAULT_LOCALE": "en",
+    "BABEL_DEFAULT_TIMEZONE": "Europe/Brussels",
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_HEADERS_ENABLED": True,
+    # Seconds between two tally pushes for one poll: a burst of votes gives at most
+    # 1/TALLY_INTERVAL pushes a second; 0 pushes after every vote (used by tests).
+    "TALLY_INTERVAL": 0.2,
+    "SOCKETIO_ASYNC_MODE": None,  # auto: gevent under `voting serve`
+    "REDIS_URL": None,
+    "DEMO_ON_FIRST_START": True,
+}

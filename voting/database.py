@@ -1,0 +1,58 @@
+"""Engine set-up and the write-lock helpers the services use for atomic rules."""
+
+from __future__ import annotations
+
+from sqlalchemy import event as sa_event
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+
+from voting.extensions import db
+
+
+def configure_sqlite(engine: Engine) -> None:
+    """Set the pragmas that make embedded SQLite durable and concurrent."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    @sa_event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection, _record) -> None:
+        cursor = dbapi_connection.cursor()
+        # WAL lets readers run while a vote is written; NORMAL sync in WAL mode keeps
+        # every committed transaction across a killed process (only power loss can
+        # drop the last ones), which is the failure the rules are about.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()
+
+
+def is_sqlite() -> bool:
+    """Say whether the app runs on SQLite."""
+    return db.engine.dialect.name == "sqlite"
+
+
+def begin_write() -> None:
+    """Start the session's transaction holding the database write lock on SQLite.
+
+    SQLite otherwise starts a transaction with a read snapshot and takes the write lock
+    only at the first write, so a rule checked by a read (is the poll open?) could be
+    stale by the time the vote is written. BEGIN IMMEDIATE takes the lock first.
+    PostgreSQL needs no such step: services lock the rows they check (lock_row).
+    """
+    if not is_sqlite():
+        return
+    raw = db.session.connection().connection.dbapi_connection
+    if raw is not None and not raw.in_transaction:
+        raw.execute("BEGIN IMMEDIATE")
+        # Objects loaded before the lock may be stale: reload them on next access.
+        db.session.expire_all()
+
+
+def lock_row(model, row_id: int, *, shared: bool):
+    """Load one row under a row lock (PostgreSQL) after begin_write (SQLite)."""
+    begin_write()
+    query = select(model).where(model.id == row_id)
+    if not is_sqlite():
+        query = query.with_for_update(read=shared)
+    return db.session.execute(query.execution_options(populate_existing=True)).scalar()

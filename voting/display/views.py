@@ -1,0 +1,40 @@
+"""The projector screen and its join QR code."""
+
+from __future__ import annotations
+
+import io
+
+import segno
+from flask import Blueprint, Response, render_template, url_for
+
+from voting.polls.service import poll_payload, results_payload
+from voting.web import event_or_404
+
+bp = Blueprint("display", __name__)
+
+
+@bp.get("/e/<code>/display")
+def display(code: str):
+    """Show the full-screen display: join QR and code, the current poll, live bars."""
+    event = event_or_404(code)
+    poll = next((p for p in event.polls if p.id == event.display_poll_id), None)
+    return render_template(
+        "display/display.html",
+        event=event,
+        poll=poll,
+        poll_data=poll_payload(poll) if poll else None,
+        results=results_payload(poll, staff=False) if poll else None,
+        join_url=url_for("events.live", code=event.code, _external=True),
+    )
+
+
+@bp.get("/e/<code>/qr.svg")
+def join_qr(code: str):
+    """Return the QR code of the event's participant URL as SVG."""
+    event = event_or_404(code)
+    qr = segno.make(url_for("events.live", code=event.code, _external=True), error="m")
+    buffer = io.BytesIO()
+    qr.save(buffer, kind="svg", scale=10, border=2, dark="#111", light="#fff", xmldecl=False)
+    return Response(
+        buffer.getvalue(), mimetype="image/svg+xml", headers={"Cache-Control": "max-age=300"}
+    )

@@ -1,0 +1,61 @@
+"""Domain errors: each carries a stable code for clients and a human message."""
+
+from __future__ import annotations
+
+
+class VotingError(Exception):
+    """A request that the rules refuse; nothing was changed."""
+
+    code = "error"
+    status = 400
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+
+    def as_ack(self) -> dict:
+        """Return the Socket.IO error acknowledgement for this error."""
+        return {"ok": False, "error": self.code, "message": self.message}
+
+
+class InvalidInput(VotingError):
+    """Malformed or out-of-range input."""
+
+    code = "invalid_input"
+
+
+class NotFound(VotingError):
+    """The thing asked for does not exist here."""
+
+    code = "not_found"
+    status = 404
+
+
+class Forbidden(VotingError):
+    """The caller may not do this."""
+
+    code = "forbidden"
+    status = 403
+
+
+class NotAuthenticated(VotingError):
+    """The caller must sign in or join first."""
+
+    code = "not_authenticated"
+    status = 401
+
+
+class Conflict(VotingError):
+    """The action clashes with the current state (e.g. the poll is closed)."""
+
+    code = "conflict"
+    status = 409
+
+
+class Unavailable(VotingError):
+    """A temporary failure: retry the same request later."""
+
+    code = "unavailable"
+    status = 503

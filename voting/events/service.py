@@ -1,0 +1,135 @@
+"""Events: creation, lookup by code, and the participants who join them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from voting.errors import Conflict, InvalidInput, NotFound
+from voting.extensions import db
+from voting.models import Event, Participant
+
+CODE_RE = re.compile(r"^[A-Z0-9]{4,12}$")
+# Letters and digits that cannot be mistaken for each other on a projector.
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+def normalise_code(code: str) -> str:
+    """Return an event code as stored: trimmed, upper case, no spaces or dashes."""
+    return re.sub(r"[\s-]", "", str(code or "")).upper()
+
+
+def find_event(code: str) -> Event:
+    """Return the event with this code (any case) or raise NotFound."""
+    event = db.session.scalar(select(Event).where(Event.code == normalise_code(code)))
+    if event is None:
+        raise NotFound("No event has this code. Check the code on the screen.", "unknown_event")
+    return event
+
+
+def upcoming_events(today: dt.date | None = None) -> list[Event]:
+    """Return events that have not ended yet, soonest first."""
+    today = today or dt.date.today()
+    return list(
+        db.session.scalars(
+            select(Event).where(Event.ends_on >= today).order_by(Event.starts_on, Event.name)
+        )
+    )
+
+
+def all_events() -> list[Event]:
+    """Return every event, newest first."""
+    return list(db.session.scalars(select(Event).order_by(Event.starts_on.desc())))
+
+
+@dataclass
+class EventData:
+    """The editable fields of an event."""
+
+    code: str
+    name: str
+    starts_on: dt.date
+    ends_on: dt.date
+    venue: str = ""
+    description: str = ""
+    allow_anonymous: bool = True
+
+
+def validate_event_data(data: EventData) -> EventData:
+    """Check and normalise event fields, raising InvalidInput on the first problem."""
+    data.code = normalise_code(data.code)
+    if not CODE_RE.match(data.code):
+        raise InvalidInput("The code needs 4 to 12 letters or digits.", "invalid_code")
+    data.name = (data.name or "").strip()
+    if not data.name or len(data.name) > 200:
+        raise InvalidInput("The name needs 1 to 200 characters.", "invalid_name")
+    if data.ends_on < data.starts_on:
+        raise InvalidInput("The event cannot end before it starts.", "invalid_dates")
+    data.venue = (data.venue or "").strip()[:200]
+    data.description = (data.description or "").strip()[:5000]
+    return data
+
+
+def create_event(data: EventData) -> Event:
+    """Create an event with a unique code."""
+    data = validate_event_data(data)
+    event = Event(**vars(data))
+    db.session.add(event)
+    _commit_unique_code(data.code)
+    return event
+
+
+def update_event(event: Event, data: EventData) -> Event:
+    """Change an event's fields."""
+    data = validate_event_data(data)
+    for key, value in vars(data).items():
+        setattr(event, key, value)
+    _commit_unique_code(data.code)
+    return event
+
+
+def _commit_unique_code(code: str) -> None:
+    """Commit, turning a clash on the unique code into a Conflict."""
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict(f"Another event uses the code {code}.", "code_taken") from None
+
+
+def suggest_code(length: int = 6) -> str:
+    """Return a random event code that no event uses yet."""
+    while True:
+        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(length))
+        if db.session.scalar(select(func.count()).where(Event.code == code)) == 0:
+            return code
+
+
+def new_participant_id() -> str:
+    """Return a fresh random participant id for a session cookie."""
+    return secrets.token_urlsafe(18)
+
+
+def get_or_create_participant(event: Event | int, public_id: str) -> Participant:
+    """Return the participant row for a cookie id, creating it inside the caller's transaction."""
+    event_id = event if isinstance(event, int) else event.id
+    participant = db.session.scalar(select(Participant).where(Participant.public_id == public_id))
+    if participant is None:
+        participant = Participant(event_id=event_id, public_id=public_id)
+        db.session.add(participant)
+        db.session.flush()
+    elif participant.event_id != event_id:
+        raise InvalidInput("This participant belongs to another event.", "wrong_event")
+    return participant
+
+
+def find_participant(public_id: str | None) -> Participant | None:
+    """Return the participant row for a cookie id if it has voted before."""
+    if not public_id:
+        return None
+    return db.session.scalar(select(Participant).where(Participant.public_id == public_id))

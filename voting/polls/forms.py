@@ -1,0 +1,36 @@
+"""Console forms for polls."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+KIND_CHOICES = [("single", _l("Single choice")), ("multiple", _l("Multiple choice"))]
+VISIBILITY_CHOICES = [
+    ("live", _l("Live, as votes come in")),
+    ("after_close", _l("After the poll closes")),
+    ("hidden", _l("Hidden until I reveal them")),
+]
+
+
+class PollForm(FlaskForm):
+    """A poll's question and settings; the options come as repeated `option` fields."""
+
+    title = StringField(_l("Question"), validators=[DataRequired(), Length(max=300)])
+    description = TextAreaField(_l("Details (optional)"), validators=[Optional(), Length(max=2000)])
+    kind = SelectField(_l("Type"), choices=KIND_CHOICES, default="single")
+    max_choices = IntegerField(
+        _l("Maximum choices (multiple choice)"),
+        default=2,
+        validators=[Optional(), NumberRange(min=1, max=30)],
+    )
+    visibility = SelectField(_l("Show results"), choices=VISIBILITY_CHOICES, default="live")
+    allow_change = BooleanField(
+        _l("Participants may change their vote while it is open"), default=True
+    )
+
+
+class ActionForm(FlaskForm):
+    """A bare form for a console button: it carries only the CSRF token."""

@@ -1,0 +1,140 @@
+"""Socket.IO handlers for live polls: thin adapters over voting.polls.service.
+
+The wire contract is written down in docs/realtime.md.
+"""
+
+from __future__ import annotations
+
+from flask import request, session
+from flask_login import current_user
+from flask_socketio import ConnectionRefusedError, join_room
+from flask_wtf.csrf import ValidationError, validate_csrf
+
+from voting import realtime
+from voting.accounts.service import can_run_polls
+from voting.errors import Forbidden, InvalidInput, NotAuthenticated, NotFound, VotingError
+from voting.events.service import find_event
+from voting.extensions import db, socketio
+from voting.models import Event
+from voting.polls import service
+
+ROLES = ("participant", "display", "console")
+
+
+@socketio.on("connect")
+def connect(auth):
+    """Any page connects with its session cookie and the page's CSRF token; refuse others."""
+    token = auth.get("csrf_token") if isinstance(auth, dict) else None
+    try:
+        validate_csrf(token)
+    except ValidationError:
+        raise ConnectionRefusedError({"error": "csrf", "message": "Reload the page."}) from None
+    session["joined"] = None
+
+
+@socketio.on("disconnect")
+def disconnect(reason=None):
+    """Forget the socket's presence and tell the consoles the new count."""
+    for event_id in realtime.participant_disconnected(request.sid):
+        _push_presence(event_id)
+
+
+@socketio.on("join")
+def join(payload):
+    """Client asks to follow an event; the server picks the rooms and returns a snapshot."""
+    try:
+        event, role = _parse_join(payload)
+        return _join(event, role)
+    except VotingError as error:
+        return error.as_ack()
+    finally:
+        db.session.rollback()
+
+
+def _parse_join(payload) -> tuple:
+    """Validate a join payload: {event: CODE, role?: participant|display|console}."""
+    if not isinstance(payload, dict) or not isinstance(payload.get("event"), str):
+        raise InvalidInput("join needs {event: CODE}.", "invalid_payload")
+    role = payload.get("role", "participant")
+    if role not in ROLES:
+        raise InvalidInput("role must be participant, display or console.", "invalid_payload")
+    return find_event(payload["event"][:32]), role
+
+
+def _join(event, role: str) -> dict:
+    """Put the socket in the rooms its role allows and return what it may see."""
+    if role == "console":
+        if not can_run_polls(current_user, event):
+            raise Forbidden("Only moderators of this event may open the console.", "forbidden")
+        join_room(realtime.console_room(event.id))
+        session["joined"] = {"event_id": event.id, "role": role}
+        return service.snapshot(event, staff=True)
+    key = None
+    if role == "participant":
+        key = _participant_key(event)
+        if not event.allow_anonymous:
+            raise Forbidden(
+                "This event asks participants to register first.", "registration_required"
+            )
+        if key is None:
+            raise NotAuthenticated("Open the event page first, then connect.", "no_session")
+    join_room(realtime.event_room(event.id))
+    if role == "display":
+        join_room(realtime.display_room(event.id))
+    else:
+        realtime.participant_connected(event.id, request.sid)
+        _push_presence(event.id)
+    session["joined"] = {"event_id": event.id, "role": role}
+    return service.snapshot(event, staff=False, participant_key=key)
+
+
+@socketio.on("cast_vote")
+def cast_vote(payload):
+    """Participant votes: {poll_id, choices, vote_id}; ack {ok, receipt} after the commit."""
+    try:
+        event, key = _voter()
+        if not isinstance(payload, dict):
+            raise InvalidInput("cast_vote needs {poll_id, choices, vote_id}.", "invalid_payload")
+        result = service.cast_vote(
+            event, payload.get("poll_id"), key, payload.get("choices"), payload.get("vote_id")
+        )
+    except VotingError as error:
+        return error.as_ack()
+    finally:
+        db.session.rollback()
+    return {
+        "ok": True,
+        "receipt": result.receipt,
+        "poll_id": result.poll_id,
+        "choices": result.choices,
+        "duplicate": result.duplicate,
+    }
+
+
+def _voter():
+    """Return the event and participant key of a socket that joined as a participant."""
+    joined = session.get("joined")
+    if not joined or joined.get("role") != "participant":
+        raise NotAuthenticated("Join the event as a participant first.", "not_joined")
+    event = db.session.get(Event, joined["event_id"])
+    if event is None:
+        raise NotFound("This event no longer exists.", "unknown_event")
+    return event, _participant_key(event)
+
+
+def _participant_key(event) -> str | None:
+    """Return the participant id the HTTP page put in the session for this event."""
+    return (session.get("participants") or {}).get(str(event.id))
+
+
+def _push_presence(event_id: int) -> None:
+    """Tell the event's consoles how many participants are connected (coalesced)."""
+
+    def push() -> None:
+        realtime.emit(
+            "presence",
+            {"connected": realtime.connected_count(event_id)},
+            realtime.console_room(event_id),
+        )
+
+    realtime.coalesce(f"presence:{event_id}", push)

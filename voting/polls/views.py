@@ -1,0 +1,152 @@
+"""The moderator console: prepare polls, open and close them, steer the display."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from voting.errors import InvalidInput, VotingError
+from voting.polls import service
+from voting.polls.forms import ActionForm, PollForm
+from voting.web import staff_view
+
+bp = Blueprint("polls", __name__, url_prefix="/manage/<code>/polls")
+EMPTY_OPTION_ROWS = 3
+
+
+@bp.get("")
+@staff_view()
+def console(event):
+    """Show the console: every poll with its status, votes and actions."""
+    return render_template(
+        "polls/console.html",
+        event=event,
+        polls=event.polls,
+        counts=service.voter_counts(event),
+        results={poll.id: service.results_payload(poll, staff=True) for poll in event.polls},
+        action_form=ActionForm(),
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@staff_view()
+def create(event):
+    """Prepare a new poll."""
+    form = PollForm()
+    if form.validate_on_submit():
+        try:
+            poll = service.create_poll(event, _poll_data(form))
+        except VotingError as error:
+            return _form_page(event, form, None, error.message), error.status
+        flash(_("Poll “%(title)s” is prepared.", title=poll.title), "success")
+        return redirect(url_for("polls.console", code=event.code))
+    return _form_page(event, form, None), 400 if form.errors else 200
+
+
+@bp.route("/<int:poll_id>/edit", methods=["GET", "POST"])
+@staff_view()
+def edit(event, poll_id: int):
+    """Change a poll's question, options and settings."""
+    poll = service.find_poll(event, poll_id)
+    form = PollForm(obj=poll) if request.method == "GET" else PollForm()
+    if form.validate_on_submit():
+        try:
+            service.update_poll(poll, _poll_data(form))
+        except VotingError as error:
+            return _form_page(event, form, poll, error.message), error.status
+        flash(_("Poll saved."), "success")
+        return redirect(url_for("polls.console", code=event.code))
+    return _form_page(event, form, poll), 400 if form.errors else 200
+
+
+def _form_page(event, form, poll, error: str | None = None):
+    """Render the poll form with its option rows (kept from the submission if any)."""
+    if request.method == "POST":
+        rows = list(
+            zip(request.form.getlist("option_id"), request.form.getlist("option"), strict=False)
+        )
+    elif poll is not None:
+        rows = [(str(option.id), option.label) for option in poll.options]
+    else:
+        rows = []
+    rows += [("", "")] * max(EMPTY_OPTION_ROWS, 4 - len(rows))
+    if error:
+        flash(error, "error")
+    return render_template("polls/form.html", event=event, form=form, poll=poll, rows=rows)
+
+
+def _poll_data(form: PollForm) -> service.PollData:
+    """Build the service's PollData from the form and the repeated option fields."""
+    labels = request.form.getlist("option")
+    raw_ids = request.form.getlist("option_id")
+    raw_ids += [""] * (len(labels) - len(raw_ids))
+    option_ids: list[int | None] = []
+    for raw in raw_ids[: len(labels)]:
+        if raw and not raw.isdigit():
+            raise InvalidInput(_("An option id is not a number."), "invalid_options")
+        option_ids.append(int(raw) if raw else None)
+    return service.PollData(
+        title=form.title.data,
+        description=form.description.data or "",
+        options=labels,
+        option_ids=option_ids,
+        kind=form.kind.data,
+        max_choices=form.max_choices.data or 1,
+        visibility=form.visibility.data,
+        allow_change=form.allow_change.data,
+    )
+
+
+ACTIONS = {
+    "open": (service.open_poll, _l("Poll opened.")),
+    "close": (service.close_poll, _l("Poll closed.")),
+    "reopen": (service.open_poll, _l("Poll reopened.")),
+    "reset": (service.reset_poll, _l("All votes of the poll were deleted.")),
+    "reveal": (service.reveal_results, _l("Results revealed.")),
+    "hide": (lambda poll: service.reveal_results(poll, revealed=False), _l("Results hidden.")),
+    "duplicate": (service.duplicate_poll, _l("Poll duplicated.")),
+    "delete": (service.delete_poll, _l("Poll deleted.")),
+}
+
+
+@bp.post("/<int:poll_id>/<action>")
+@staff_view()
+def act(event, poll_id: int, action: str):
+    """Run a console button's action on a poll (open, close, reset, show, ...)."""
+    form = ActionForm()
+    if not form.validate_on_submit():
+        raise InvalidInput(_("Your form expired. Reload the console."), "invalid_form")
+    poll = service.find_poll(event, poll_id)
+    try:
+        _run_action(event, poll, action)
+    except VotingError as error:
+        flash(error.message, "error")
+        return console.__wrapped__(event), error.status
+    return redirect(url_for("polls.console", code=event.code) + f"#poll-{poll_id}")
+
+
+def _run_action(event, poll, action: str) -> None:
+    """Call the service behind a console button and flash what happened."""
+    if action in ("reset", "delete") and request.form.get("confirm") != "yes":
+        raise InvalidInput(_("Tick the confirmation box to do that."), "confirmation_required")
+    if action == "show":
+        service.show_on_display(event, poll)
+        flash(_("The display shows “%(title)s”.", title=poll.title), "success")
+    elif action in ACTIONS:
+        function, message = ACTIONS[action]
+        function(poll)
+        flash(str(message), "success")
+    else:
+        raise InvalidInput(_("Unknown action."), "unknown_action")
+
+
+@bp.post("/display/clear")
+@staff_view()
+def clear_display(event):
+    """Put the display back to its join screen."""
+    if not ActionForm().validate_on_submit():
+        raise InvalidInput(_("Your form expired. Reload the console."), "invalid_form")
+    service.show_on_display(event, None)
+    flash(_("The display shows the join screen."), "success")
+    return redirect(url_for("polls.console", code=event.code))

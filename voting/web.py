@@ -1,0 +1,57 @@
+"""Helpers shared by the HTTP views: event lookup, staff checks, participant identity."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import abort, session
+from flask_login import current_user
+
+from voting.accounts.service import can_run_polls, is_event_staff
+from voting.errors import NotFound
+from voting.events.service import find_event, new_participant_id
+from voting.models import Event
+
+
+def event_or_404(code: str) -> Event:
+    """Return the event for a URL code or answer 404."""
+    try:
+        return find_event(code)
+    except NotFound as error:
+        abort(404, description=error.message)
+
+
+def participant_key(event: Event, *, create: bool) -> str | None:
+    """Return this browser's participant id for the event, kept in the signed session."""
+    keys = session.get("participants") or {}
+    key = keys.get(str(event.id))
+    if key is None and create:
+        key = new_participant_id()
+        session["participants"] = {**keys, str(event.id): key}
+        session.permanent = True
+    return key
+
+
+def staff_view(poll_staff: bool = True):
+    """Decorate a /manage/<code>/ view: sign-in required, then the event role checked."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(code: str, *args, **kwargs):
+            if not current_user.is_authenticated:
+                from voting.extensions import login_manager
+
+                return login_manager.unauthorized()
+            event = event_or_404(code)
+            allowed = (
+                can_run_polls(current_user, event)
+                if poll_staff
+                else is_event_staff(current_user, event)
+            )
+            if not allowed:
+                abort(403, description="You are not staff of this event.")
+            return view(event, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
