@@ -6,6 +6,8 @@ import datetime as dt
 import re
 
 import pytest
+from flask import g
+from flask.testing import FlaskClient
 
 from voting import create_app, realtime
 from voting.accounts.service import create_user, grant_access
@@ -14,6 +16,24 @@ from voting.extensions import db, socketio
 from voting.polls.service import PollData, create_poll
 
 PASSWORD = "correct horse battery"
+
+
+def fresh_g() -> None:
+    """Empty flask.g before a simulated request.
+
+    The fixtures keep one app context open for the whole test, and Flask reuses it for
+    every request, so per-request caches in g (Flask-WTF's CSRF token, Flask-Login's
+    user) would leak from one client to the next. A real server never shares them.
+    """
+    g.__dict__.clear()
+
+
+class IsolatedClient(FlaskClient):
+    """Test client whose every request starts with an empty flask.g."""
+
+    def open(self, *args, **kwargs):
+        fresh_g()
+        return super().open(*args, **kwargs)
 
 
 @pytest.fixture
@@ -31,6 +51,7 @@ def app(tmp_path):
             "SERVER_NAME": "plenum.test",
         }
     )
+    app.test_client_class = IsolatedClient
     realtime.reset_state()
     with app.app_context():
         db.create_all()
@@ -129,7 +150,15 @@ def socket_for(app, page_token):
 
     def connect(client, page: str, *, csrf: str | None = None):
         token = page_token(client, page) if csrf is None else csrf
+        fresh_g()
         sock = socketio.test_client(app, flask_test_client=client, auth={"csrf_token": token})
+        emit = sock.emit
+
+        def isolated_emit(*args, **kwargs):
+            fresh_g()
+            return emit(*args, **kwargs)
+
+        sock.emit = isolated_emit
         opened.append(sock)
         return sock
 

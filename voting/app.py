@@ -108,12 +108,13 @@ def _register_blueprints(app: Flask) -> None:
     from voting.api.views import bp as api_bp
     from voting.display.views import bp as display_bp
     from voting.events.views import bp as events_bp
-    from voting.polls import sockets  # noqa: F401  (registers the handlers)
+    from voting.polls import sockets as poll_sockets
     from voting.polls.views import bp as polls_bp
     from voting.vendor import bp as vendor_bp
 
     for blueprint in (accounts_bp, admin_bp, api_bp, display_bp, events_bp, polls_bp, vendor_bp):
         app.register_blueprint(blueprint)
+    poll_sockets.register(socketio)
     # The API authenticates with bearer tokens, not cookies, so CSRF does not apply.
     csrf.exempt(api_bp)
 

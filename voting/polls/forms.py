@@ -5,13 +5,17 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-KIND_CHOICES = [("single", _l("Single choice")), ("multiple", _l("Multiple choice"))]
+KIND_CHOICES = [
+    SelectChoice("single", _l("Single choice")),
+    SelectChoice("multiple", _l("Multiple choice")),
+]
 VISIBILITY_CHOICES = [
-    ("live", _l("Live, as votes come in")),
-    ("after_close", _l("After the poll closes")),
-    ("hidden", _l("Hidden until I reveal them")),
+    SelectChoice("live", _l("Live, as votes come in")),
+    SelectChoice("after_close", _l("After the poll closes")),
+    SelectChoice("hidden", _l("Hidden until I reveal them")),
 ]
 
 

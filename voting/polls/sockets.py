@@ -14,14 +14,28 @@ from voting import realtime
 from voting.accounts.service import can_run_polls
 from voting.errors import Forbidden, InvalidInput, NotAuthenticated, NotFound, VotingError
 from voting.events.service import find_event
-from voting.extensions import db, socketio
+from voting.extensions import db
 from voting.models import Event
 from voting.polls import service
 
 ROLES = ("participant", "display", "console")
 
 
-@socketio.on("connect")
+def register(socketio) -> None:
+    """Attach the handlers to the app's Socket.IO server (called by the app factory).
+
+    Registered per app rather than by decorators at import time, because each
+    init_app creates a new server and decorators would bind only the first one.
+    """
+    for name, handler in (
+        ("connect", connect),
+        ("disconnect", disconnect),
+        ("join", join),
+        ("cast_vote", cast_vote),
+    ):
+        socketio.on_event(name, handler)
+
+
 def connect(auth):
     """Any page connects with its session cookie and the page's CSRF token; refuse others."""
     token = auth.get("csrf_token") if isinstance(auth, dict) else None
@@ -32,14 +46,12 @@ def connect(auth):
     session["joined"] = None
 
 
-@socketio.on("disconnect")
 def disconnect(reason=None):
     """Forget the socket's presence and tell the consoles the new count."""
     for event_id in realtime.participant_disconnected(request.sid):
         _push_presence(event_id)
 
 
-@socketio.on("join")
 def join(payload):
     """Client asks to follow an event; the server picks the rooms and returns a snapshot."""
     try:
@@ -88,7 +100,6 @@ def _join(event, role: str) -> dict:
     return service.snapshot(event, staff=False, participant_key=key)
 
 
-@socketio.on("cast_vote")
 def cast_vote(payload):
     """Participant votes: {poll_id, choices, vote_id}; ack {ok, receipt} after the commit."""
     try:

@@ -1,0 +1,86 @@
+"""JSON API: tokens, roles and results visibility."""
+
+from __future__ import annotations
+
+import pytest
+
+from voting.accounts.service import create_token
+from voting.models import PollStatus
+from voting.polls import service
+
+
+@pytest.fixture
+def event(make_event):
+    return make_event("API001")
+
+
+@pytest.fixture
+def poll(event, make_poll):
+    return make_poll(event, title="API poll")
+
+
+def bearer(token: str) -> dict:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_event_lists_public_polls(client, event, poll, make_poll):
+    opened = make_poll(event, title="Open one")
+    service.open_poll(opened)
+    data = client.get("/api/v1/events/api001").get_json()
+    assert data["code"] == "API001"
+    assert [p["title"] for p in data["polls"]] == ["Open one"]
+    assert set(data["polls"][0]) >= {"id", "title", "kind", "status", "options"}
+
+
+def test_staff_token_sees_drafts(client, event, poll, make_user):
+    token = create_token(make_user("moderator", events=[event]))
+    data = client.get("/api/v1/events/API001", headers=bearer(token)).get_json()
+    assert [p["title"] for p in data["polls"]] == ["API poll"]
+
+
+def test_open_and_close_need_a_staff_token(client, event, poll, make_user, make_event):
+    url = f"/api/v1/events/API001/polls/{poll.id}/open"
+    assert client.post(url).status_code == 401
+    assert client.post(url, headers=bearer("made-up")).status_code == 401
+    other = create_token(make_user("moderator", events=[make_event()]))
+    assert client.post(url, headers=bearer(other)).status_code == 403
+    checkin = create_token(make_user("checkin", events=[event]))
+    assert client.post(url, headers=bearer(checkin)).status_code == 403
+    assert poll.status == PollStatus.draft
+    token = create_token(make_user("moderator", events=[event]))
+    response = client.post(url, headers=bearer(token))
+    assert response.status_code == 200
+    assert response.get_json()["status"] == "open"
+    again = client.post(url, headers=bearer(token))
+    assert again.status_code == 409
+    assert again.get_json()["error"] == "poll_open"
+    closed = client.post(f"/api/v1/events/API001/polls/{poll.id}/close", headers=bearer(token))
+    assert closed.get_json()["status"] == "closed"
+
+
+def test_results_honour_visibility(client, event, make_poll, make_user):
+    poll = make_poll(event, visibility="hidden")
+    service.open_poll(poll)
+    service.cast_vote(event, poll.id, "voter-1", [poll.options[0].id], "api-vote-1")
+    public = client.get(f"/api/v1/events/API001/polls/{poll.id}/results").get_json()
+    assert public["total"] == 1
+    assert public["visible"] is False
+    assert public["options"] is None
+    token = create_token(make_user("moderator", events=[event]))
+    staff = client.get(
+        f"/api/v1/events/API001/polls/{poll.id}/results", headers=bearer(token)
+    ).get_json()
+    assert staff["options"][0]["count"] == 1
+
+
+def test_draft_results_are_not_public(client, event, poll):
+    assert client.get(f"/api/v1/events/API001/polls/{poll.id}/results").status_code == 403
+
+
+@pytest.mark.parametrize(
+    "url", ["/api/v1/events/NOPE00", "/api/v1/events/API001/polls/999/results"]
+)
+def test_unknown_things_are_json_404(client, event, url):
+    response = client.get(url)
+    assert response.status_code == 404
+    assert response.get_json()["error"]

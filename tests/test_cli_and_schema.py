@@ -1,0 +1,91 @@
+"""The `voting` command and the migrations."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import upgrade
+
+from voting import create_app
+from voting.accounts.service import authenticate, user_for_token
+from voting.extensions import db
+from voting.models import Event
+
+
+def test_create_user_and_token(app):
+    runner = app.test_cli_runner()
+    result = runner.invoke(
+        args=[
+            "create-user",
+            "Ana@Example.org",
+            "--role",
+            "moderator",
+            "--password",
+            "long enough pw",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    assert authenticate("ana@example.org", "long enough pw") is not None
+    token = runner.invoke(args=["create-token", "ana@example.org"]).output.strip()
+    assert user_for_token(token).email == "ana@example.org"
+
+
+def test_create_user_refuses_bad_input(app):
+    runner = app.test_cli_runner()
+    assert (
+        runner.invoke(
+            args=["create-user", "not-an-email", "--password", "long enough pw"]
+        ).exit_code
+        != 0
+    )
+    assert runner.invoke(args=["create-user", "a@b.org", "--password", "short"]).exit_code != 0
+    assert (
+        runner.invoke(
+            args=["create-user", "a@b.org", "--role", "king", "--password", "long enough"]
+        ).exit_code
+        != 0
+    )
+    runner.invoke(args=["create-user", "a@b.org", "--password", "long enough pw"])
+    duplicate = runner.invoke(args=["create-user", "A@B.org", "--password", "long enough pw"])
+    assert duplicate.exit_code != 0
+    assert "exists already" in duplicate.output
+
+
+def test_create_user_prompts_for_password(app):
+    result = app.test_cli_runner().invoke(
+        args=["create-user", "c@d.org"], input="a fine password\na fine password\n"
+    )
+    assert result.exit_code == 0, result.output
+    assert authenticate("c@d.org", "a fine password") is not None
+
+
+def test_migrations_build_the_models_schema(tmp_path):
+    """Do the migrations create exactly the schema the models describe?"""
+    app = create_app(
+        {
+            "INSTANCE_PATH": str(tmp_path),
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'migrated.sqlite3'}",
+            "SECRET_KEY": "x",
+            "SOCKETIO_ASYNC_MODE": "threading",
+        }
+    )
+    with app.app_context():
+        upgrade(directory=app.extensions["migrate"].directory)
+        with db.engine.connect() as connection:
+            diff = compare_metadata(MigrationContext.configure(connection), db.metadata)
+        assert diff == []
+        runner = app.test_cli_runner()
+        result = runner.invoke(args=["demo"])
+        assert result.exit_code == 0, result.output
+        event = Event.query.filter_by(code="EUCP18").one()
+        assert len(event.themes) == 13
+        assert [d.title for d in event.days] == ["Project meetings", "Partnering day"]
+        titles = [p.title for p in event.polls]
+        assert any("funding" in t for t in titles)
+        focus = next(p for p in event.polls if "focus" in p.title)
+        assert focus.max_choices == 2
+        assert {"Internationalisation", "Innovation uptake", "Scaling-up of SMEs"} <= {
+            o.label for o in focus.options
+        }
+        db.session.remove()
+        db.engine.dispose()
