@@ -349,3 +349,9 @@ def test_staff_home_lists_own_events(client, login, make_user, make_event):
     html = client.get("/manage/").get_data(as_text=True)
     assert "Mine" in html
     assert "Not mine" not in html
+
+
+def test_display_uses_public_url_when_set(app, client, event):
+    app.config["PUBLIC_URL"] = "http://10.1.2.3:8000/"
+    html = client.get("/e/VIEW01/display").get_data(as_text=True)
+    assert "10.1.2.3:8000" in html

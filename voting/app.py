@@ -34,6 +34,9 @@ def build_app(config: dict | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config["SQLALCHEMY_DATABASE_URI"] = _database_url(app)
     app.config["REDIS_URL"] = os.environ.get("REDIS_URL") or None
+    # The address phones should use (e.g. http://10.0.0.5:5000), shown and encoded in
+    # the display's QR code when the projector opens the app under another address.
+    app.config["PUBLIC_URL"] = os.environ.get("VOTING_PUBLIC_URL") or None
     app.config.update(config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(app)

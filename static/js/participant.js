@@ -28,7 +28,7 @@
     } else {
       article.append(P.el("p", "poll-closed", P.text("Closed", "This poll is closed.")));
     }
-    if (poll.results_public) {
+    if (poll.results_public && poll.status === "closed") {
       var results = P.el("div", "results");
       results.dataset.resultsFor = poll.id;
       article.append(results);

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 import segno
-from flask import Blueprint, Response, render_template, url_for
+from flask import Blueprint, Response, current_app, render_template, url_for
 
 from voting.polls.service import poll_payload, results_payload
 from voting.web import event_or_404
@@ -24,7 +24,16 @@ def display(code: str):
         poll=poll,
         poll_data=poll_payload(poll) if poll else None,
         results=results_payload(poll, staff=False) if poll else None,
-        join_url=url_for("events.live", code=event.code, _external=True),
+        join_url=join_url(event.code),
+    )
+
+
+def join_url(code: str) -> str:
+    """Return the participant URL to project: PUBLIC_URL when set, else this request's host."""
+    public = current_app.config.get("PUBLIC_URL")
+    path = url_for("events.live", code=code)
+    return (
+        public.rstrip("/") + path if public else url_for("events.live", code=code, _external=True)
     )
 
 
@@ -32,7 +41,7 @@ def display(code: str):
 def join_qr(code: str):
     """Return the QR code of the event's participant URL as SVG."""
     event = event_or_404(code)
-    qr = segno.make(url_for("events.live", code=event.code, _external=True), error="m")
+    qr = segno.make(join_url(event.code), error="m")
     buffer = io.BytesIO()
     qr.save(buffer, kind="svg", scale=10, border=2, dark="#111", light="#fff", xmldecl=False)
     return Response(

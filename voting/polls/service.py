@@ -482,8 +482,13 @@ def results_payload(poll: Poll, *, staff: bool) -> dict:
     return payload
 
 
-def push_results(poll_id: int) -> None:
-    """Compute a poll's tally from stored ballots and push it to who may see it."""
+def push_results(poll_id: int, *, participants: bool) -> None:
+    """Compute a poll's tally from stored ballots and push it to who may see it.
+
+    Consoles get the full tally, displays the public one. Phones get it only with staff
+    actions (open, close, reveal, ...), not with every vote: thousands of phones do not
+    need a tally many times a second, the projector does.
+    """
     poll = db.session.get(Poll, poll_id)
     if poll is None:
         return
@@ -494,18 +499,19 @@ def push_results(poll_id: int) -> None:
         if poll.results_public
         else {key: staff[key] for key in ("poll_id", "status", "seq", "total")} | {"visible": False}
     )
-    realtime.emit("results", public, realtime.event_room(poll.event_id))
+    room = realtime.event_room if participants else realtime.display_room
+    realtime.emit("results", public, room(poll.event_id))
     db.session.rollback()  # end the read transaction; the worker's session is reused
 
 
 def _schedule_tally(poll_id: int) -> None:
-    """Push the poll's tally soon, coalescing bursts of votes."""
-    realtime.coalesce(f"tally:{poll_id}", lambda: push_results(poll_id))
+    """Push the poll's tally to consoles and displays soon, coalescing bursts of votes."""
+    realtime.coalesce(f"tally:{poll_id}", lambda: push_results(poll_id, participants=False))
 
 
 def _push_tally(poll_id: int) -> None:
-    """Push the poll's tally now (after staff actions, which are rare)."""
-    push_results(poll_id)
+    """Push the poll's tally to everyone now (after staff actions, which are rare)."""
+    push_results(poll_id, participants=True)
 
 
 def _announce(poll: Poll, action: str) -> None:
