@@ -83,7 +83,7 @@ def _init_extensions(app: Flask) -> None:
     """Bind the extension singletons to this app."""
     db.init_app(app)
     with app.app_context():
-        configure_sqlite(db.engine)
+        configure_sqlite(db.engine, app.config)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
     login_manager.init_app(app)

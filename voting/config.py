@@ -18,6 +18,11 @@ DEFAULTS: dict[str, object] = {
     # Seconds between two tally pushes for one poll: a burst of votes gives at most
     # 1/TALLY_INTERVAL pushes a second; 0 pushes after every vote (used by tests).
     "TALLY_INTERVAL": 0.2,
+    # Group commit of votes: at most this many per transaction, and at most this many
+    # waiting before new votes are refused with the retryable error "busy".
+    "VOTE_BATCH_SIZE": 200,
+    "VOTE_MAX_PENDING": 5000,
+    "SQLITE_BUSY_TIMEOUT_MS": 10_000,
     "SOCKETIO_ASYNC_MODE": None,  # auto: gevent under `voting serve`
     "REDIS_URL": None,
     "DEMO_ON_FIRST_START": True,

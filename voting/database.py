@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 from voting.extensions import db
 
 
-def configure_sqlite(engine: Engine) -> None:
+def configure_sqlite(engine: Engine, config: dict) -> None:
     """Set the pragmas that make embedded SQLite durable and concurrent."""
     if engine.dialect.name != "sqlite":
         return
@@ -23,7 +23,9 @@ def configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=10000")
+        # Wait this long for another process's write lock before failing with a
+        # retryable error (read at connect time so tests can shorten it).
+        cursor.execute(f"PRAGMA busy_timeout={int(config['SQLITE_BUSY_TIMEOUT_MS'])}")
         cursor.close()
 
 
@@ -42,9 +44,11 @@ def begin_write() -> None:
     """
     if not is_sqlite():
         return
-    raw = db.session.connection().connection.dbapi_connection
+    connection = db.session.connection()
+    raw = connection.connection.dbapi_connection
     if raw is not None and not raw.in_transaction:
-        raw.execute("BEGIN IMMEDIATE")
+        # Through SQLAlchemy, so that "database is locked" arrives as its OperationalError.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
         # Objects loaded before the lock may be stale: reload them on next access.
         db.session.expire_all()
 

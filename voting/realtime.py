@@ -22,6 +22,9 @@ _last_run: dict[str, float] = {}
 _last_seq = 0
 # event id -> socket ids of connected participants (this process only)
 _participants: dict[int, set[str]] = defaultdict(set)
+# poll id -> client send times of votes stored since the last tally push
+_echo: dict[int, list[float]] = defaultdict(list)
+MAX_ECHO = 10_000
 
 
 def event_room(event_id: int) -> str:
@@ -91,6 +94,19 @@ def _run_later(app, key: str, callback: Callable[[], None], delay: float) -> Non
             app.logger.exception("coalesced push %s failed", key)
 
 
+def add_echo(poll_id: int, sent_times: list[float]) -> None:
+    """Remember send times of stored votes, to be echoed with the next tally push."""
+    with _lock:
+        buffer = _echo[poll_id]
+        buffer.extend(sent_times[: max(0, MAX_ECHO - len(buffer))])
+
+
+def take_echo(poll_id: int) -> list[float]:
+    """Return and forget the send times gathered for a poll since the last push."""
+    with _lock:
+        return _echo.pop(poll_id, [])
+
+
 def participant_connected(event_id: int, sid: str) -> int:
     """Count a participant socket as connected to an event; return the new count."""
     with _lock:
@@ -122,4 +138,5 @@ def reset_state() -> None:
         _scheduled.clear()
         _last_run.clear()
         _participants.clear()
+        _echo.clear()
         _last_seq = 0

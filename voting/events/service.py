@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from voting.errors import Conflict, InvalidInput, NotFound
 from voting.extensions import db
-from voting.models import Event, Participant
+from voting.models import Event
 
 CODE_RE = re.compile(r"^[A-Z0-9]{4,12}$")
 # Letters and digits that cannot be mistaken for each other on a projector.
@@ -113,23 +113,3 @@ def suggest_code(length: int = 6) -> str:
 def new_participant_id() -> str:
     """Return a fresh random participant id for a session cookie."""
     return secrets.token_urlsafe(18)
-
-
-def get_or_create_participant(event: Event | int, public_id: str) -> Participant:
-    """Return the participant row for a cookie id, creating it inside the caller's transaction."""
-    event_id = event if isinstance(event, int) else event.id
-    participant = db.session.scalar(select(Participant).where(Participant.public_id == public_id))
-    if participant is None:
-        participant = Participant(event_id=event_id, public_id=public_id)
-        db.session.add(participant)
-        db.session.flush()
-    elif participant.event_id != event_id:
-        raise InvalidInput("This participant belongs to another event.", "wrong_event")
-    return participant
-
-
-def find_participant(public_id: str | None) -> Participant | None:
-    """Return the participant row for a cookie id if it has voted before."""
-    if not public_id:
-        return None
-    return db.session.scalar(select(Participant).where(Participant.public_id == public_id))

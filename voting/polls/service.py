@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import math
 import re
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from sqlalchemy import delete, func, select
-from sqlalchemy.exc import IntegrityError
+from flask import current_app
+from sqlalchemy import delete, func, insert, select, tuple_, update
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from voting import realtime
-from voting.database import lock_row
-from voting.errors import Conflict, InvalidInput, NotFound
-from voting.events.service import get_or_create_participant
-from voting.extensions import db
+from voting.database import begin_write, is_sqlite, lock_row
+from voting.errors import Conflict, InvalidInput, NotFound, Unavailable, VotingError
+from voting.extensions import db, socketio
+from voting.groupcommit import GroupCommitter, Ticket
 from voting.models import (
     Ballot,
     BallotChoice,
@@ -273,99 +275,354 @@ class VoteResult:
     duplicate: bool = False
 
 
-def cast_vote(event: Event, poll_id, participant_key: str, choices, vote_id) -> VoteResult:
-    """Record a participant's ballot; acknowledge only after the commit.
+@dataclass
+class VoteRequest:
+    """A validated vote waiting for its batch."""
 
-    The same vote_id again returns the first answer's receipt; the unique constraints on
-    (poll, participant) and vote_id make the database the final judge of duplicates.
+    event_id: int
+    poll_id: int
+    participant_key: str
+    choices: list[int]
+    vote_id: str
+    sent_at: float | None = None
+
+
+def cast_vote(
+    event: Event, poll_id, participant_key: str, choices, vote_id, sent_at=None
+) -> VoteResult:
+    """Record a participant's ballot; return only after it is committed.
+
+    Votes from concurrent callers are written together (group commit). The same vote_id
+    again returns the first answer's receipt; the unique constraints on (poll,
+    participant) and vote_id make the database the final judge of duplicates.
+    `sent_at` is an optional client timestamp echoed to displays (latency measurement).
     """
-    vote_id = _valid_vote_id(vote_id)
-    choice_ids = _valid_choices(choices)
-    poll_key = _as_id(poll_id)
-    if poll_key is None:
-        raise InvalidInput("poll_id must be a poll number.", "invalid_ballot")
+    request = VoteRequest(
+        event_id=event.id,
+        poll_id=_valid_poll_id(poll_id),
+        participant_key=participant_key,
+        choices=_valid_choices(choices),
+        vote_id=_valid_vote_id(vote_id),
+        sent_at=_valid_sent_at(sent_at),
+    )
+    return _committer().submit(request)
+
+
+def _committer() -> GroupCommitter:
+    """Return the process's vote committer, made on first use with the app's settings."""
+    global _vote_committer
+    if _vote_committer is None:
+        _vote_committer = GroupCommitter(
+            _write_vote_batch,
+            max_batch=int(current_app.config["VOTE_BATCH_SIZE"]),
+            max_pending=int(current_app.config["VOTE_MAX_PENDING"]),
+            yield_to_others=lambda: socketio.sleep(0),
+        )
+    return _vote_committer
+
+
+_vote_committer: GroupCommitter | None = None
+
+
+def reset_committer() -> None:
+    """Forget the committer (tests change its settings between apps)."""
+    global _vote_committer
+    _vote_committer = None
+
+
+def _write_vote_batch(tickets: list[Ticket]) -> None:
+    """Write a batch of votes in one transaction; fall back to one by one on a clash."""
     try:
-        result = _record_vote(event.id, poll_key, participant_key, choice_ids, vote_id)
+        _record_votes(tickets)
     except IntegrityError:
-        # Another request with the same vote id or participant won the race.
+        # A concurrent writer (another process) stored a clashing row: redo each vote
+        # alone so that only the clashing one is refused.
         db.session.rollback()
-        result = _replay(vote_id, poll_key, participant_key)
-        if result is None:
-            raise Conflict("Your vote was recorded already.", "already_voted") from None
-        return result
-    except Exception:
+        for ticket in tickets:
+            ticket.result = ticket.error = None
+            try:
+                _record_votes([ticket])
+            except IntegrityError:
+                db.session.rollback()
+                ticket.error = _clash_error(ticket.item)
+            except VotingError as error:
+                db.session.rollback()
+                ticket.error = error
+    except OperationalError:
+        # Database locked or gone: nothing was stored; the client may resend the same vote.
+        db.session.rollback()
+        for ticket in tickets:
+            ticket.error = Unavailable("Votes cannot be stored right now; retry.", "unavailable")
+        return
+    except BaseException:
         db.session.rollback()
         raise
-    if not result.duplicate:
-        _schedule_tally(poll_key)
-    return result
+    _announce_votes(tickets)
 
 
-def _record_vote(
-    event_id: int, poll_id: int, participant_key: str, choices: list[int], vote_id: str
-) -> VoteResult:
-    """Check the ballot under the poll lock, store it and commit."""
-    poll = lock_row(Poll, poll_id, shared=True)
-    replay = _replay(vote_id, poll_id, participant_key)
+def _clash_error(request: VoteRequest) -> VotingError:
+    """Explain why a vote clashed with one stored concurrently."""
+    try:
+        replay = _replay_from_db(request)
+    except VotingError as error:
+        return error
     if replay is not None:
-        db.session.rollback()
-        return replay
-    if poll is None or poll.event_id != event_id:
+        return _AlreadyAnswered(replay)
+    return Conflict("Your vote was recorded already.", "already_voted")
+
+
+class _AlreadyAnswered(VotingError):
+    """Carries the stored answer of a retried vote out of the batch's error path."""
+
+    def __init__(self, result: VoteResult) -> None:
+        super().__init__("duplicate", "duplicate")
+        self.result = result
+
+
+def _announce_votes(tickets: list[Ticket]) -> None:
+    """Turn replays into results and schedule tally pushes for the polls that changed."""
+    echoes: dict[int, list[float]] = {}
+    for ticket in tickets:
+        if isinstance(ticket.error, _AlreadyAnswered):
+            ticket.result, ticket.error = ticket.error.result, None
+        result = ticket.result
+        if result is None or result.duplicate:
+            continue
+        echoes.setdefault(result.poll_id, [])
+        if ticket.item.sent_at is not None:
+            echoes[result.poll_id].append(ticket.item.sent_at)
+    for poll_id, sent in echoes.items():
+        realtime.add_echo(poll_id, sent)
+        _schedule_tally(poll_id)
+
+
+def _record_votes(tickets: list[Ticket]) -> None:
+    """Check every vote of a batch under the write lock, store the valid ones, commit.
+
+    Each ticket gets a result or an error; a refused vote does not affect the others.
+    All reads and writes are set-based (a few statements per batch, not per vote).
+    """
+    requests = [ticket.item for ticket in tickets]
+    begin_write()
+    polls = _lock_polls({r.poll_id for r in requests})
+    options = _option_ids(polls)
+    stored = _stored_votes({r.vote_id for r in requests})
+    participants = _participant_ids({r.participant_key for r in requests})
+    accepted: dict[str, Ticket] = {}
+    repeats: list[tuple[Ticket, Ticket]] = []
+    for ticket in tickets:
+        request = ticket.item
+        try:
+            earlier = stored.get(request.vote_id)
+            if earlier is not None:
+                ticket.result = _replay_of(earlier, request)
+            elif request.vote_id in accepted:
+                first = accepted[request.vote_id]
+                _same_vote(first.item, request)
+                repeats.append((ticket, first))
+            else:
+                _check_vote(request, polls.get(request.poll_id), options)
+                owner = participants.get(request.participant_key)
+                if owner is not None and owner[1] != request.event_id:
+                    raise InvalidInput("This participant belongs to another event.", "wrong_event")
+                accepted[request.vote_id] = ticket
+        except VotingError as error:
+            ticket.error = error
+    valid = list(accepted.values())
+    _create_participants(valid, participants)
+    _store_ballots(valid, polls, participants)
+    db.session.commit()
+    for ticket, first in repeats:
+        # The same vote id twice in one batch: both get the first one's answer.
+        if first.result is not None:
+            ticket.result = replace(first.result, duplicate=True)
+        else:
+            ticket.error = first.error
+
+
+def _lock_polls(poll_ids: set[int]) -> dict[int, Poll]:
+    """Load the batch's polls under a shared lock (PostgreSQL; SQLite holds the write lock)."""
+    query = select(Poll).where(Poll.id.in_(poll_ids)).execution_options(populate_existing=True)
+    if not is_sqlite():
+        query = query.with_for_update(read=True)
+    return {poll.id: poll for poll in db.session.scalars(query)}
+
+
+def _option_ids(polls: dict[int, Poll]) -> dict[int, set[int]]:
+    """Return the option ids of each poll."""
+    found: dict[int, set[int]] = {poll_id: set() for poll_id in polls}
+    rows = db.session.execute(select(Option.poll_id, Option.id).where(Option.poll_id.in_(polls)))
+    for poll_id, option_id in rows:
+        found[poll_id].add(option_id)
+    return found
+
+
+def _stored_votes(vote_ids: set[str]) -> dict[str, tuple]:
+    """Return earlier submissions with these vote ids: vote_id -> (poll, owner key, receipt, choices)."""
+    rows = db.session.execute(
+        select(Vote.vote_id, Vote.poll_id, Participant.public_id, Vote.receipt, Vote.choices)
+        .join(Participant, Participant.id == Vote.participant_id)
+        .where(Vote.vote_id.in_(vote_ids))
+    )
+    return {row[0]: tuple(row[1:]) for row in rows}
+
+
+def _participant_ids(keys: set[str]) -> dict[str, tuple[int, int]]:
+    """Return participant key -> (row id, event id) for the keys that have a row."""
+    rows = db.session.execute(
+        select(Participant.public_id, Participant.id, Participant.event_id).where(
+            Participant.public_id.in_(keys)
+        )
+    )
+    return {key: (row_id, event_id) for key, row_id, event_id in rows}
+
+
+def _replay_of(earlier: tuple, request: VoteRequest) -> VoteResult:
+    """Answer a resent vote with the stored receipt, if it really is the same voter and poll."""
+    poll_id, owner, receipt, choices = earlier
+    if owner != request.participant_key or poll_id != request.poll_id:
+        raise Conflict("This vote id was used for another vote.", "vote_id_conflict")
+    return VoteResult(receipt=receipt, poll_id=poll_id, choices=list(choices), duplicate=True)
+
+
+def _replay_from_db(request: VoteRequest) -> VoteResult | None:
+    """Look up a vote id stored by a concurrent writer and answer it as a replay."""
+    earlier = _stored_votes({request.vote_id}).get(request.vote_id)
+    return None if earlier is None else _replay_of(earlier, request)
+
+
+def _same_vote(first: VoteRequest, again: VoteRequest) -> None:
+    """Refuse a vote id reused in one batch by another voter or for another poll."""
+    if first.participant_key != again.participant_key or first.poll_id != again.poll_id:
+        raise Conflict("This vote id was used for another vote.", "vote_id_conflict")
+
+
+def _check_vote(request: VoteRequest, poll: Poll | None, options: dict[int, set[int]]) -> None:
+    """Apply the rules a vote must pass against its poll."""
+    if poll is None or poll.event_id != request.event_id:
         raise NotFound("This poll does not exist in this event.", "unknown_poll")
     if poll.status != PollStatus.open:
         code = "poll_closed" if poll.status == PollStatus.closed else "poll_not_open"
         raise Conflict("This poll is not open for votes.", code)
-    _check_choices(poll, choices)
-    participant = get_or_create_participant(event_id, participant_key)
-    ballot = db.session.scalar(
-        select(Ballot).where(Ballot.poll_id == poll.id, Ballot.participant_id == participant.id)
+    _check_choices(poll, request.choices, options[poll.id])
+
+
+def _create_participants(tickets, participants: dict[str, tuple[int, int]]) -> None:
+    """Insert the participant rows that first vote in this batch."""
+    new = {t.item.participant_key: t.item.event_id for t in tickets}
+    new = {key: event_id for key, event_id in new.items() if key not in participants}
+    if not new:
+        return
+    rows = db.session.execute(
+        insert(Participant).returning(Participant.public_id, Participant.id, Participant.event_id),
+        [
+            {"public_id": key, "event_id": event_id, "created_at": utcnow()}
+            for key, event_id in new.items()
+        ],
     )
-    if ballot is None:
-        ballot = Ballot(poll_id=poll.id, participant_id=participant.id)
-        db.session.add(ballot)
-    elif not poll.allow_change:
-        raise Conflict("You have voted already; this poll does not allow changes.", "already_voted")
-    else:
-        ballot.updated_at = utcnow()
-    ballot.choices = [BallotChoice(option_id=option_id) for option_id in choices]
-    receipt = _new_receipt()
-    db.session.add(
-        Vote(
-            vote_id=vote_id,
-            poll_id=poll.id,
-            participant_id=participant.id,
-            receipt=receipt,
-            choices=choices,
+    for key, row_id, event_id in rows:
+        participants[key] = (row_id, event_id)
+
+
+def _store_ballots(tickets: list[Ticket], polls: dict[int, Poll], participants) -> None:
+    """Create or replace each voter's ballot and log each submission, set-based."""
+    pairs = {(t.item.poll_id, participants[t.item.participant_key][0]) for t in tickets}
+    existing = _ballot_ids(pairs)
+    final: dict[tuple[int, int], list[int]] = {}
+    accepted: list[Ticket] = []
+    for ticket in tickets:
+        request = ticket.item
+        pair = (request.poll_id, participants[request.participant_key][0])
+        if (pair in existing or pair in final) and not polls[request.poll_id].allow_change:
+            ticket.error = Conflict(
+                "You have voted already; this poll does not allow changes.", "already_voted"
+            )
+            continue
+        final[pair] = request.choices  # a later vote in the batch replaces an earlier one
+        ticket.result = VoteResult(
+            receipt=_new_receipt(), poll_id=request.poll_id, choices=request.choices
+        )
+        accepted.append(ticket)
+    if not accepted:
+        return
+    now = utcnow()
+    changed = [existing[pair] for pair in final if pair in existing]
+    if changed:
+        db.session.execute(delete(BallotChoice).where(BallotChoice.ballot_id.in_(changed)))
+        db.session.execute(update(Ballot).where(Ballot.id.in_(changed)).values(updated_at=now))
+    new_pairs = [pair for pair in final if pair not in existing]
+    if new_pairs:
+        rows = db.session.execute(
+            insert(Ballot).returning(Ballot.id, Ballot.poll_id, Ballot.participant_id),
+            [
+                {"poll_id": poll_id, "participant_id": pid, "created_at": now, "updated_at": now}
+                for poll_id, pid in new_pairs
+            ],
+        )
+        existing.update({(poll_id, pid): ballot_id for ballot_id, poll_id, pid in rows})
+    db.session.execute(
+        insert(BallotChoice),
+        [
+            {"ballot_id": existing[pair], "option_id": option_id}
+            for pair, choices in final.items()
+            for option_id in choices
+        ],
+    )
+    db.session.execute(
+        insert(Vote),
+        [
+            {
+                "vote_id": t.item.vote_id,
+                "poll_id": t.item.poll_id,
+                "participant_id": participants[t.item.participant_key][0],
+                "receipt": t.result.receipt,
+                "choices": t.item.choices,
+                "created_at": now,
+            }
+            for t in accepted
+        ],
+    )
+
+
+def _ballot_ids(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], int]:
+    """Return (poll id, participant id) -> ballot id for the pairs that have a ballot."""
+    if not pairs:
+        return {}
+    rows = db.session.execute(
+        select(Ballot.poll_id, Ballot.participant_id, Ballot.id).where(
+            tuple_(Ballot.poll_id, Ballot.participant_id).in_(list(pairs))
         )
     )
-    db.session.commit()
-    return VoteResult(receipt=receipt, poll_id=poll.id, choices=choices)
+    return {(poll_id, pid): ballot_id for poll_id, pid, ballot_id in rows}
 
 
-def _replay(vote_id: str, poll_id: int, participant_key: str) -> VoteResult | None:
-    """Return the stored answer to an earlier submission of the same vote id."""
-    row = db.session.execute(
-        select(Vote, Participant.public_id)
-        .join(Participant, Participant.id == Vote.participant_id)
-        .where(Vote.vote_id == vote_id)
-    ).first()
-    if row is None:
-        return None
-    vote, owner = row
-    if owner != participant_key or vote.poll_id != poll_id:
-        raise Conflict("This vote id was used for another vote.", "vote_id_conflict")
-    return VoteResult(
-        receipt=vote.receipt, poll_id=vote.poll_id, choices=list(vote.choices), duplicate=True
-    )
-
-
-def _check_choices(poll: Poll, choices: list[int]) -> None:
-    """Refuse options of another poll and too few or too many choices."""
-    valid = {option.id for option in poll.options}
+def _check_choices(poll: Poll, choices: list[int], valid: set[int]) -> None:
+    """Refuse options of another poll and too many choices."""
     if not set(choices) <= valid:
         raise InvalidInput("A chosen option is not part of this poll.", "invalid_option")
     if len(choices) > poll.max_choices:
         raise InvalidInput(f"Choose at most {poll.max_choices} options.", "too_many_choices")
+
+
+def _valid_poll_id(poll_id) -> int:
+    """Return the poll id as an integer, or refuse the ballot."""
+    poll_key = _as_id(poll_id)
+    if poll_key is None:
+        raise InvalidInput("poll_id must be a poll number.", "invalid_ballot")
+    return poll_key
+
+
+def _valid_sent_at(sent_at) -> float | None:
+    """Return the optional client send time if it is a finite number."""
+    if sent_at is None:
+        return None
+    if (
+        isinstance(sent_at, bool)
+        or not isinstance(sent_at, int | float)
+        or not math.isfinite(sent_at)
+    ):
+        raise InvalidInput("sent_at must be a number (client milliseconds).", "invalid_payload")
+    return float(sent_at)
 
 
 def _valid_vote_id(vote_id) -> str:
@@ -493,11 +750,17 @@ def push_results(poll_id: int, *, participants: bool) -> None:
     if poll is None:
         return
     staff = results_payload(poll, staff=True)
+    if not participants:
+        # Send times of the votes this tally adds, for latency measurement (benchmarks).
+        staff["echo"] = realtime.take_echo(poll_id)
     realtime.emit("results", staff, realtime.console_room(poll.event_id))
     public = (
         staff
         if poll.results_public
-        else {key: staff[key] for key in ("poll_id", "status", "seq", "total")} | {"visible": False}
+        else {
+            key: staff[key] for key in ("poll_id", "status", "seq", "total", "echo") if key in staff
+        }
+        | {"visible": False}
     )
     room = realtime.event_room if participants else realtime.display_room
     realtime.emit("results", public, room(poll.event_id))

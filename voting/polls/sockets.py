@@ -107,7 +107,12 @@ def cast_vote(payload):
         if not isinstance(payload, dict):
             raise InvalidInput("cast_vote needs {poll_id, choices, vote_id}.", "invalid_payload")
         result = service.cast_vote(
-            event, payload.get("poll_id"), key, payload.get("choices"), payload.get("vote_id")
+            event,
+            payload.get("poll_id"),
+            key,
+            payload.get("choices"),
+            payload.get("vote_id"),
+            payload.get("sent_at"),
         )
     except VotingError as error:
         return error.as_ack()

@@ -1,0 +1,106 @@
+"""Group commit: many concurrent writers share one transaction and one commit.
+
+A commit per vote tops out at a few thousand per second on a disk (each commit is a
+WAL append and, in PostgreSQL, a flush). Callers hand their item to the committer and
+wait; whoever finds no writer active becomes the leader, gathers what is queued, writes
+it in one transaction and wakes each waiter with its own result. When the leader's own
+item is done it hands leadership to the next waiter, so nobody waits behind an endless
+stream of other people's batches.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from voting.errors import Unavailable
+
+
+@dataclass
+class Ticket:
+    """One caller's item, its outcome and the event it waits on."""
+
+    item: object
+    done: threading.Event = field(default_factory=threading.Event)
+    lead: bool = False
+    result: object = None
+    error: BaseException | None = None
+
+
+class GroupCommitter:
+    """Batches items from concurrent callers into calls of `write(items)`."""
+
+    def __init__(
+        self,
+        write: Callable[[list[Ticket]], None],
+        *,
+        max_batch: int = 200,
+        max_pending: int = 5000,
+        yield_to_others: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._write = write
+        self._max_batch = max_batch
+        self._max_pending = max_pending
+        self._yield = yield_to_others
+        self._lock = threading.Lock()
+        self._queue: deque[Ticket] = deque()
+        self._writing = False
+
+    def submit(self, item) -> object:
+        """Queue an item, wait until its batch is committed and return its result."""
+        ticket = Ticket(item)
+        with self._lock:
+            if len(self._queue) >= self._max_pending:
+                # A bounded backlog: refuse now rather than queue without limit.
+                raise Unavailable("The server is busy; try again in a moment.", "busy")
+            self._queue.append(ticket)
+            lead = not self._writing
+            self._writing = True
+        if not lead:
+            ticket.done.wait()
+            if ticket.lead:
+                ticket.done.clear()
+                ticket.lead = False
+                lead = True
+        if lead:
+            self._lead(ticket)
+        if ticket.error is not None:
+            raise ticket.error
+        return ticket.result
+
+    def _lead(self, own: Ticket) -> None:
+        """Write batches until our own ticket is done, then pass the lead on."""
+        while not own.done.is_set():
+            self._yield()  # let other ready callers queue so the batch fills up
+            with self._lock:
+                batch = [
+                    self._queue.popleft() for _ in range(min(self._max_batch, len(self._queue)))
+                ]
+            if batch:
+                self._run(batch)
+        with self._lock:
+            if self._queue:
+                successor = self._queue[0]
+                successor.lead = True
+                successor.done.set()
+            else:
+                self._writing = False
+
+    def _run(self, batch: list[Ticket]) -> None:
+        """Call the writer; any failure becomes every ticket's error. Always wake them."""
+        try:
+            self._write(batch)
+        except BaseException as error:  # noqa: BLE001 - handed to each waiting caller
+            for ticket in batch:
+                if ticket.result is None and ticket.error is None:
+                    ticket.error = error
+        finally:
+            for ticket in batch:
+                ticket.done.set()
+
+    def pending(self) -> int:
+        """Return how many items wait for a batch."""
+        with self._lock:
+            return len(self._queue)
