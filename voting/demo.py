@@ -82,7 +82,7 @@ def create_demo_event(today: dt.date | None = None) -> Event:
     create_poll(
         event,
         PollData(
-            title="What should joint cluster initiatives focus on? Choose up to 2.",
+            title="What should joint cluster initiatives focus on?",
             options=[
                 "Internationalisation",
                 "Innovation uptake",

@@ -73,7 +73,7 @@ class GroupCommitter:
     def _lead(self, own: Ticket) -> None:
         """Write batches until our own ticket is done, then pass the lead on."""
         while not own.done.is_set():
-            self._yield()  # let other ready callers queue so the batch fills up
+            self._gather()
             with self._lock:
                 batch = [
                     self._queue.popleft() for _ in range(min(self._max_batch, len(self._queue)))
@@ -87,6 +87,24 @@ class GroupCommitter:
                 successor.done.set()
             else:
                 self._writing = False
+
+    def _gather(self) -> None:
+        """Yield to other callers until the queue stops growing (or a batch is full).
+
+        Under gevent the write itself blocks the whole process, so votes that arrive
+        meanwhile cannot queue up; a few yields before each batch let every vote already
+        received reach the queue, which is what makes batches large under load. With
+        nobody else ready, the queue does not grow and the first check ends the wait.
+        """
+        last = -1
+        for _ in range(self.MAX_YIELDS):
+            size = self.pending()
+            if size >= self._max_batch or size == last:
+                return
+            last = size
+            self._yield()
+
+    MAX_YIELDS = 20
 
     def _run(self, batch: list[Ticket]) -> None:
         """Call the writer; any failure becomes every ticket's error. Always wake them."""

@@ -60,11 +60,17 @@
     });
     total = container.querySelector(".total-count");
     if (total) total.textContent = payload.total;
+    var label = container.querySelector(".total-label");
+    if (label) label.textContent = votesWord(payload.total);
+  }
+
+  function votesWord(count) {
+    return count === 1 ? text("Vote", "vote") : text("Votes", "votes");
   }
 
   function totalLine(count) {
     var p = el("p", "total");
-    p.append(el("span", "total-count", String(count)), document.createTextNode(" "), el("span", "total-label", text("Votes", "votes")));
+    p.append(el("span", "total-count", String(count)), document.createTextNode(" "), el("span", "total-label", votesWord(count)));
     return p;
   }
 
@@ -73,7 +79,7 @@
     var conn = document.querySelector("[data-conn]");
     var socket = io({ auth: { csrf_token: csrf }, transports: ["websocket", "polling"] });
     function setConn(state) {
-      document.body.dataset.conn = state;
+      document.body.dataset.connState = state;
       if (conn) conn.textContent = state === "online" ? "" : text("Offline", "Reconnecting…");
     }
     socket.on("connect", function () {

@@ -56,13 +56,13 @@
     });
     form.append(fieldset);
     var locked = mine.length && !poll.allow_change;
-    var button = P.el("button", "button primary", mine.length ? P.text("Change", "Change my vote") : P.text("Vote", "Vote"));
+    var button = P.el("button", "button primary", mine.length ? P.text("Change", "Change my vote") : P.text("VoteButton", "Vote"));
     button.type = "submit";
     var status = P.el("p", "vote-status");
     status.setAttribute("aria-live", "polite");
     status.dataset.voteStatus = "";
     var receipt = state.receipts[String(poll.id)];
-    if (mine.length) status.textContent = P.text("Recorded", "Vote recorded. Receipt:") + (receipt ? " " + receipt : "");
+    if (mine.length) showRecorded(status, receipt);
     if (locked) {
       fieldset.disabled = true;
     } else {
@@ -77,7 +77,12 @@
     form.addEventListener("submit", function (e) {
       e.preventDefault();
       var choices = Array.from(form.querySelectorAll("input:checked"), function (i) { return Number(i.value); });
-      if (!choices.length) { status.textContent = legend.textContent || "?"; return; }
+      if (!choices.length) {
+        status.textContent = P.text("ChooseOne", "Choose an option first.");
+        status.classList.add("field-error");
+        return;
+      }
+      status.classList.remove("field-error");
       send({ poll_id: poll.id, choices: choices, vote_id: P.newVoteId() }, status, button);
     });
     return form;
@@ -101,16 +106,22 @@
       if (ack && ack.ok) {
         state.mine[String(vote.poll_id)] = ack.choices;
         state.receipts[String(vote.poll_id)] = ack.receipt;
-        var msg = P.text("Recorded", "Vote recorded. Receipt:") + " " + ack.receipt;
         renderAll();
-        var fresh = statusOf(vote.poll_id);
-        if (fresh) fresh.textContent = msg;
-        P.announce(msg);
+        showRecorded(statusOf(vote.poll_id), ack.receipt);
+        P.announce(P.text("Recorded", "Vote recorded. Receipt:") + " " + ack.receipt);
       } else if (target) {
         target.textContent = (ack && ack.message) || "Error";
         target.classList.add("field-error");
       }
     });
+  }
+
+  /* "Vote recorded. Receipt: K7QM-2XPA", the receipt kept on one line. */
+  function showRecorded(status, receipt) {
+    if (!status) return;
+    status.classList.remove("field-error");
+    status.replaceChildren(document.createTextNode(P.text("Recorded", "Vote recorded. Receipt:") + " "));
+    if (receipt) status.append(P.el("span", "receipt", receipt));
   }
 
   function statusOf(pollId) {

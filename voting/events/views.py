@@ -45,6 +45,11 @@ def live(code: str):
     return render_template("events/live.html", **_live_context(event, key, blocked=blocked))
 
 
+def _submitted_choices() -> list[int]:
+    """Return the option ids ticked in the submitted form (ignoring junk)."""
+    return [int(value) for value in request.form.getlist("choice") if value.isdigit()]
+
+
 def _live_context(event, key, *, blocked: bool = False, errors: dict | None = None) -> dict:
     """Collect what the participant page shows."""
     polls = public_polls(event)
@@ -79,6 +84,9 @@ def vote(code: str, poll_id: int):
         result = cast_vote(event, poll.id, key, choices, form.vote_id.data)
     except VotingError as error:
         context = _live_context(event, key, errors={poll_id: error.message})
+        # Keep what the participant ticked, so they can correct it rather than start over.
+        context["mine"] = {**context["mine"], poll_id: _submitted_choices()}
         return render_template("events/live.html", **context), error.status
     flash(_("Your vote is recorded. Receipt: %(receipt)s", receipt=result.receipt), "success")
-    return redirect(url_for("events.live", code=event.code) + f"#poll-{poll_id}")
+    # No #poll anchor: the flashed receipt sits at the top of the page.
+    return redirect(url_for("events.live", code=event.code))

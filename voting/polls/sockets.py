@@ -12,10 +12,9 @@ from flask_wtf.csrf import ValidationError, validate_csrf
 
 from voting import realtime
 from voting.accounts.service import can_run_polls
-from voting.errors import Forbidden, InvalidInput, NotAuthenticated, NotFound, VotingError
+from voting.errors import Forbidden, InvalidInput, NotAuthenticated, VotingError
 from voting.events.service import find_event
 from voting.extensions import db
-from voting.models import Event
 from voting.polls import service
 
 ROLES = ("participant", "display", "console")
@@ -96,7 +95,7 @@ def _join(event, role: str) -> dict:
     else:
         realtime.participant_connected(event.id, request.sid)
         _push_presence(event.id)
-    session["joined"] = {"event_id": event.id, "role": role}
+    session["joined"] = {"event_id": event.id, "role": role, "participant": key}
     return service.snapshot(event, staff=False, participant_key=key)
 
 
@@ -127,15 +126,12 @@ def cast_vote(payload):
     }
 
 
-def _voter():
-    """Return the event and participant key of a socket that joined as a participant."""
+def _voter() -> tuple[int, str]:
+    """Return the event id and participant key of a socket that joined as a participant."""
     joined = session.get("joined")
     if not joined or joined.get("role") != "participant":
         raise NotAuthenticated("Join the event as a participant first.", "not_joined")
-    event = db.session.get(Event, joined["event_id"])
-    if event is None:
-        raise NotFound("This event no longer exists.", "unknown_event")
-    return event, _participant_key(event)
+    return joined["event_id"], joined["participant"]
 
 
 def _participant_key(event) -> str | None:

@@ -1,0 +1,849 @@
+"""Plenum load benchmark: starts `voting serve` (and the bare baseline) on loopback,
+plays thousands of participants over the real-time contract and prints a table.
+
+    .venv/bin/python -m benchmarks.run                 # full run (about 4 minutes)
+    .venv/bin/python -m benchmarks.run --participants 300 --scale 0.1   # quick smoke
+
+The server is pinned to core 0 and this generator to core 1 when there are two.
+Latency is measured on one clock: each vote carries its send time (`sent_at`), the
+server echoes the send times of the votes each tally adds, and the display client here
+takes the difference when the tally arrives. Losses are checked against the database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import resource
+import secrets
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiohttp
+
+from benchmarks.client import LeanSocket, SocketError, http_session, now_ms
+
+ROOT = Path(__file__).resolve().parent.parent
+EVENT = "EUCP18"
+
+
+# --- servers -------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    """Return a free TCP port on loopback."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def pin(core: int) -> None:
+    """Pin this process to one core when the machine has more than one."""
+    if os.cpu_count() and os.cpu_count() > 1:
+        os.sched_setaffinity(0, {core})
+
+
+def raise_open_files() -> None:
+    """Allow as many sockets as the hard limit permits."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+@dataclass
+class Server:
+    """A server process under test."""
+
+    name: str
+    process: subprocess.Popen
+    base: str
+    db_path: Path
+    log: Path
+
+    def rss_mb(self) -> float:
+        """Return the resident memory of the server process in MB."""
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return float("nan")
+
+    def alive(self) -> bool:
+        """Say whether the process still runs."""
+        return self.process.poll() is None
+
+    def stop(self) -> None:
+        """Stop the process."""
+        if self.alive():
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def wait_http(base: str, process: subprocess.Popen, log: Path, timeout: float = 60) -> None:
+    """Wait until the server answers HTTP."""
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited: {log.read_text()[-2000:]}")
+        try:
+            with urllib.request.urlopen(base + "/e/" + EVENT, timeout=2):  # noqa: S310 - loopback
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("server did not start")
+
+
+def voting_cli() -> str:
+    """Return the path of the `voting` command of this environment."""
+    return str(Path(sys.executable).parent / "voting")
+
+
+def start_plenum(workdir: Path) -> tuple[Server, str, str]:
+    """Start `voting serve` on core 0 with a fresh instance; return it, a token and the admin login."""
+    instance = workdir / "plenum-instance"
+    env = {**os.environ, "VOTING_INSTANCE_PATH": str(instance)}
+    port = free_port()
+    log = workdir / "plenum.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(  # noqa: S603, S607 - our own command, taskset from PATH
+            ["taskset", "-c", "0", voting_cli(), "serve", "--port", str(port)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    wait_http(base, process, log)
+    email = (instance / "demo-login.txt").read_text().split()[0]
+    token = subprocess.run(  # noqa: S603
+        [voting_cli(), "create-token", email], env=env, check=True, capture_output=True, text=True
+    ).stdout.strip()
+    return Server("plenum", process, base, instance / "plenum.sqlite3", log), token, email
+
+
+def start_baseline(workdir: Path) -> Server:
+    """Start the bare Flask-SocketIO baseline on core 0."""
+    port = free_port()
+    db_path = workdir / "baseline.sqlite3"
+    log = workdir / "baseline.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(  # noqa: S603, S607
+            [
+                "taskset",
+                "-c",
+                "0",
+                sys.executable,
+                "-m",
+                "gevent.monkey",
+                str(ROOT / "benchmarks" / "baseline" / "app.py"),
+                str(port),
+                str(db_path),
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    wait_http(base, process, log)
+    return Server("baseline", process, base, db_path, log)
+
+
+# --- measuring -----------------------------------------------------------------------
+
+
+def pct(values: list[float], q: float) -> float:
+    """Return the q-th percentile (0-100) of values, NaN when empty."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+
+
+@dataclass
+class Display:
+    """A display client recording every tally it receives."""
+
+    sock: LeanSocket
+    tallies: list[tuple[float, dict]] = field(default_factory=list)
+
+    def on_event(self, name: str, payload) -> None:
+        """Record results pushes with their arrival time."""
+        if name == "results":
+            self.tallies.append((now_ms(), payload))
+
+    def latencies(self, since: float, poll_id: int) -> list[float]:
+        """Return vote-to-display latencies (ms) of votes echoed after `since`."""
+        return [
+            at - sent
+            for at, payload in self.tallies
+            if at >= since and payload.get("poll_id") == poll_id
+            for sent in payload.get("echo") or ()
+            if sent >= since
+        ]
+
+    def last_total(self, poll_id: int) -> tuple[float, int]:
+        """Return (arrival, total) of the last tally for a poll."""
+        for at, payload in reversed(self.tallies):
+            if payload.get("poll_id") == poll_id:
+                return at, payload["total"]
+        return 0.0, -1
+
+    def time_total_reached(self, poll_id: int, total: int) -> float | None:
+        """Return when a tally first showed at least `total` votes."""
+        for at, payload in self.tallies:
+            if payload.get("poll_id") == poll_id and payload["total"] >= total:
+                return at
+        return None
+
+
+@dataclass
+class Participant:
+    """A simulated phone."""
+
+    cookies: str
+    csrf: str
+    sock: LeanSocket | None = None
+
+
+@dataclass
+class VoteLog:
+    """Outcomes of the votes of one scenario."""
+
+    sent: int = 0
+    ok: int = 0
+    duplicate: int = 0
+    errors: dict[str, int] = field(default_factory=dict)
+    ack_ms: list[float] = field(default_factory=list)
+    ok_ids: set[str] = field(default_factory=set)
+    last_ack: float = 0.0
+    first_sent: float = 0.0
+
+
+async def prepare(http, base: str, count: int, page: str) -> tuple[list[Participant], float]:
+    """Fetch `count` participant sessions over HTTP; return them and the seconds it took."""
+    started = time.perf_counter()
+    limit = asyncio.Semaphore(64)
+
+    async def one() -> Participant:
+        async with limit:
+            cookies, csrf = await http_session(http, base, page)
+            return Participant(cookies, csrf)
+
+    people = await asyncio.gather(*(one() for _ in range(count)))
+    return list(people), time.perf_counter() - started
+
+
+async def staff_session(http, base: str, email: str, password: str) -> tuple[str, str]:
+    """Sign in as staff through the login form; return cookies and the console's CSRF token."""
+    jar = aiohttp.CookieJar(unsafe=True)
+    async with aiohttp.ClientSession(cookie_jar=jar) as own:
+        async with own.get(base + "/login") as response:
+            token = (await response.text()).split('name="csrf-token" content="')[1].split('"')[0]
+        async with own.post(
+            base + "/login",
+            data={"email": email, "password": password, "csrf_token": token},
+            allow_redirects=False,
+        ) as response:
+            if response.status != 302:
+                raise SocketError("staff login failed")
+        async with own.get(f"{base}/manage/{EVENT}/polls") as response:
+            csrf = (await response.text()).split('name="csrf-token" content="')[1].split('"')[0]
+        cookies = "; ".join(f"{c.key}={c.value}" for c in jar)
+    return cookies, csrf
+
+
+async def join_storm(http, base: str, people: list[Participant], seconds: float) -> dict:
+    """Connect and join every participant, spread over `seconds`; measure connect times."""
+    times: list[float] = []
+    failures: list[str] = []
+    gap = seconds / max(1, len(people))
+
+    async def one(person: Participant, delay: float) -> None:
+        await asyncio.sleep(delay)
+        started = now_ms()
+        try:
+            person.sock = LeanSocket()
+            await person.sock.connect(http, base, person.cookies, person.csrf)
+            ack = await person.sock.emit("join", {"event": EVENT})
+            if not ack or not ack.get("ok"):
+                raise SocketError(str(ack))
+            times.append(now_ms() - started)
+        except (TimeoutError, SocketError, OSError, aiohttp.ClientError) as error:
+            failures.append(repr(error)[:120])
+
+    started = time.perf_counter()
+    await asyncio.gather(*(one(p, i * gap) for i, p in enumerate(people)))
+    return {
+        "joined": len(times),
+        "failed": len(failures),
+        "failures": failures[:5],
+        "seconds": time.perf_counter() - started,
+        "connect_p50_ms": pct(times, 50),
+        "connect_p99_ms": pct(times, 99),
+    }
+
+
+async def vote_at_rate(
+    people, poll_id: int, options: list[int], rate: float, total: int, log: VoteLog, *, during=None
+) -> None:
+    """Send `total` votes at `rate` per second (open loop), round-robin over participants."""
+    tasks = []
+    started = time.perf_counter()
+    log.first_sent = now_ms()
+    tick = 0.01
+    sent = 0
+    while sent < total:
+        due = min(total, int((time.perf_counter() - started) * rate) + 1)
+        while sent < due:
+            person = people[sent % len(people)]
+            tasks.append(asyncio.create_task(cast(person, poll_id, random.choice(options), log)))
+            sent += 1
+        if during is not None:
+            await during(time.perf_counter() - started)
+        await asyncio.sleep(tick)
+    await asyncio.gather(*tasks)
+
+
+async def cast(person: Participant, poll_id: int, option: int, log: VoteLog) -> None:
+    """Cast one vote and record its outcome."""
+    vote_id = secrets.token_hex(10)
+    sent = now_ms()
+    log.sent += 1
+    try:
+        ack = await person.sock.emit(
+            "cast_vote",
+            {"poll_id": poll_id, "choices": [option], "vote_id": vote_id, "sent_at": sent},
+            timeout=120,
+        )
+    except (TimeoutError, SocketError, OSError) as error:
+        log.errors[type(error).__name__] = log.errors.get(type(error).__name__, 0) + 1
+        return
+    done = now_ms()
+    if ack and ack.get("ok"):
+        log.ok += 1
+        log.ack_ms.append(done - sent)
+        log.last_ack = max(log.last_ack, done)
+        if ack.get("duplicate"):
+            log.duplicate += 1
+        else:
+            log.ok_ids.add(vote_id)
+    else:
+        code = (ack or {}).get("error", "no_ack")
+        log.errors[code] = log.errors.get(code, 0) + 1
+
+
+def stored_vote_ids(server: Server, poll_id: int) -> set[str]:
+    """Read the vote ids stored for a poll straight from the database."""
+    with sqlite3.connect(f"file:{server.db_path}?mode=ro", uri=True) as con:
+        if server.name == "baseline":
+            return {
+                row[0]
+                for row in con.execute("SELECT vote_id FROM ballots WHERE poll = ?", (poll_id,))
+            }
+        return {
+            row[0] for row in con.execute("SELECT vote_id FROM votes WHERE poll_id = ?", (poll_id,))
+        }
+
+
+def ballots_stored(server: Server, poll_id: int) -> int:
+    """Count the ballots of a poll in the database."""
+    with sqlite3.connect(f"file:{server.db_path}?mode=ro", uri=True) as con:
+        if server.name == "baseline":
+            return con.execute(
+                "SELECT count(*) FROM ballots WHERE poll = ?", (poll_id,)
+            ).fetchone()[0]
+        return con.execute("SELECT count(*) FROM ballots WHERE poll_id = ?", (poll_id,)).fetchone()[
+            0
+        ]
+
+
+async def api(http, method: str, url: str, token: str | None = None) -> tuple[int, dict, float]:
+    """Call the JSON API; return status, body and milliseconds."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    started = now_ms()
+    async with http.request(method, url, headers=headers) as response:
+        body = await response.json()
+        return response.status, body, now_ms() - started
+
+
+async def settle(
+    display: Display, poll_id: int, expected: int, timeout: float = 10
+) -> float | None:
+    """Wait until the display shows `expected` votes; return when it first did."""
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        reached = display.time_total_reached(poll_id, expected)
+        if reached is not None:
+            return reached
+        await asyncio.sleep(0.05)
+    return None
+
+
+# --- scenarios -------------------------------------------------------------------------
+
+
+async def run_plenum(args, workdir: Path) -> dict:
+    """Run every scenario against `voting serve`."""
+    server, token, email = start_plenum(workdir)
+    password = (workdir / "plenum-instance" / "demo-login.txt").read_text().split()[1]
+    report: dict = {"server": "plenum"}
+    try:
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
+            base = server.base
+            status, event, _ = await api(http, "GET", f"{base}/api/v1/events/{EVENT}", token)
+            polls = {p["id"]: p for p in event["polls"]}
+            funding, focus = list(polls)[:2]
+            funding_options = [o["id"] for o in polls[funding]["options"]]
+            focus_options = [o["id"] for o in polls[focus]["options"]]
+            await api(http, "POST", f"{base}/api/v1/events/{EVENT}/polls/{funding}/open", token)
+
+            people, prep_s = await prepare(http, base, args.participants, f"/e/{EVENT}")
+            report["prepare_sessions_s"] = prep_s
+            display = Display(LeanSocket())
+            display.sock.on_event = display.on_event
+            d_cookies, d_csrf = await http_session(http, base, f"/e/{EVENT}/display")
+            await display.sock.connect(http, base, d_cookies, d_csrf)
+            await display.sock.emit("join", {"event": EVENT, "role": "display"})
+            c_cookies, c_csrf = await staff_session(http, base, email, password)
+            console = LeanSocket()
+            await console.connect(http, base, c_cookies, c_csrf)
+            console_ack = await console.emit("join", {"event": EVENT, "role": "console"})
+            assert console_ack["ok"], console_ack
+
+            storm = await join_storm(http, base, people, args.join_seconds)
+            storm["rss_mb"] = server.rss_mb()
+            report["join_storm"] = storm
+            people = [
+                p
+                for p in people
+                if p.sock is not None and p.sock.ws is not None and not p.sock.ws.closed
+            ]
+
+            # burst: every participant votes once within BURST seconds
+            log = VoteLog()
+            await vote_at_rate(
+                people, funding, funding_options, len(people) / args.burst_seconds, len(people), log
+            )
+            final_at = await settle(display, funding, log.ok - log.duplicate)
+            stored = stored_vote_ids(server, funding)
+            report["burst"] = {
+                "votes": log.sent,
+                "acked": log.ok,
+                "errors": log.errors,
+                "stored": len(stored),
+                "lost": len(log.ok_ids - stored),
+                "ballots": ballots_stored(server, funding),
+                "display_total": display.last_total(funding)[1],
+                "ack_p50_ms": pct(log.ack_ms, 50),
+                "ack_p99_ms": pct(log.ack_ms, 99),
+                "display_after_last_ack_ms": (final_at - log.last_ack) if final_at else None,
+            }
+
+            # sustained: votes (changes) at a fixed rate
+            before = stored_vote_ids(server, funding)
+            log = VoteLog()
+            since = now_ms()
+            started = time.perf_counter()
+            total = int(args.sustained_rate * args.sustained_seconds)
+            await vote_at_rate(people, funding, funding_options, args.sustained_rate, total, log)
+            elapsed = time.perf_counter() - started
+            await asyncio.sleep(0.5)
+            lat = display.latencies(since, funding)
+            stored = stored_vote_ids(server, funding) - before
+            report["sustained"] = {
+                "offered_per_s": total / elapsed,
+                "processed_per_s": log.ok / elapsed,
+                "acked": log.ok,
+                "errors": log.errors,
+                "lost": len(log.ok_ids - stored),
+                "ack_p99_ms": pct(log.ack_ms, 99),
+                "display_p50_ms": pct(lat, 50),
+                "display_p99_ms": pct(lat, 99),
+                "latency_samples": len(lat),
+            }
+
+            # overload: far more than it can take, open loop
+            before = stored_vote_ids(server, funding)
+            log = VoteLog()
+            started = time.perf_counter()
+            total = int(args.overload_rate * args.overload_seconds)
+            peak_rss = [server.rss_mb()]
+
+            async def watch(_elapsed: float) -> None:
+                if int(_elapsed * 100) % 50 == 0:
+                    peak_rss.append(server.rss_mb())
+
+            await vote_at_rate(
+                people, funding, funding_options, args.overload_rate, total, log, during=watch
+            )
+            elapsed = time.perf_counter() - started
+            stored = stored_vote_ids(server, funding) - before
+            report["overload"] = {
+                "offered_per_s": total / elapsed,
+                "acked_per_s": log.ok / elapsed,
+                "acked": log.ok,
+                "errors": log.errors,
+                "lost": len(log.ok_ids - stored),
+                "alive": server.alive(),
+                "ack_p50_ms": pct(log.ack_ms, 50),
+                "ack_max_ms": max(log.ack_ms, default=float("nan")),
+                "peak_rss_mb": max(peak_rss),
+            }
+
+            # close during a burst, on the focus poll
+            await api(http, "POST", f"{base}/api/v1/events/{EVENT}/polls/{focus}/open", token)
+            log = VoteLog()
+            close_info: dict = {}
+
+            async def close_midway(elapsed: float) -> None:
+                if not close_info and elapsed >= args.burst_seconds / 2:
+                    close_info["status"], close_info["body"], _ = await api(
+                        http, "POST", f"{base}/api/v1/events/{EVENT}/polls/{focus}/close", token
+                    )
+
+            await vote_at_rate(
+                people,
+                focus,
+                focus_options,
+                len(people) / args.burst_seconds,
+                len(people),
+                log,
+                during=close_midway,
+            )
+            stored = stored_vote_ids(server, focus)
+            with sqlite3.connect(f"file:{server.db_path}?mode=ro", uri=True) as con:
+                closed_at = con.execute(
+                    "SELECT closed_at FROM polls WHERE id = ?", (focus,)
+                ).fetchone()[0]
+                late = con.execute(
+                    "SELECT count(*) FROM votes WHERE poll_id = ? AND created_at > ?",
+                    (focus, closed_at),
+                ).fetchone()[0]
+            report["close_during_burst"] = {
+                "acked": log.ok,
+                "refused_closed": log.errors.get("poll_closed", 0),
+                "errors": log.errors,
+                "stored": len(stored),
+                "acked_not_stored": len(log.ok_ids - stored),
+                "stored_not_acked": len(stored - log.ok_ids),
+                "stored_after_close": late,
+                "close_status": close_info.get("status"),
+            }
+
+            # results API while voting
+            await api(http, "POST", f"{base}/api/v1/events/{EVENT}/polls/{focus}/open", token)
+            api_ms: list[float] = []
+            api_errors = 0
+            log = VoteLog()
+
+            async def poll_api(elapsed: float) -> None:
+                nonlocal api_errors
+                want = int(elapsed * args.api_rate)
+                while len(api_ms) + api_errors < want:
+                    status, _, ms = await api(
+                        http, "GET", f"{base}/api/v1/events/{EVENT}/polls/{funding}/results"
+                    )
+                    if status == 200:
+                        api_ms.append(ms)
+                    else:
+                        api_errors += 1
+
+            async def api_load() -> None:
+                started_api = time.perf_counter()
+                sem = asyncio.Semaphore(32)
+                tasks = []
+                for i in range(int(args.api_rate * args.api_seconds)):
+                    await asyncio.sleep(
+                        max(0.0, started_api + i / args.api_rate - time.perf_counter())
+                    )
+
+                    async def one() -> None:
+                        nonlocal api_errors
+                        async with sem:
+                            status, _, ms = await api(
+                                http, "GET", f"{base}/api/v1/events/{EVENT}/polls/{funding}/results"
+                            )
+                            if status == 200:
+                                api_ms.append(ms)
+                            else:
+                                api_errors += 1
+
+                    tasks.append(asyncio.create_task(one()))
+                await asyncio.gather(*tasks)
+
+            await asyncio.gather(
+                api_load(),
+                vote_at_rate(
+                    people,
+                    funding,
+                    funding_options,
+                    args.api_vote_rate,
+                    int(args.api_vote_rate * args.api_seconds),
+                    log,
+                ),
+            )
+            report["results_api"] = {
+                "requests": len(api_ms) + api_errors,
+                "errors": api_errors,
+                "p50_ms": pct(api_ms, 50),
+                "p99_ms": pct(api_ms, 99),
+                "votes_acked_meanwhile": log.ok,
+            }
+
+            report["saturation"] = await saturation(
+                people, funding, funding_options, args.saturation_seconds
+            )
+            report["final_rss_mb"] = server.rss_mb()
+            report["alive"] = server.alive()
+            for person in people:
+                await person.sock.close()
+            await display.sock.close()
+            await console.close()
+    finally:
+        server.stop()
+    return report
+
+
+async def saturation(people, poll_id: int, options: list[int], seconds: float) -> dict:
+    """Closed loop: a share of the participants vote again as soon as acked; votes/s stored."""
+    log = VoteLog()
+    stop_at = time.perf_counter() + seconds
+    voters = people[: min(len(people), 1000)]
+
+    async def loop(person: Participant) -> None:
+        while time.perf_counter() < stop_at:
+            await cast(person, poll_id, random.choice(options), log)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(loop(p) for p in voters))
+    elapsed = time.perf_counter() - started
+    return {
+        "voters": len(voters),
+        "votes_per_s": log.ok / elapsed,
+        "ack_p50_ms": pct(log.ack_ms, 50),
+        "ack_p99_ms": pct(log.ack_ms, 99),
+        "errors": log.errors,
+    }
+
+
+async def run_baseline(args, workdir: Path) -> dict:
+    """Run the sustained and saturation scenarios against the bare baseline."""
+    server = start_baseline(workdir)
+    report: dict = {"server": "baseline"}
+    try:
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
+            people, _ = await prepare(http, server.base, args.participants, f"/e/{EVENT}")
+            display = Display(LeanSocket())
+            display.sock.on_event = display.on_event
+            cookies, csrf = await http_session(http, server.base, f"/e/{EVENT}")
+            await display.sock.connect(http, server.base, cookies, csrf)
+            await display.sock.emit("join", {"event": EVENT, "role": "display"})
+            storm = await join_storm(http, server.base, people, args.join_seconds)
+            storm["rss_mb"] = server.rss_mb()
+            report["join_storm"] = storm
+            people = [
+                p
+                for p in people
+                if p.sock is not None and p.sock.ws is not None and not p.sock.ws.closed
+            ]
+            log = VoteLog()
+            since = now_ms()
+            started = time.perf_counter()
+            total = int(args.sustained_rate * args.sustained_seconds)
+            await vote_at_rate(people, 1, [1, 2, 3], args.sustained_rate, total, log)
+            elapsed = time.perf_counter() - started
+            await asyncio.sleep(0.5)
+            lat = display.latencies(since, 1)
+            report["sustained"] = {
+                "offered_per_s": total / elapsed,
+                "processed_per_s": log.ok / elapsed,
+                "acked": log.ok,
+                "errors": log.errors,
+                "ack_p99_ms": pct(log.ack_ms, 99),
+                "display_p50_ms": pct(lat, 50),
+                "display_p99_ms": pct(lat, 99),
+                "latency_samples": len(lat),
+            }
+            report["saturation"] = await saturation(people, 1, [1, 2, 3], args.saturation_seconds)
+            for person in people:
+                await person.sock.close()
+            await display.sock.close()
+    finally:
+        server.stop()
+    return report
+
+
+# --- report ----------------------------------------------------------------------------
+
+
+def fmt(value) -> str:
+    """Format a figure for the table."""
+    if isinstance(value, float):
+        return "n/a" if value != value else f"{value:,.0f}" if abs(value) >= 100 else f"{value:.1f}"
+    return str(value)
+
+
+def table(plenum: dict, baseline: dict | None) -> str:
+    """Render the results as a Markdown table."""
+    rows = []
+    s = plenum["join_storm"]
+    rows.append(
+        (
+            "join storm",
+            f"{s['joined']} joined, {s['failed']} failed in {fmt(s['seconds'])} s; connect p50 {fmt(s['connect_p50_ms'])} ms, p99 {fmt(s['connect_p99_ms'])} ms; RSS {fmt(s['rss_mb'])} MB",
+        )
+    )
+    b = plenum["burst"]
+    rows.append(
+        (
+            "burst",
+            f"{b['votes']} votes: {b['acked']} acked, {b['stored']} stored, {b['lost']} lost, display total {b['display_total']}; ack p50 {fmt(b['ack_p50_ms'])} ms, p99 {fmt(b['ack_p99_ms'])} ms; display final {fmt(b['display_after_last_ack_ms'])} ms after last ack; errors {b['errors'] or 'none'}",
+        )
+    )
+    u = plenum["sustained"]
+    rows.append(
+        (
+            "sustained",
+            f"offered {fmt(u['offered_per_s'])}/s, processed {fmt(u['processed_per_s'])}/s, {u['lost']} lost; vote-to-display p50 {fmt(u['display_p50_ms'])} ms, p99 {fmt(u['display_p99_ms'])} ms ({u['latency_samples']} samples); ack p99 {fmt(u['ack_p99_ms'])} ms; errors {u['errors'] or 'none'}",
+        )
+    )
+    o = plenum["overload"]
+    rows.append(
+        (
+            "overload",
+            f"offered {fmt(o['offered_per_s'])}/s, acked {fmt(o['acked_per_s'])}/s, {o['lost']} lost, alive {o['alive']}; ack p50 {fmt(o['ack_p50_ms'])} ms, max {fmt(o['ack_max_ms'])} ms; peak RSS {fmt(o['peak_rss_mb'])} MB; refused {o['errors'] or 'none'}",
+        )
+    )
+    c = plenum["close_during_burst"]
+    rows.append(
+        (
+            "close during burst",
+            f"{c['acked']} acked, {c['refused_closed']} refused as closed; acked-not-stored {c['acked_not_stored']}, stored-not-acked {c['stored_not_acked']}, stored after close {c['stored_after_close']}",
+        )
+    )
+    a = plenum["results_api"]
+    rows.append(
+        (
+            "results API",
+            f"{a['requests']} requests, {a['errors']} errors, p50 {fmt(a['p50_ms'])} ms, p99 {fmt(a['p99_ms'])} ms, while {a['votes_acked_meanwhile']} votes were acked",
+        )
+    )
+    sat = plenum["saturation"]
+    rows.append(
+        (
+            "saturation (closed loop)",
+            f"{fmt(sat['votes_per_s'])} votes/s with {sat['voters']} voters, ack p99 {fmt(sat['ack_p99_ms'])} ms",
+        )
+    )
+    if baseline:
+        bs = baseline["sustained"]
+        rows.append(
+            (
+                "baseline sustained",
+                f"offered {fmt(bs['offered_per_s'])}/s, processed {fmt(bs['processed_per_s'])}/s; display p50 {fmt(bs['display_p50_ms'])} ms, p99 {fmt(bs['display_p99_ms'])} ms",
+            )
+        )
+        bsat = baseline["saturation"]
+        rows.append(
+            (
+                "baseline saturation",
+                f"{fmt(bsat['votes_per_s'])} votes/s, ack p99 {fmt(bsat['ack_p99_ms'])} ms; RSS after join {fmt(baseline['join_storm']['rss_mb'])} MB",
+            )
+        )
+        rows.append(
+            (
+                "ratio Plenum / baseline",
+                f"sustained {u['processed_per_s'] / bs['processed_per_s']:.2f}, saturation {sat['votes_per_s'] / bsat['votes_per_s']:.2f}",
+            )
+        )
+    return "| scenario | result |\n|---|---|\n" + "\n".join(
+        f"| {name} | {text} |" for name, text in rows
+    )
+
+
+def parse_args(argv=None):
+    """Read the command line."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--participants", type=int, default=5000)
+    parser.add_argument(
+        "--scale", type=float, default=1.0, help="multiply every duration and rate (quick runs)"
+    )
+    parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument("--json", type=Path, help="also write the raw figures here")
+    args = parser.parse_args(argv)
+    s = args.scale
+    args.join_seconds = 10 * max(s, 0.1)
+    args.burst_seconds = 5 * max(s, 0.1)
+    args.sustained_rate, args.sustained_seconds = 2000 * s, 30 * max(s, 0.1)
+    args.overload_rate, args.overload_seconds = 8000 * s, 10 * max(s, 0.1)
+    args.api_rate, args.api_vote_rate, args.api_seconds = (
+        200 * max(s, 0.1),
+        1000 * s,
+        10 * max(s, 0.1),
+    )
+    args.saturation_seconds = 10 * max(s, 0.1)
+    return args
+
+
+def main(argv=None) -> int:
+    """Run the benchmark and print the table."""
+    args = parse_args(argv)
+    raise_open_files()
+    pin(1)
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:
+        pass
+    workdir = Path(tempfile.mkdtemp(prefix="plenum-bench-"))
+    try:
+        plenum = asyncio.run(run_plenum(args, workdir))
+        baseline = None if args.no_baseline else asyncio.run(run_baseline(args, workdir))
+    finally:
+        keep = os.environ.get("BENCH_KEEP")
+        if not keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+    machine = f"{os.cpu_count()} cores, {platform_line()}"
+    print(f"\nPlenum benchmark, {args.participants} participants, scale {args.scale}; {machine}\n")
+    print(table(plenum, baseline))
+    if args.json:
+        args.json.write_text(
+            json.dumps(
+                {
+                    "plenum": plenum,
+                    "baseline": baseline,
+                    "args": {k: v for k, v in vars(args).items() if k != "json"},
+                },
+                indent=2,
+                default=str,
+            )
+        )
+    return 0
+
+
+def platform_line() -> str:
+    """Describe the CPU."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown CPU"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Browser journeys: real headless Chromium against a real `voting serve` process."""

@@ -1,0 +1,103 @@
+"""What the browser tests do on Plenum's pages, named the way a person would say it."""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.request
+
+from playwright.sync_api import Locator, Page, expect
+
+EVENT = "EUCP18"
+FUNDING = "How should future EU funding for cluster partnerships be shared?"
+FOCUS = "What should joint cluster initiatives focus on?"
+BIGGER = "Fewer, bigger partnerships"
+SMALLER = "More, smaller partnerships"
+MIX = "A mix of bigger and smaller partnerships"
+# Receipts are two groups of 4 from an alphabet without 0/O, 1/I.
+RECEIPT = r"[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}"
+RECORDED = re.compile(r"Vote recorded\. Receipt: " + RECEIPT)
+
+
+def sign_in(page: Page, email: str, password: str) -> None:
+    """Sign a staff member in through the login form."""
+    page.goto("/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(re.compile(r"/manage/?$"))
+
+
+def open_console(page: Page) -> None:
+    """Go to the event's poll console and wait until its socket has joined."""
+    page.goto(f"/manage/{EVENT}/polls")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Polls")
+    wait_online(page)
+
+
+def console_poll(page: Page, title: str) -> Locator:
+    """The console's entry of a poll."""
+    return page.locator("li.console-poll").filter(
+        has=page.get_by_role("heading", name=title, exact=True)
+    )
+
+
+def poll_id(page: Page, title: str) -> int:
+    """The id of a poll, read from the console."""
+    return int(console_poll(page, title).get_attribute("data-poll"))
+
+
+def console_action(page: Page, title: str, button: str, flash: str) -> None:
+    """Press a poll's button in the console and wait for the confirmation it flashes."""
+    # The form posts and redirects back to the console: wait for that new page, so the
+    # flash checked below cannot be the one of the page before.
+    with page.expect_navigation():
+        console_poll(page, title).get_by_role("button", name=button, exact=True).click()
+    expect(page.locator(".flash-success")).to_have_text(flash)
+    wait_online(page)
+
+
+def ensure_open(page: Page, title: str) -> None:
+    """Open a poll from the console unless it is open already."""
+    item = console_poll(page, title)
+    expect(item).to_have_count(1)
+    classes = item.get_attribute("class") or ""
+    if "status-open" in classes:
+        return
+    if "status-closed" in classes:
+        console_action(page, title, "Reopen", "Poll reopened.")
+    else:
+        console_action(page, title, "Open", "Poll opened.")
+
+
+def wait_online(page: Page, timeout: float | None = None) -> None:
+    """Wait until the page's socket is connected and has joined (live.js marks <body>)."""
+    expect(page.locator("body")).to_have_attribute("data-conn-state", "online", timeout=timeout)
+
+
+def set_marker(page: Page) -> None:
+    """Put a value in the page's window; it survives anything but a reload."""
+    page.evaluate("() => { window.plenumNotReloaded = true; }")
+
+
+def assert_not_reloaded(page: Page) -> None:
+    assert page.evaluate("() => window.plenumNotReloaded === true"), "the page was reloaded"
+
+
+def poll_card(page: Page, poll: int) -> Locator:
+    """A poll's card on the participant page."""
+    return page.locator(f"article#poll-{poll}")
+
+
+def display_bar(page: Page, label: str) -> Locator:
+    """One option's bar on the display."""
+    return page.locator("[data-display-poll] li.bar").filter(
+        has=page.locator(".bar-label", has_text=re.compile(f"^{re.escape(label)}$"))
+    )
+
+
+def results_api(base_url: str, poll: int) -> dict:
+    """The poll's public results from the JSON API (counts shown when results are live)."""
+    url = f"{base_url}/api/v1/events/{EVENT}/polls/{poll}/results"
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return json.load(response)
