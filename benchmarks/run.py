@@ -53,6 +53,14 @@ def pin(core: int) -> None:
         os.sched_setaffinity(0, {core})
 
 
+def on_core(core: int) -> list[str]:
+    """Return the command prefix that pins a child process to one core, if possible."""
+    taskset = shutil.which("taskset")
+    if taskset is None or (os.cpu_count() or 1) < 2:
+        return []
+    return [taskset, "-c", str(core)]
+
+
 def raise_open_files() -> None:
     """Allow as many sockets as the hard limit permits."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -119,8 +127,8 @@ def start_plenum(workdir: Path) -> tuple[Server, str, str]:
     port = free_port()
     log = workdir / "plenum.log"
     with log.open("w") as out:
-        process = subprocess.Popen(  # noqa: S603, S607 - our own command, taskset from PATH
-            ["taskset", "-c", "0", voting_cli(), "serve", "--port", str(port)],
+        process = subprocess.Popen(  # noqa: S603 - our own command
+            [*on_core(0), voting_cli(), "serve", "--port", str(port)],
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -140,11 +148,9 @@ def start_baseline(workdir: Path) -> Server:
     db_path = workdir / "baseline.sqlite3"
     log = workdir / "baseline.log"
     with log.open("w") as out:
-        process = subprocess.Popen(  # noqa: S603, S607
+        process = subprocess.Popen(  # noqa: S603 - our own command
             [
-                "taskset",
-                "-c",
-                "0",
+                *on_core(0),
                 sys.executable,
                 "-m",
                 "gevent.monkey",
