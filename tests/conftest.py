@@ -13,7 +13,7 @@ from voting import create_app, realtime
 from voting.accounts.service import create_user, grant_access
 from voting.events.service import EventData, create_event
 from voting.extensions import db, socketio
-from voting.polls.service import PollData, create_poll, reset_committer
+from voting.polls.service import PollData, create_poll, reset_process_state
 
 PASSWORD = "correct horse battery"
 
@@ -53,7 +53,7 @@ def app(tmp_path):
     )
     app.test_client_class = IsolatedClient
     realtime.reset_state()
-    reset_committer()
+    reset_process_state()
     with app.app_context():
         db.create_all()
         yield app

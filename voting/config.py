@@ -5,7 +5,10 @@ from __future__ import annotations
 DEFAULTS: dict[str, object] = {
     "SQLALCHEMY_ENGINE_OPTIONS": {},
     "SQLALCHEMY_TRACK_MODIFICATIONS": False,
-    "WTF_CSRF_TIME_LIMIT": None,  # a phone page may stay open for a whole conference day
+    "WTF_CSRF_TIME_LIMIT": None,
+    # Flask-WTF would read WTForms' message catalogue from disk on every request; our
+    # forms show our own (translatable) messages, so WTForms' built-in ones stay English.
+    "WTF_I18N_ENABLED": False,  # a phone page may stay open for a whole conference day
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "REMEMBER_COOKIE_HTTPONLY": True,

@@ -226,8 +226,12 @@ class Poll(db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     event: Mapped[Event] = relationship(back_populates="polls", foreign_keys=[event_id])
+    # Options come with their poll in one extra query per set of polls, not one per poll.
     options: Mapped[list[Option]] = relationship(
-        back_populates="poll", cascade="all, delete-orphan", order_by="Option.position"
+        back_populates="poll",
+        cascade="all, delete-orphan",
+        order_by="Option.position",
+        lazy="selectin",
     )
 
     @property

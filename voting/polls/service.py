@@ -5,10 +5,11 @@ from __future__ import annotations
 import math
 import re
 import secrets
+import time
 from dataclasses import dataclass, field, replace
 
 from flask import current_app
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from voting import realtime
@@ -169,6 +170,7 @@ def delete_poll(poll: Poll) -> None:
         event.display_poll_id = None
     db.session.delete(poll)
     db.session.commit()
+    _forget_snapshot(event.id)
     payload = {"action": "deleted", "poll_id": poll_id, "display_poll_id": event.display_poll_id}
     realtime.emit("poll", payload, realtime.event_room(event.id))
     realtime.emit("poll", payload, realtime.console_room(event.id))
@@ -242,6 +244,7 @@ def show_on_display(event: Event, poll: Poll | None) -> None:
         raise NotFound("This poll does not exist in this event.", "unknown_poll")
     event.display_poll_id = poll.id if poll else None
     db.session.commit()
+    _forget_snapshot(event.id)
     payload = {
         "action": "shown",
         "poll": poll_payload(poll) if poll else None,
@@ -325,10 +328,11 @@ def _committer() -> GroupCommitter:
 _vote_committer: GroupCommitter | None = None
 
 
-def reset_committer() -> None:
-    """Forget the committer (tests change its settings between apps)."""
+def reset_process_state() -> None:
+    """Forget the committer and cached snapshots (tests change settings between apps)."""
     global _vote_committer
     _vote_committer = None
+    _public_snapshots.clear()
 
 
 def _write_vote_batch(tickets: list[Ticket]) -> None:
@@ -453,50 +457,60 @@ def _conn():
     return db.session.connection()
 
 
+def _ids(name: str):
+    """Return an expanding bind parameter for an IN list."""
+    return bindparam(name, expanding=True)
+
+
+# Statements built once: constructing and cache-keying a statement costs more than
+# running it on SQLite, and the vote path runs each of them once per batch.
+_POLL_ROWS = select(
+    POLLS.c.id, POLLS.c.event_id, POLLS.c.status, POLLS.c.allow_change, POLLS.c.max_choices
+).where(POLLS.c.id.in_(_ids("ids")))
+_POLL_ROWS_LOCKED = _POLL_ROWS.with_for_update(read=True)
+_OPTION_ROWS = select(OPTIONS.c.poll_id, OPTIONS.c.id).where(OPTIONS.c.poll_id.in_(_ids("ids")))
+_VOTE_ROWS = (
+    select(VOTES.c.vote_id, VOTES.c.poll_id, PARTICIPANTS.c.public_id, VOTES.c.receipt, VOTES.c.choices)
+    .join(PARTICIPANTS, PARTICIPANTS.c.id == VOTES.c.participant_id)
+    .where(VOTES.c.vote_id.in_(_ids("ids")))
+)
+_PARTICIPANT_ROWS = select(
+    PARTICIPANTS.c.public_id, PARTICIPANTS.c.id, PARTICIPANTS.c.event_id
+).where(PARTICIPANTS.c.public_id.in_(_ids("ids")))
+_BALLOT_ROWS = select(BALLOTS.c.participant_id, BALLOTS.c.id).where(
+    BALLOTS.c.poll_id == bindparam("poll_id"), BALLOTS.c.participant_id.in_(_ids("ids"))
+)
+_CLEAR_CHOICES = delete(CHOICES).where(CHOICES.c.ballot_id.in_(_ids("ids")))
+_TOUCH_BALLOTS = (
+    update(BALLOTS).where(BALLOTS.c.id.in_(_ids("ids"))).values(updated_at=bindparam("now"))
+)
+_INSERT_PARTICIPANTS, _INSERT_BALLOTS = insert(PARTICIPANTS), insert(BALLOTS)
+_INSERT_CHOICES, _INSERT_VOTES = insert(CHOICES), insert(VOTES)
+
+
 def _lock_polls(poll_ids: set[int]) -> dict[int, object]:
     """Load the batch's polls under a shared lock (PostgreSQL; SQLite holds the write lock)."""
-    query = select(
-        POLLS.c.id, POLLS.c.event_id, POLLS.c.status, POLLS.c.allow_change, POLLS.c.max_choices
-    ).where(POLLS.c.id.in_(poll_ids))
-    if not is_sqlite():
-        query = query.with_for_update(read=True)
-    return {row.id: row for row in _conn().execute(query)}
+    query = _POLL_ROWS if is_sqlite() else _POLL_ROWS_LOCKED
+    return {row.id: row for row in _conn().execute(query, {"ids": list(poll_ids)})}
 
 
 def _option_ids(polls: dict[int, object]) -> dict[int, set[int]]:
     """Return the option ids of each poll."""
     found: dict[int, set[int]] = {poll_id: set() for poll_id in polls}
-    rows = _conn().execute(
-        select(OPTIONS.c.poll_id, OPTIONS.c.id).where(OPTIONS.c.poll_id.in_(list(polls)))
-    )
-    for poll_id, option_id in rows:
+    for poll_id, option_id in _conn().execute(_OPTION_ROWS, {"ids": list(polls)}):
         found[poll_id].add(option_id)
     return found
 
 
 def _stored_votes(vote_ids: set[str]) -> dict[str, tuple]:
     """Return earlier submissions with these vote ids: vote_id -> (poll, owner key, receipt, choices)."""
-    rows = _conn().execute(
-        select(
-            VOTES.c.vote_id,
-            VOTES.c.poll_id,
-            PARTICIPANTS.c.public_id,
-            VOTES.c.receipt,
-            VOTES.c.choices,
-        )
-        .join(PARTICIPANTS, PARTICIPANTS.c.id == VOTES.c.participant_id)
-        .where(VOTES.c.vote_id.in_(vote_ids))
-    )
+    rows = _conn().execute(_VOTE_ROWS, {"ids": list(vote_ids)})
     return {row[0]: tuple(row[1:]) for row in rows}
 
 
 def _participant_ids(keys: set[str]) -> dict[str, tuple[int, int]]:
     """Return participant key -> (row id, event id) for the keys that have a row."""
-    rows = _conn().execute(
-        select(PARTICIPANTS.c.public_id, PARTICIPANTS.c.id, PARTICIPANTS.c.event_id).where(
-            PARTICIPANTS.c.public_id.in_(keys)
-        )
-    )
+    rows = _conn().execute(_PARTICIPANT_ROWS, {"ids": list(keys)})
     return {key: (row_id, event_id) for key, row_id, event_id in rows}
 
 
@@ -571,12 +585,12 @@ def _store_ballots(tickets: list[Ticket], polls: dict[int, object], participants
     conn, now = _conn(), utcnow()
     changed = [existing[pair] for pair in final if pair in existing]
     if changed:
-        conn.execute(delete(CHOICES).where(CHOICES.c.ballot_id.in_(changed)))
-        conn.execute(update(BALLOTS).where(BALLOTS.c.id.in_(changed)).values(updated_at=now))
+        conn.execute(_CLEAR_CHOICES, {"ids": changed})
+        conn.execute(_TOUCH_BALLOTS, {"ids": changed, "now": now})
     new_pairs = [pair for pair in final if pair not in existing]
     if new_pairs:
         conn.execute(
-            insert(BALLOTS),
+            _INSERT_BALLOTS,
             [
                 {"poll_id": poll_id, "participant_id": pid, "created_at": now, "updated_at": now}
                 for poll_id, pid in new_pairs
@@ -584,7 +598,7 @@ def _store_ballots(tickets: list[Ticket], polls: dict[int, object], participants
         )
         existing.update(_ballot_ids(set(new_pairs)))
     conn.execute(
-        insert(CHOICES),
+        _INSERT_CHOICES,
         [
             {"ballot_id": existing[pair], "option_id": option_id}
             for pair, choices in final.items()
@@ -592,7 +606,7 @@ def _store_ballots(tickets: list[Ticket], polls: dict[int, object], participants
         ],
     )
     conn.execute(
-        insert(VOTES),
+        _INSERT_VOTES,
         [
             {
                 "vote_id": t.item.vote_id,
@@ -618,11 +632,7 @@ def _ballot_ids(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], int]:
     for poll_id, pid in pairs:
         by_poll.setdefault(poll_id, []).append(pid)
     for poll_id, pids in by_poll.items():
-        rows = _conn().execute(
-            select(BALLOTS.c.participant_id, BALLOTS.c.id).where(
-                BALLOTS.c.poll_id == poll_id, BALLOTS.c.participant_id.in_(pids)
-            )
-        )
+        rows = _conn().execute(_BALLOT_ROWS, {"poll_id": poll_id, "ids": pids})
         found.update({(poll_id, pid): ballot_id for pid, ballot_id in rows})
     return found
 
@@ -692,16 +702,19 @@ def _new_receipt() -> str:
     return f"{raw[:4]}-{raw[4:]}"
 
 
+_MY_CHOICES = (
+    select(BALLOTS.c.poll_id, CHOICES.c.option_id)
+    .join(CHOICES, CHOICES.c.ballot_id == BALLOTS.c.id)
+    .join(PARTICIPANTS, PARTICIPANTS.c.id == BALLOTS.c.participant_id)
+    .where(PARTICIPANTS.c.public_id == bindparam("key"), BALLOTS.c.poll_id.in_(_ids("ids")))
+)
+
+
 def my_choices(poll_ids: list[int], participant_key: str | None) -> dict[int, list[int]]:
     """Return the options a participant marked, per poll."""
     if not participant_key or not poll_ids:
         return {}
-    rows = db.session.execute(
-        select(Ballot.poll_id, BallotChoice.option_id)
-        .join(BallotChoice, BallotChoice.ballot_id == Ballot.id)
-        .join(Participant, Participant.id == Ballot.participant_id)
-        .where(Participant.public_id == participant_key, Ballot.poll_id.in_(poll_ids))
-    )
+    rows = db.session.execute(_MY_CHOICES, {"key": participant_key, "ids": poll_ids})
     mine: dict[int, list[int]] = {}
     for poll_id, option_id in rows:
         mine.setdefault(poll_id, []).append(option_id)
@@ -811,6 +824,7 @@ def _push_tally(poll_id: int) -> None:
 def _announce(poll: Poll, action: str) -> None:
     """Tell clients that a poll changed; participants hear only of open or shown polls."""
     event = poll.event
+    _forget_snapshot(event.id)
     payload = {
         "action": action,
         "poll": poll_payload(poll),
@@ -844,16 +858,56 @@ def voter_counts(event: Event) -> dict[int, int]:
 
 def snapshot(event: Event, *, staff: bool, participant_key: str | None = None) -> dict:
     """Return everything a client may see of an event right now (join ack, reconnects)."""
-    polls = event.polls if staff else public_polls(event)
-    display_poll = db.session.get(Poll, event.display_poll_id) if event.display_poll_id else None
-    if display_poll is not None and display_poll not in polls:
-        polls = [*polls, display_poll]
+    if not staff:
+        shared = _public_snapshot(event)
+        poll_ids = [int(poll_id) for poll_id in shared["results"]]
+        mine = my_choices(poll_ids, participant_key)
+        return {**shared, "mine": {str(k): v for k, v in mine.items()}}
+    polls = _with_display_poll(event, event.polls)
     return {
         "ok": True,
         "event": {"code": event.code, "name": event.name},
         "display_poll_id": event.display_poll_id,
         "polls": [poll_payload(poll) for poll in polls],
-        "results": {str(poll.id): results_payload(poll, staff=staff) for poll in polls},
-        "mine": {str(k): v for k, v in my_choices([p.id for p in polls], participant_key).items()},
-        "connected": realtime.connected_count(event.id) if staff else None,
+        "results": {str(poll.id): results_payload(poll, staff=True) for poll in polls},
+        "mine": {},
+        "connected": realtime.connected_count(event.id),
     }
+
+
+def _with_display_poll(event: Event, polls: list[Poll]) -> list[Poll]:
+    """Add the poll on the display to a list of polls if it is not in it."""
+    shown = db.session.get(Poll, event.display_poll_id) if event.display_poll_id else None
+    return [*polls, shown] if shown is not None and shown not in polls else polls
+
+
+# event id -> (expiry, the public part of a join snapshot). A join storm of thousands
+# of phones then costs one snapshot per TALLY_INTERVAL instead of one per phone; any
+# poll change in this process drops the entry at once.
+_public_snapshots: dict[int, tuple[float, dict]] = {}
+
+
+def _public_snapshot(event: Event) -> dict:
+    """Return the snapshot every participant and display of an event shares."""
+    now = time.monotonic()
+    cached = _public_snapshots.get(event.id)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    polls = _with_display_poll(event, public_polls(event))
+    payload = {
+        "ok": True,
+        "event": {"code": event.code, "name": event.name},
+        "display_poll_id": event.display_poll_id,
+        "polls": [poll_payload(poll) for poll in polls],
+        "results": {str(poll.id): results_payload(poll, staff=False) for poll in polls},
+        "connected": None,
+    }
+    ttl = float(current_app.config["TALLY_INTERVAL"])
+    if ttl > 0:
+        _public_snapshots[event.id] = (now + ttl, payload)
+    return payload
+
+
+def _forget_snapshot(event_id: int) -> None:
+    """Drop the cached public snapshot after a change to the event's polls."""
+    _public_snapshots.pop(event_id, None)
