@@ -20,7 +20,7 @@ DEFAULTS: dict[str, object] = {
     "RATELIMIT_HEADERS_ENABLED": True,
     # Seconds between two tally pushes for one poll: a burst of votes gives at most
     # 1/TALLY_INTERVAL pushes a second; 0 pushes after every vote (used by tests).
-    "TALLY_INTERVAL": 0.2,
+    "TALLY_INTERVAL": 0.1,
     # Group commit of votes: at most this many per transaction, and at most this many
     # waiting before new votes are refused with the retryable error "busy".
     "VOTE_BATCH_SIZE": 200,
