@@ -9,6 +9,7 @@ from pathlib import Path
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from voting.config import DEFAULTS
 from voting.database import configure_sqlite
@@ -43,6 +44,11 @@ def build_app(config: dict | None = None) -> Flask:
     if os.environ.get("VOTING_HTTPS") == "1":
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["REMEMBER_COOKIE_SECURE"] = True
+    # Behind N reverse proxies (nginx: 1), trust their X-Forwarded-For/-Proto/-Host, so
+    # that rate limits count each client rather than the proxy's address.
+    proxies = int(os.environ.get("VOTING_PROXIES") or 0)
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
     _init_extensions(app)
     _register_blueprints(app)
@@ -72,10 +78,19 @@ def _secret_key(app: Flask) -> str:
         return from_env
     path = Path(app.instance_path) / "secret_key"
     if not path.exists():
-        # Write with owner-only permissions: the key signs every session cookie.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        # Write with owner-only permissions: the key signs every session cookie. Written
+        # aside, then linked into place, so that processes starting together all end up
+        # with the one key that won, never with a half-written file.
+        draft = path.with_name(f"secret_key.{os.getpid()}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as handle:
             handle.write(secrets.token_hex(32))
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
     return path.read_text().strip()
 
 

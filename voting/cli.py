@@ -53,16 +53,22 @@ def _prepare_database() -> None:
 @with_appcontext
 def serve(host: str, port: int, no_demo: bool, access_log: bool) -> None:
     """Migrate the database, create the demo on first start and serve with websockets."""
+    from voting.database import startup_lock
     from voting.demo import DEMO_CODE, create_demo_event
     from voting.extensions import db, socketio
     from voting.models import Event
 
     app = current_app._get_current_object()
-    _prepare_database()
-    if not no_demo and app.config["DEMO_ON_FIRST_START"] and db.session.query(Event).count() == 0:
-        create_demo_event()
-    login = _ensure_demo_admin(app)
-    db.session.remove()
+    with startup_lock():  # several processes may start at once (PostgreSQL)
+        _prepare_database()
+        if (
+            not no_demo
+            and app.config["DEMO_ON_FIRST_START"]
+            and db.session.query(Event).count() == 0
+        ):
+            create_demo_event()
+        login = _ensure_demo_admin(app)
+        db.session.remove()
     # Listening on every interface still means this machine answers on loopback.
     base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"  # noqa: S104
     code = DEMO_CODE if db.session.query(Event).filter_by(code=DEMO_CODE).count() else "<CODE>"
@@ -75,7 +81,55 @@ def serve(host: str, port: int, no_demo: bool, access_log: bool) -> None:
         click.echo(f"  Staff login:  {login[0]} / {login[1]}   (at {base}/login)")
     click.echo("Press Ctrl+C to stop.", err=False)
     sys.stdout.flush()
-    socketio.run(app, host=host, port=port, log_output=access_log, allow_unsafe_werkzeug=False)
+    _run_server(app, host, port, access_log)
+
+
+def _run_server(app, host: str, port: int, access_log: bool) -> None:
+    """Serve HTTP and websockets with gevent's WSGI server on a tuned listening socket."""
+    from gevent import pywsgi
+
+    _raise_open_files_limit()
+    options = {"log": "default" if access_log else None}
+    try:
+        # python-engineio uses gevent-websocket when it is installed; it then needs
+        # its handler here (otherwise websockets go through simple-websocket).
+        from geventwebsocket.handler import WebSocketHandler
+
+        options["handler_class"] = WebSocketHandler
+    except ImportError:
+        pass
+    server = pywsgi.WSGIServer(_listener(host, port), app, **options)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        server.stop(timeout=5)
+
+
+def _listener(host: str, port: int):
+    """Return a listening socket with Nagle's algorithm off and a deep accept queue.
+
+    Small websocket frames otherwise wait for the peer's delayed ACK (about 40 ms per
+    reply on a kept-alive connection), and a join storm of thousands of phones overflows
+    the default backlog. Accepted sockets inherit TCP_NODELAY on Linux.
+    """
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.bind((host, port))
+    sock.listen(4096)
+    return sock
+
+
+def _raise_open_files_limit() -> None:
+    """Allow as many open sockets as the hard limit permits (one per connected phone)."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
 def _db_label(app) -> str:

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from sqlalchemy import event as sa_event
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.engine import Engine
 
 from voting.extensions import db
+
+# Key of the PostgreSQL advisory lock held during first-start work (any constant will do).
+STARTUP_LOCK_KEY = 0x504C454E554D  # "PLENUM"
 
 
 def configure_sqlite(engine: Engine, config: dict) -> None:
@@ -60,3 +66,24 @@ def lock_row(model, row_id: int, *, shared: bool):
     if not is_sqlite():
         query = query.with_for_update(read=shared)
     return db.session.execute(query.execution_options(populate_existing=True)).scalar()
+
+
+@contextmanager
+def startup_lock() -> Iterator[None]:
+    """Let one process at a time migrate and seed the database (PostgreSQL).
+
+    Several `voting serve` processes started together would otherwise all run the
+    migrations and create the demo event and first admin at once, and all but one would
+    crash on a duplicate. A session advisory lock on its own connection makes the others
+    wait, then find the work done; PostgreSQL drops it if the holder dies. SQLite has
+    one process per file and needs nothing.
+    """
+    if db.engine.dialect.name != "postgresql":
+        yield
+        return
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": STARTUP_LOCK_KEY})
+        try:
+            yield
+        finally:
+            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": STARTUP_LOCK_KEY})

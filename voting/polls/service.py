@@ -391,9 +391,13 @@ def _announce_votes(tickets: list[Ticket]) -> None:
         if isinstance(ticket.error, _AlreadyAnswered):
             ticket.result, ticket.error = ticket.error.result, None
         result = ticket.result
-        if result is None or result.duplicate:
+        if result is None:
             continue
+        # Resent votes schedule a push too: their first push may have died with a
+        # process that stored them but was killed before it told the displays.
         echoes.setdefault(result.poll_id, [])
+        if result.duplicate:
+            continue
         if ticket.item.sent_at is not None:
             echoes[result.poll_id].append(ticket.item.sent_at)
     for poll_id, sent in echoes.items():
@@ -470,7 +474,9 @@ _POLL_ROWS = select(
 _POLL_ROWS_LOCKED = _POLL_ROWS.with_for_update(read=True)
 _OPTION_ROWS = select(OPTIONS.c.poll_id, OPTIONS.c.id).where(OPTIONS.c.poll_id.in_(_ids("ids")))
 _VOTE_ROWS = (
-    select(VOTES.c.vote_id, VOTES.c.poll_id, PARTICIPANTS.c.public_id, VOTES.c.receipt, VOTES.c.choices)
+    select(
+        VOTES.c.vote_id, VOTES.c.poll_id, PARTICIPANTS.c.public_id, VOTES.c.receipt, VOTES.c.choices
+    )
     .join(PARTICIPANTS, PARTICIPANTS.c.id == VOTES.c.participant_id)
     .where(VOTES.c.vote_id.in_(_ids("ids")))
 )

@@ -1,0 +1,93 @@
+"""The migrations and the row locks on PostgreSQL (the scale-out database)."""
+
+from __future__ import annotations
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.exc import OperationalError
+
+from voting import create_app
+from voting.database import lock_row
+from voting.extensions import db
+from voting.models import Event, Poll
+
+pytestmark = pytest.mark.scaleout
+
+# What another transaction may take while a poll row is locked (NOWAIT: fail, not wait).
+PROBES = {
+    "FOR SHARE": "SELECT id FROM polls WHERE id = :id FOR SHARE NOWAIT",
+    "FOR UPDATE": "SELECT id FROM polls WHERE id = :id FOR UPDATE NOWAIT",
+}
+
+
+@pytest.fixture
+def pg_app(postgres, database, tmp_path):
+    """An app (in this process) on the fresh PostgreSQL database."""
+    app = create_app(
+        {
+            "INSTANCE_PATH": str(tmp_path),
+            "SQLALCHEMY_DATABASE_URI": postgres.url(database).replace(
+                "postgresql://", "postgresql+psycopg://", 1
+            ),
+            "REDIS_URL": None,
+            "SECRET_KEY": "x",
+            "SOCKETIO_ASYNC_MODE": "threading",
+        }
+    )
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _tables() -> set[str]:
+    with db.engine.connect() as connection:
+        return set(inspect(connection).get_table_names())
+
+
+def test_migrations_build_the_models_schema_and_go_back(pg_app):
+    directory = pg_app.extensions["migrate"].directory
+    upgrade(directory=directory)
+    with db.engine.connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), db.metadata) == []
+        # The events <-> polls cycle: the display foreign key is added after both tables.
+        keys = inspect(connection).get_foreign_keys("events")
+    assert [(k["referred_table"], k["options"].get("ondelete")) for k in keys] == [
+        ("polls", "SET NULL")
+    ]
+    result = pg_app.test_cli_runner().invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    assert db.session.query(Event).filter_by(code="EUCP18").one().polls
+    db.session.remove()
+
+    downgrade(directory=directory, revision="base")
+    assert _tables() == {"alembic_version"}
+    upgrade(directory=directory)
+    assert {"events", "polls", "votes", "ballots"} <= _tables()
+
+
+def test_lock_row_takes_share_and_update_locks(pg_app):
+    """A vote's FOR SHARE lets other votes in but holds off a close's FOR UPDATE."""
+    upgrade(directory=pg_app.extensions["migrate"].directory)
+    assert pg_app.test_cli_runner().invoke(args=["demo"]).exit_code == 0
+    poll_id = db.session.query(Poll.id).order_by(Poll.id).first()[0]
+    db.session.remove()
+    other = create_engine(db.engine.url)
+    try:
+        for shared, blocked in ((True, ["FOR UPDATE"]), (False, ["FOR SHARE", "FOR UPDATE"])):
+            assert lock_row(Poll, poll_id, shared=shared).id == poll_id
+            with other.connect() as connection:
+                for mode, query in PROBES.items():
+                    try:
+                        connection.execute(text(query), {"id": poll_id})
+                        took = True
+                    except OperationalError:  # lock not available
+                        took = False
+                    connection.rollback()
+                    assert took is (mode not in blocked), (shared, mode)
+            db.session.rollback()
+    finally:
+        other.dispose()
