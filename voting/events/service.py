@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
+import time
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -30,6 +31,40 @@ def find_event(code: str) -> Event:
     if event is None:
         raise NotFound("No event has this code. Check the code on the screen.", "unknown_event")
     return event
+
+
+@dataclass(frozen=True)
+class EventRef:
+    """What a socket join needs of an event, cheap to keep in memory."""
+
+    id: int
+    code: str
+    name: str
+    allow_anonymous: bool
+
+
+# code -> (expiry, EventRef): a join storm looks the same event up thousands of times a
+# second; settings changed by an admin reach joins within EVENT_REF_TTL seconds.
+_event_refs: dict[str, tuple[float, EventRef]] = {}
+EVENT_REF_TTL = 1.0
+
+
+def lookup_event(code: str) -> EventRef:
+    """Return a short-lived cached reference to the event with this code, or raise NotFound."""
+    key = normalise_code(code)
+    now = time.monotonic()
+    cached = _event_refs.get(key)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    event = find_event(key)
+    ref = EventRef(event.id, event.code, event.name, event.allow_anonymous)
+    _event_refs[key] = (now + EVENT_REF_TTL, ref)
+    return ref
+
+
+def forget_event_refs() -> None:
+    """Drop cached event references (after an event is edited, and between tests)."""
+    _event_refs.clear()
 
 
 def upcoming_events(today: dt.date | None = None) -> list[Event]:
@@ -90,6 +125,7 @@ def update_event(event: Event, data: EventData) -> Event:
     for key, value in vars(data).items():
         setattr(event, key, value)
     _commit_unique_code(data.code)
+    forget_event_refs()
     return event
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from voting import realtime
 from voting.database import begin_write, is_sqlite, lock_row
 from voting.errors import Conflict, InvalidInput, NotFound, Unavailable, VotingError
+from voting.events.service import forget_event_refs
 from voting.extensions import db, socketio
 from voting.groupcommit import GroupCommitter, Ticket
 from voting.models import (
@@ -333,6 +334,7 @@ def reset_process_state() -> None:
     global _vote_committer
     _vote_committer = None
     _public_snapshots.clear()
+    forget_event_refs()
 
 
 def _write_vote_batch(tickets: list[Ticket]) -> None:
@@ -704,7 +706,10 @@ def _as_id(value) -> int | None:
 
 def _new_receipt() -> str:
     """Return a short receipt code a participant can read out, e.g. K7QM-2XPA."""
-    raw = "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(8))
+    # 40 random bits in one system call, read as 8 symbols of the 32-letter alphabet
+    # (secrets.choice per symbol cost eight calls per vote).
+    bits = int.from_bytes(secrets.token_bytes(5), "big")
+    raw = "".join(RECEIPT_ALPHABET[(bits >> shift) & 31] for shift in range(35, -1, -5))
     return f"{raw[:4]}-{raw[4:]}"
 
 
@@ -865,10 +870,7 @@ def voter_counts(event: Event) -> dict[int, int]:
 def snapshot(event: Event, *, staff: bool, participant_key: str | None = None) -> dict:
     """Return everything a client may see of an event right now (join ack, reconnects)."""
     if not staff:
-        shared = _public_snapshot(event)
-        poll_ids = [int(poll_id) for poll_id in shared["results"]]
-        mine = my_choices(poll_ids, participant_key)
-        return {**shared, "mine": {str(k): v for k, v in mine.items()}}
+        return public_snapshot(event.id, participant_key=participant_key)
     polls = _with_display_poll(event, event.polls)
     return {
         "ok": True,
@@ -879,6 +881,14 @@ def snapshot(event: Event, *, staff: bool, participant_key: str | None = None) -
         "mine": {},
         "connected": realtime.connected_count(event.id),
     }
+
+
+def public_snapshot(event_id: int, *, participant_key: str | None = None) -> dict:
+    """Return what a phone or display of the event may see, with the phone's own choices."""
+    shared = _public_snapshot(event_id)
+    poll_ids = [int(poll_id) for poll_id in shared["results"]]
+    mine = my_choices(poll_ids, participant_key)
+    return {**shared, "mine": {str(k): v for k, v in mine.items()}}
 
 
 def _with_display_poll(event: Event, polls: list[Poll]) -> list[Poll]:
@@ -893,12 +903,15 @@ def _with_display_poll(event: Event, polls: list[Poll]) -> list[Poll]:
 _public_snapshots: dict[int, tuple[float, dict]] = {}
 
 
-def _public_snapshot(event: Event) -> dict:
+def _public_snapshot(event_id: int) -> dict:
     """Return the snapshot every participant and display of an event shares."""
     now = time.monotonic()
-    cached = _public_snapshots.get(event.id)
+    cached = _public_snapshots.get(event_id)
     if cached is not None and cached[0] > now:
         return cached[1]
+    event = db.session.get(Event, event_id)
+    if event is None:
+        raise NotFound("This event no longer exists.", "unknown_event")
     polls = _with_display_poll(event, public_polls(event))
     payload = {
         "ok": True,

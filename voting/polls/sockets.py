@@ -13,8 +13,9 @@ from flask_wtf.csrf import ValidationError, validate_csrf
 from voting import realtime
 from voting.accounts.service import can_run_polls
 from voting.errors import Forbidden, InvalidInput, NotAuthenticated, VotingError
-from voting.events.service import find_event
+from voting.events.service import lookup_event
 from voting.extensions import db
+from voting.models import Event
 from voting.polls import service
 
 ROLES = ("participant", "display", "console")
@@ -69,7 +70,7 @@ def _parse_join(payload) -> tuple:
     role = payload.get("role", "participant")
     if role not in ROLES:
         raise InvalidInput("role must be participant, display or console.", "invalid_payload")
-    return find_event(payload["event"][:32]), role
+    return lookup_event(payload["event"][:32]), role
 
 
 def _join(event, role: str) -> dict:
@@ -79,7 +80,7 @@ def _join(event, role: str) -> dict:
             raise Forbidden("Only moderators of this event may open the console.", "forbidden")
         join_room(realtime.console_room(event.id))
         session["joined"] = {"event_id": event.id, "role": role}
-        return service.snapshot(event, staff=True)
+        return service.snapshot(db.session.get(Event, event.id), staff=True)
     key = None
     if role == "participant":
         key = _participant_key(event)
@@ -96,7 +97,7 @@ def _join(event, role: str) -> dict:
         realtime.participant_connected(event.id, request.sid)
         _push_presence(event.id)
     session["joined"] = {"event_id": event.id, "role": role, "participant": key}
-    return service.snapshot(event, staff=False, participant_key=key)
+    return service.public_snapshot(event.id, participant_key=key)
 
 
 def cast_vote(payload):
