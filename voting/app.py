@@ -115,8 +115,10 @@ def _init_extensions(app: Flask) -> None:
         # Same origin only: the app serves its own pages and socket endpoint.
         cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS"),
         manage_session=True,
-        ping_interval=20,
-        ping_timeout=20,
+        # A phone that stops answering is dropped after ping_interval + ping_timeout. A
+        # generous timeout keeps phones connected while the server works through a burst.
+        ping_interval=25,
+        ping_timeout=60,
         max_http_buffer_size=64 * 1024,
         # Run each event in the connection's own reader greenlet instead of spawning one
         # per message (measured: the spawn was an eighth of the cost of a vote). Events of
