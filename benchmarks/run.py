@@ -712,6 +712,7 @@ async def run_baseline(args, workdir: Path) -> dict:
                 "display_p99_ms": pct(lat, 99),
                 "latency_samples": len(lat),
             }
+            report["reconnected_before_saturation"] = await revive(http, server.base, people)
             report["saturation"] = await saturation(people, 1, [1, 2, 3], args.saturation_seconds)
             for person in people:
                 await person.sock.close()

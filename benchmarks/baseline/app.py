@@ -20,7 +20,8 @@ from flask_socketio import ConnectionRefusedError, SocketIO, join_room
 
 app = Flask(__name__)
 app.config["SECRET_KEY"] = os.environ.get("SECRET_KEY", secrets.token_hex(16))
-socketio = SocketIO(app, async_mode="gevent")
+# The same ping timeout as Plenum, so a busy server drops neither's phones.
+socketio = SocketIO(app, async_mode="gevent", ping_interval=25, ping_timeout=60)
 DB = sys.argv[2] if len(sys.argv) > 2 else "baseline.sqlite3"
 OPTIONS = [1, 2, 3]
 state = {"dirty": False, "echo": [], "seq": 0}
