@@ -15,14 +15,9 @@ DEMO_ADMIN = "admin@plenum.local"
 
 
 def main() -> None:
-    """Entry point of the `voting` console script."""
+    """Run the `voting` command line (voting.entry applies gevent's patching first)."""
     overrides: dict = {}
     if len(sys.argv) > 1 and sys.argv[1] == "serve":
-        # Patch before Flask, SQLAlchemy and the socket module are imported, so that
-        # every socket and lock cooperates with gevent's event loop.
-        from gevent import monkey
-
-        monkey.patch_all()
         overrides["SOCKETIO_ASYNC_MODE"] = "gevent"
     from voting import create_app
 
