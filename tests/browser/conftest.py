@@ -208,7 +208,7 @@ def server(start_server) -> Server:
 def browser() -> Browser:
     """One headless Chromium (Debian's package, never a downloaded one) for the session."""
     if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM}: apt-get install chromium (or set PLENUM_CHROMIUM)")
+        pytest.fail(f"no Chromium at {CHROMIUM}: apt-get install chromium (or set PLENUM_CHROMIUM)")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
