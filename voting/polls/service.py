@@ -856,17 +856,6 @@ def open_polls(event: Event) -> list[Poll]:
     return [poll for poll in event.polls if poll.status == PollStatus.open]
 
 
-def voter_counts(event: Event) -> dict[int, int]:
-    """Return the number of ballots per poll of an event."""
-    rows = db.session.execute(
-        select(Ballot.poll_id, func.count())
-        .join(Poll, Poll.id == Ballot.poll_id)
-        .where(Poll.event_id == event.id)
-        .group_by(Ballot.poll_id)
-    )
-    return dict(rows.all())
-
-
 def snapshot(event: Event, *, staff: bool, participant_key: str | None = None) -> dict:
     """Return everything a client may see of an event right now (join ack, reconnects)."""
     if not staff:

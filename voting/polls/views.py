@@ -23,7 +23,6 @@ def console(event):
         "polls/console.html",
         event=event,
         polls=event.polls,
-        counts=service.voter_counts(event),
         results={poll.id: service.results_payload(poll, staff=True) for poll in event.polls},
         action_form=ActionForm(),
     )
