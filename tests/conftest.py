@@ -172,3 +172,43 @@ def socket_for(app, page_token):
 def events_named(sock, name: str) -> list[dict]:
     """Return the payloads of the server events of one name a socket received."""
     return [msg["args"][0] for msg in sock.get_received() if msg["name"] == name]
+
+
+@pytest.fixture
+def make_registration(app):
+    """Factory for registrations stored directly (no mail), returning (registration, link token)."""
+    from voting.models import Participant, Registration, RegistrationStatus
+    from voting.registration.tickets import new_link_token, new_ticket_code
+
+    counter = iter(range(1, 100000))
+
+    def make(event, status=RegistrationStatus.confirmed, **fields):
+        number = next(counter)
+        token, hashed = new_link_token()
+        email = fields.pop("email", f"attendee{number}@example.org")
+        registration = Registration(
+            event_id=event.id,
+            first_name=fields.pop("first_name", "Ada"),
+            last_name=fields.pop("last_name", f"Attendee{number}"),
+            email=email,
+            email_key=email.casefold(),
+            organisation=fields.pop("organisation", "Cluster Org"),
+            country=fields.pop("country", "BE"),
+            status=status,
+            ticket_code=new_ticket_code(),
+            link_hash=hashed,
+            **fields,
+        )
+        db.session.add(registration)
+        db.session.flush()
+        db.session.add(
+            Participant(
+                event_id=event.id,
+                public_id=f"att-{number}-{token[:12]}",
+                registration_id=registration.id,
+            )
+        )
+        db.session.commit()
+        return registration, token
+
+    return make

@@ -16,7 +16,9 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     func,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -49,6 +51,33 @@ class PollStatus(enum.StrEnum):
     draft = "draft"
     open = "open"
     closed = "closed"
+
+
+class Eligibility(enum.StrEnum):
+    """Who may vote in a poll."""
+
+    anyone = "anyone"
+    registered = "registered"
+    checked_in = "checked_in"
+    organisation = "organisation"
+
+
+class RegistrationStatus(enum.StrEnum):
+    """Where a registration stands: only confirmed attendees hold a seat."""
+
+    pending = "pending"  # waits for staff approval
+    confirmed = "confirmed"
+    waiting = "waiting"  # on the waiting list
+    cancelled = "cancelled"
+    rejected = "rejected"
+
+
+class QuestionKind(enum.StrEnum):
+    """The kinds of custom registration question."""
+
+    text = "text"
+    choice = "choice"
+    yesno = "yesno"
 
 
 class Visibility(enum.StrEnum):
@@ -125,6 +154,14 @@ class Event(db.Model):
     starts_on: Mapped[dt.date] = mapped_column(Date)
     ends_on: Mapped[dt.date] = mapped_column(Date)
     allow_anonymous: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Registration: open or not, seats (None = no limit), approval by staff first.
+    registration_open: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    capacity: Mapped[int | None] = mapped_column(Integer, default=None)
+    requires_approval: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    privacy_notice: Mapped[str] = mapped_column(Text, default="", server_default="")
+    contact_email: Mapped[str] = mapped_column(String(254), default="", server_default="")
+    # Days after the event's end at which personal data is erased; None keeps it.
+    retention_days: Mapped[int | None] = mapped_column(Integer, default=None)
     # The poll the projector shows; None shows the join screen only.
     display_poll_id: Mapped[int | None] = mapped_column(
         ForeignKey("polls.id", ondelete="SET NULL", use_alter=True), default=None
@@ -146,6 +183,12 @@ class Event(db.Model):
     staff: Mapped[list[EventStaff]] = relationship(
         back_populates="event", cascade="all, delete-orphan"
     )
+    partnerships: Mapped[list[Partnership]] = relationship(
+        back_populates="event", cascade="all, delete-orphan", order_by="Partnership.name"
+    )
+    questions: Mapped[list[Question]] = relationship(
+        back_populates="event", cascade="all, delete-orphan", order_by="Question.position"
+    )
 
 
 class EventDay(db.Model):
@@ -158,6 +201,7 @@ class EventDay(db.Model):
     date: Mapped[dt.date] = mapped_column(Date)
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
+    capacity: Mapped[int | None] = mapped_column(Integer, default=None)
 
     event: Mapped[Event] = relationship(back_populates="days")
 
@@ -198,6 +242,10 @@ class Participant(db.Model):
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
     # Random id kept in the participant's signed session cookie.
     public_id: Mapped[str] = mapped_column(String(64), unique=True)
+    # Set when the participant is a registered attendee (signed in by the personal link).
+    registration_id: Mapped[int | None] = mapped_column(
+        ForeignKey("registrations.id", ondelete="SET NULL"), unique=True, default=None
+    )
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -220,6 +268,11 @@ class Poll(db.Model):
     )
     revealed: Mapped[bool] = mapped_column(Boolean, default=False)
     allow_change: Mapped[bool] = mapped_column(Boolean, default=True)
+    eligibility: Mapped[Eligibility] = mapped_column(
+        Enum(Eligibility, native_enum=False, length=20),
+        default=Eligibility.anyone,
+        server_default="anyone",
+    )
     position: Mapped[int] = mapped_column(Integer, default=0)
     opened_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
@@ -303,3 +356,133 @@ class Vote(db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, server_default=func.now()
     )
+
+
+class Partnership(db.Model):
+    """A cluster partnership (or other group) that attendees can say they represent."""
+
+    __tablename__ = "partnerships"
+    __table_args__ = (UniqueConstraint("event_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+
+    event: Mapped[Event] = relationship(back_populates="partnerships")
+
+
+class Question(db.Model):
+    """A custom question an organiser adds to an event's registration form."""
+
+    __tablename__ = "questions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    label: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[QuestionKind] = mapped_column(Enum(QuestionKind, native_enum=False, length=20))
+    choices: Mapped[list[str]] = mapped_column(JSON, default=list)
+    required: Mapped[bool] = mapped_column(Boolean, default=False)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    event: Mapped[Event] = relationship(back_populates="questions")
+
+
+class PrivacyNotice(db.Model):
+    """Every version of an event's privacy notice that someone consented to."""
+
+    __tablename__ = "privacy_notices"
+    __table_args__ = (UniqueConstraint("event_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    # The first 16 hex digits of the text's SHA-256: the same text is the same version.
+    version: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+registration_days = db.Table(
+    "registration_days",
+    db.Column(
+        "registration_id",
+        ForeignKey("registrations.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    db.Column("day_id", ForeignKey("event_days.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Registration(db.Model):
+    """An attendee's registration for an event: who they are, their ticket, their status."""
+
+    __tablename__ = "registrations"
+    __table_args__ = (
+        # Case-insensitive duplicates are caught by storing the folded email.
+        UniqueConstraint("event_id", "email_key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    first_name: Mapped[str] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str | None] = mapped_column(String(254))
+    # None once personal data is erased, so erased rows never clash.
+    email_key: Mapped[str | None] = mapped_column(String(254))
+    organisation: Mapped[str] = mapped_column(String(200), default="")
+    country: Mapped[str] = mapped_column(String(2), default="")
+    partnership_id: Mapped[int | None] = mapped_column(
+        ForeignKey("partnerships.id", ondelete="SET NULL"), default=None
+    )
+    partnership_other: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[str] = mapped_column(String(100), default="")
+    needs: Mapped[str] = mapped_column(Text, default="")
+    answers: Mapped[dict] = mapped_column(JSON, default=dict)
+    consent_privacy_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    consent_version: Mapped[str] = mapped_column(String(16), default="")
+    consent_photos: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[RegistrationStatus] = mapped_column(
+        Enum(RegistrationStatus, native_enum=False, length=20), index=True
+    )
+    # Printed on the badge as a QR code and typed at the door: unguessable, short.
+    ticket_code: Mapped[str] = mapped_column(String(16), unique=True)
+    # Only the SHA-256 of the personal link's token is stored.
+    link_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    checked_in_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    checked_in_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    erased_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    event: Mapped[Event] = relationship()
+    partnership: Mapped[Partnership | None] = relationship()
+    days: Mapped[list[EventDay]] = relationship(
+        secondary=registration_days, order_by="EventDay.date"
+    )
+    checked_in_by: Mapped[User | None] = relationship()
+
+    @property
+    def full_name(self) -> str:
+        """Return first and last name as one string."""
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def partnership_name(self) -> str:
+        """Return the partnership's name, the typed 'other' one, or ''."""
+        return self.partnership.name if self.partnership else self.partnership_other
+
+
+class AccessLog(db.Model):
+    """Who looked at or exported personal data, and when (shown to the event's staff)."""
+
+    __tablename__ = "access_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(50))
+    detail: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    user: Mapped[User | None] = relationship()
