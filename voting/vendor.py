@@ -11,6 +11,8 @@ ROOT = Path(__file__).resolve().parent.parent
 VENDOR_FILES = {
     "socket.io.min.js": "socket.io-client/dist/socket.io.min.js",
     "socket.io.min.js.map": "socket.io-client/dist/socket.io.min.js.map",
+    # QR decoding for the check-in page's camera scanner (used where BarcodeDetector is not).
+    "jsQR.js": "jsqr/dist/jsQR.js",
 }
 
 bp = Blueprint("vendor", __name__)
