@@ -40,6 +40,7 @@ def build_app(config: dict | None = None) -> Flask:
     # The address phones should use (e.g. http://10.0.0.5:5000), shown and encoded in
     # the display's QR code when the projector opens the app under another address.
     app.config["PUBLIC_URL"] = os.environ.get("VOTING_PUBLIC_URL") or None
+    _mail_settings(app)
     app.config.update(config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(app)
@@ -58,6 +59,15 @@ def build_app(config: dict | None = None) -> Flask:
     _register_security_headers(app)
     _register_template_helpers(app)
     return app
+
+
+def _mail_settings(app: Flask) -> None:
+    """Read MAIL_SERVER, MAIL_PORT, ... from the environment (unset: mails go to the outbox)."""
+    from voting.mail import MAIL_SETTINGS, parse_setting
+
+    for key, kind in MAIL_SETTINGS.items():
+        if os.environ.get(key):
+            app.config[key] = parse_setting(kind, os.environ[key])
 
 
 def _database_url(app: Flask) -> str:
