@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import abort, session
+from flask import abort, current_app, session, url_for
 from flask_login import current_user
 
 from voting.accounts.service import can_run_polls, is_event_staff
@@ -19,6 +19,14 @@ def event_or_404(code: str) -> Event:
         return find_event(code)
     except NotFound as error:
         abort(404, description=error.message)
+
+
+def public_url(endpoint: str, **values) -> str:
+    """Return an absolute URL for phones and mails: PUBLIC_URL when set, else this host's."""
+    public = current_app.config.get("PUBLIC_URL")
+    if public:
+        return public.rstrip("/") + url_for(endpoint, **values)
+    return url_for(endpoint, _external=True, **values)
 
 
 def participant_key(event: Event, *, create: bool) -> str | None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import io
 
 import segno
-from flask import Blueprint, Response, current_app, render_template, url_for
+from flask import Blueprint, Response, render_template
 
 from voting.polls.service import poll_payload, results_payload
-from voting.web import event_or_404
+from voting.web import event_or_404, public_url
 
 bp = Blueprint("display", __name__)
 
@@ -30,11 +30,7 @@ def display(code: str):
 
 def join_url(code: str) -> str:
     """Return the participant URL to project: PUBLIC_URL when set, else this request's host."""
-    public = current_app.config.get("PUBLIC_URL")
-    path = url_for("events.live", code=code)
-    return (
-        public.rstrip("/") + path if public else url_for("events.live", code=code, _external=True)
-    )
+    return public_url("events.live", code=code)
 
 
 @bp.get("/e/<code>/qr.svg")
