@@ -3,6 +3,7 @@ plays thousands of participants over the real-time contract and prints a table.
 
     .venv/bin/python -m benchmarks.run                 # full run (about 4 minutes)
     .venv/bin/python -m benchmarks.run --participants 300 --scale 0.1   # quick smoke
+    .venv/bin/python -m benchmarks.run --scale-out     # 2 processes, PostgreSQL, Redis, nginx
 
 The server is pinned to core 0 and this generator to core 1 when there are two.
 Latency is measured on one clock: each vote carries its send time (`sent_at`), the
@@ -97,6 +98,34 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+    def _query(self, sql: str, *params) -> list[tuple]:
+        with sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True) as con:
+            return con.execute(sql, params).fetchall()
+
+    def vote_ids(self, poll_id: int) -> set[str]:
+        """Read the vote ids stored for a poll straight from the database."""
+        if self.name == "baseline":
+            return {
+                row[0] for row in self._query("SELECT vote_id FROM ballots WHERE poll = ?", poll_id)
+            }
+        return {
+            row[0] for row in self._query("SELECT vote_id FROM votes WHERE poll_id = ?", poll_id)
+        }
+
+    def ballots(self, poll_id: int) -> int:
+        """Count the ballots of a poll in the database."""
+        column = "poll" if self.name == "baseline" else "poll_id"
+        return self._query(f"SELECT count(*) FROM ballots WHERE {column} = ?", poll_id)[0][0]  # noqa: S608
+
+    def stored_after_close(self, poll_id: int) -> int:
+        """Count the votes of a poll stored after its close (Plenum only)."""
+        return self._query(
+            "SELECT count(*) FROM votes WHERE poll_id = ? AND created_at >"
+            " (SELECT closed_at FROM polls WHERE id = ?)",
+            poll_id,
+            poll_id,
+        )[0][0]
 
 
 def wait_http(base: str, process: subprocess.Popen, log: Path, timeout: float = 60) -> None:
@@ -200,11 +229,19 @@ class Display:
         ]
 
     def last_total(self, poll_id: int) -> tuple[float, int]:
-        """Return (arrival, total) of the last tally for a poll."""
-        for at, payload in reversed(self.tallies):
+        """Return (arrival, total) of the newest tally for a poll, by `seq` as the pages do.
+
+        With several processes, tallies computed by each arrive through Redis and may
+        cross; the one computed last has the highest `seq`.
+        """
+        best: tuple[float, int] = (0.0, -1)
+        best_seq = None
+        for at, payload in self.tallies:
             if payload.get("poll_id") == poll_id:
-                return at, payload["total"]
-        return 0.0, -1
+                seq = payload.get("seq", 0)
+                if best_seq is None or seq >= best_seq:
+                    best, best_seq = (at, payload["total"]), seq
+        return best
 
     def time_total_reached(self, poll_id: int, total: int) -> float | None:
         """Return when a tally first showed at least `total` votes."""
@@ -379,29 +416,14 @@ async def cast(person: Participant, poll_id: int, option: int, log: VoteLog) -> 
         log.errors[code] = log.errors.get(code, 0) + 1
 
 
-def stored_vote_ids(server: Server, poll_id: int) -> set[str]:
-    """Read the vote ids stored for a poll straight from the database."""
-    with sqlite3.connect(f"file:{server.db_path}?mode=ro", uri=True) as con:
-        if server.name == "baseline":
-            return {
-                row[0]
-                for row in con.execute("SELECT vote_id FROM ballots WHERE poll = ?", (poll_id,))
-            }
-        return {
-            row[0] for row in con.execute("SELECT vote_id FROM votes WHERE poll_id = ?", (poll_id,))
-        }
+def stored_vote_ids(server, poll_id: int) -> set[str]:
+    """Read the vote ids stored for a poll straight from the server's database."""
+    return server.vote_ids(poll_id)
 
 
-def ballots_stored(server: Server, poll_id: int) -> int:
-    """Count the ballots of a poll in the database."""
-    with sqlite3.connect(f"file:{server.db_path}?mode=ro", uri=True) as con:
-        if server.name == "baseline":
-            return con.execute(
-                "SELECT count(*) FROM ballots WHERE poll = ?", (poll_id,)
-            ).fetchone()[0]
-        return con.execute("SELECT count(*) FROM ballots WHERE poll_id = ?", (poll_id,)).fetchone()[
-            0
-        ]
+def ballots_stored(server, poll_id: int) -> int:
+    """Count the ballots of a poll in the server's database."""
+    return server.ballots(poll_id)
 
 
 async def api(http, method: str, url: str, token: str | None = None) -> tuple[int, dict, float]:
@@ -463,25 +485,7 @@ async def run_plenum(args, workdir: Path) -> dict:
             # Phones whose join failed try again (counted above), as a real phone would.
             revived: dict[str, int] = {"burst": await revive(http, base, people)}
 
-            # burst: every participant votes once within BURST seconds
-            log = VoteLog()
-            await vote_at_rate(
-                people, funding, funding_options, len(people) / args.burst_seconds, len(people), log
-            )
-            final_at = await settle(display, funding, log.ok - log.duplicate)
-            stored = stored_vote_ids(server, funding)
-            report["burst"] = {
-                "votes": log.sent,
-                "acked": log.ok,
-                "errors": log.errors,
-                "stored": len(stored),
-                "lost": len(log.ok_ids - stored),
-                "ballots": ballots_stored(server, funding),
-                "display_total": display.last_total(funding)[1],
-                "ack_p50_ms": pct(log.ack_ms, 50),
-                "ack_p99_ms": pct(log.ack_ms, 99),
-                "display_after_last_ack_ms": (final_at - log.last_ack) if final_at else None,
-            }
+            report["burst"] = await burst(args, server, display, people, funding, funding_options)
 
             # sustained: votes (changes) at a fixed rate
             # Phones whose socket dropped in the previous scenario reconnect, as they would.
@@ -521,44 +525,9 @@ async def run_plenum(args, workdir: Path) -> dict:
             # close during a burst, on the focus poll
             # Phones whose socket dropped in the previous scenario reconnect, as they would.
             revived["close_during_burst"] = await revive(http, base, people)
-            await api(http, "POST", f"{base}/api/v1/events/{EVENT}/polls/{focus}/open", token)
-            log = VoteLog()
-            close_info: dict = {}
-
-            async def close_midway(elapsed: float) -> None:
-                if not close_info and elapsed >= args.burst_seconds / 2:
-                    close_info["status"], close_info["body"], _ = await api(
-                        http, "POST", f"{base}/api/v1/events/{EVENT}/polls/{focus}/close", token
-                    )
-
-            await vote_at_rate(
-                people,
-                focus,
-                focus_options,
-                len(people) / args.burst_seconds,
-                len(people),
-                log,
-                during=close_midway,
+            report["close_during_burst"] = await close_during_burst(
+                args, http, base, token, server, people, focus, focus_options
             )
-            stored = stored_vote_ids(server, focus)
-            with sqlite3.connect(f"file:{server.db_path}?mode=ro", uri=True) as con:
-                closed_at = con.execute(
-                    "SELECT closed_at FROM polls WHERE id = ?", (focus,)
-                ).fetchone()[0]
-                late = con.execute(
-                    "SELECT count(*) FROM votes WHERE poll_id = ? AND created_at > ?",
-                    (focus, closed_at),
-                ).fetchone()[0]
-            report["close_during_burst"] = {
-                "acked": log.ok,
-                "refused_closed": log.errors.get("poll_closed", 0),
-                "errors": log.errors,
-                "stored": len(stored),
-                "acked_not_stored": len(log.ok_ids - stored),
-                "stored_not_acked": len(stored - log.ok_ids),
-                "stored_after_close": late,
-                "close_status": close_info.get("status"),
-            }
 
             # results API while voting
             # Phones whose socket dropped in the previous scenario reconnect, as they would.
@@ -636,6 +605,62 @@ async def run_plenum(args, workdir: Path) -> dict:
     finally:
         server.stop()
     return report
+
+
+async def burst(args, server, display: Display, people, poll_id: int, options) -> dict:
+    """Every participant votes once within the burst window; check nothing is lost."""
+    log = VoteLog()
+    await vote_at_rate(people, poll_id, options, len(people) / args.burst_seconds, len(people), log)
+    final_at = await settle(display, poll_id, log.ok - log.duplicate)
+    stored = stored_vote_ids(server, poll_id)
+    return {
+        "votes": log.sent,
+        "acked": log.ok,
+        "errors": log.errors,
+        "stored": len(stored),
+        "lost": len(log.ok_ids - stored),
+        "ballots": ballots_stored(server, poll_id),
+        "display_total": display.last_total(poll_id)[1],
+        "ack_p50_ms": pct(log.ack_ms, 50),
+        "ack_p99_ms": pct(log.ack_ms, 99),
+        "display_after_last_ack_ms": (final_at - log.last_ack) if final_at else None,
+    }
+
+
+async def close_during_burst(
+    args, http, base: str, token: str, server, people, poll_id: int, options
+) -> dict:
+    """Open the poll, vote at burst rate and close it halfway; compare acks and storage."""
+    await api(http, "POST", f"{base}/api/v1/events/{EVENT}/polls/{poll_id}/open", token)
+    log = VoteLog()
+    close_info: dict = {}
+
+    async def close_midway(elapsed: float) -> None:
+        if not close_info and elapsed >= args.burst_seconds / 2:
+            close_info["status"], close_info["body"], _ = await api(
+                http, "POST", f"{base}/api/v1/events/{EVENT}/polls/{poll_id}/close", token
+            )
+
+    await vote_at_rate(
+        people,
+        poll_id,
+        options,
+        len(people) / args.burst_seconds,
+        len(people),
+        log,
+        during=close_midway,
+    )
+    stored = stored_vote_ids(server, poll_id)
+    return {
+        "acked": log.ok,
+        "refused_closed": log.errors.get("poll_closed", 0),
+        "errors": log.errors,
+        "stored": len(stored),
+        "acked_not_stored": len(log.ok_ids - stored),
+        "stored_not_acked": len(stored - log.ok_ids),
+        "stored_after_close": server.stored_after_close(poll_id),
+        "close_status": close_info.get("status"),
+    }
 
 
 async def sustained(args, server: Server, display: Display, people, poll_id: int, options) -> dict:
@@ -750,13 +775,14 @@ def table(plenum: dict, baseline: dict | None) -> str:
             f"offered {fmt(u['offered_per_s'])}/s, processed {fmt(u['processed_per_s'])}/s, {u['lost']} lost; vote-to-display p50 {fmt(u['display_p50_ms'])} ms, p99 {fmt(u['display_p99_ms'])} ms ({u['latency_samples']} samples); ack p99 {fmt(u['ack_p99_ms'])} ms; errors {u['errors'] or 'none'}",
         )
     )
-    o = plenum["overload"]
-    rows.append(
-        (
-            "overload",
-            f"offered {fmt(o['offered_per_s'])}/s, acked {fmt(o['acked_per_s'])}/s, {o['lost']} lost, alive {o['alive']}; ack p50 {fmt(o['ack_p50_ms'])} ms, max {fmt(o['ack_max_ms'])} ms; peak RSS {fmt(o['peak_rss_mb'])} MB; refused {o['errors'] or 'none'}",
+    if "overload" in plenum:  # not in the scale-out scenario
+        o = plenum["overload"]
+        rows.append(
+            (
+                "overload",
+                f"offered {fmt(o['offered_per_s'])}/s, acked {fmt(o['acked_per_s'])}/s, {o['lost']} lost, alive {o['alive']}; ack p50 {fmt(o['ack_p50_ms'])} ms, max {fmt(o['ack_max_ms'])} ms; peak RSS {fmt(o['peak_rss_mb'])} MB; refused {o['errors'] or 'none'}",
+            )
         )
-    )
     c = plenum["close_during_burst"]
     rows.append(
         (
@@ -764,27 +790,30 @@ def table(plenum: dict, baseline: dict | None) -> str:
             f"{c['acked']} acked, {c['refused_closed']} refused as closed; acked-not-stored {c['acked_not_stored']}, stored-not-acked {c['stored_not_acked']}, stored after close {c['stored_after_close']}",
         )
     )
-    a = plenum["results_api"]
-    rows.append(
-        (
-            "results API",
-            f"{a['requests']} requests, {a['errors']} errors, p50 {fmt(a['p50_ms'])} ms, p99 {fmt(a['p99_ms'])} ms, while {a['votes_acked_meanwhile']} votes were acked",
+    if "results_api" in plenum:
+        a = plenum["results_api"]
+        rows.append(
+            (
+                "results API",
+                f"{a['requests']} requests, {a['errors']} errors, p50 {fmt(a['p50_ms'])} ms, p99 {fmt(a['p99_ms'])} ms, while {a['votes_acked_meanwhile']} votes were acked",
+            )
         )
-    )
     rows.append(
         (
             "reconnected before each scenario",
             ", ".join(f"{k} {v}" for k, v in plenum.get("reconnected_before", {}).items()),
         )
     )
-    sat = plenum["saturation"]
-    rows.append(
-        (
-            "saturation (closed loop)",
-            f"{fmt(sat['votes_per_s'])} votes/s with {sat['voters']} voters, ack p99 {fmt(sat['ack_p99_ms'])} ms",
+    sat = plenum.get("saturation")
+    if sat:
+        rows.append(
+            (
+                "saturation (closed loop)",
+                f"{fmt(sat['votes_per_s'])} votes/s with {sat['voters']} voters, ack p99 {fmt(sat['ack_p99_ms'])} ms",
+            )
         )
-    )
-    if baseline:
+    rows.extend(plenum.get("extra_rows", []))
+    if baseline and sat:
         bs = baseline["sustained"]
         rows.append(
             (
@@ -818,6 +847,11 @@ def parse_args(argv=None):
         "--scale", type=float, default=1.0, help="multiply every duration and rate (quick runs)"
     )
     parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument(
+        "--scale-out",
+        action="store_true",
+        help="instead: 2 processes on PostgreSQL and Redis behind nginx (benchmarks/scaleout.py)",
+    )
     parser.add_argument("--json", type=Path, help="also write the raw figures here")
     args = parser.parse_args(argv)
     s = args.scale
@@ -838,7 +872,8 @@ def main(argv=None) -> int:
     """Run the benchmark and print the table."""
     args = parse_args(argv)
     raise_open_files()
-    pin(1)
+    if not args.scale_out:  # scale-out: one app process per core, the rest floats
+        pin(1)
     try:
         import uvloop
 
@@ -846,6 +881,10 @@ def main(argv=None) -> int:
     except ImportError:
         pass
     workdir = Path(tempfile.mkdtemp(prefix="plenum-bench-"))
+    if args.scale_out:
+        from benchmarks.scaleout import main_scaleout
+
+        return main_scaleout(args, workdir)
     try:
         plenum = asyncio.run(run_plenum(args, workdir))
         baseline = None if args.no_baseline else asyncio.run(run_baseline(args, workdir))
