@@ -273,6 +273,8 @@ class Poll(db.Model):
         default=Eligibility.anyone,
         server_default="anyone",
     )
+    # The display shows how many voted per country (of the voters' registrations).
+    show_countries: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     position: Mapped[int] = mapped_column(Integer, default=0)
     opened_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
