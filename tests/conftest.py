@@ -212,3 +212,54 @@ def make_registration(app):
         return registration, token
 
     return make
+
+
+class MailCatcher:
+    """An aiosmtpd handler that keeps every message it receives."""
+
+    def __init__(self) -> None:
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        """Store the parsed message."""
+        import email
+        from email import policy
+
+        self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+    def to(self, address: str) -> list:
+        """Return the messages sent to one address."""
+        return [m for m in self.messages if m["To"] == address]
+
+
+@pytest.fixture
+def smtp(app):
+    """A real local SMTP server the app sends to; yields the catcher with the received mails."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    catcher = MailCatcher()
+    controller = Controller(catcher, hostname="127.0.0.1", port=port)
+    controller.start()
+    app.config["MAIL_SERVER"] = "127.0.0.1"
+    app.config["MAIL_PORT"] = port
+    yield catcher
+    controller.stop()
+    app.config.pop("MAIL_SERVER", None)
+
+
+def mail_text(message) -> str:
+    """Return the plain-text body of a received mail."""
+    return message.get_body(preferencelist=("plain",)).get_content()
+
+
+def personal_link_in(message) -> str:
+    """Return the path of the personal link in a received mail."""
+    match = re.search(r"https?://[^/\s]+(/e/\w+/r/[\w-]+)", mail_text(message))
+    assert match, mail_text(message)
+    return match.group(1)

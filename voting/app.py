@@ -152,6 +152,9 @@ def _register_blueprints(app: Flask) -> None:
 
     for blueprint in (accounts_bp, admin_bp, api_bp, display_bp, events_bp, polls_bp, vendor_bp):
         app.register_blueprint(blueprint)
+    from voting.registration.views import bp as registration_bp
+
+    app.register_blueprint(registration_bp)
     # Flask-SocketIO pushes a request context per socket event, which matches the URL:
     # a rule for the Socket.IO path spares a failed match (and its exception) per event.
     # The Socket.IO middleware answers this path before Flask's views are reached.
