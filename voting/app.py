@@ -163,6 +163,11 @@ def _register_blueprints(app: Flask) -> None:
         "/socket.io/", endpoint="socketio_ws", view_func=_socketio_path, websocket=True
     )
     poll_sockets.register(socketio)
+    from voting.checkin import sockets as checkin_sockets
+    from voting.checkin.views import bp as checkin_bp
+
+    app.register_blueprint(checkin_bp)
+    checkin_sockets.register(socketio)
     # The API authenticates with bearer tokens, not cookies, so CSRF does not apply.
     csrf.exempt(api_bp)
 

@@ -6,10 +6,12 @@ from functools import wraps
 
 from flask import Blueprint, g, jsonify, request
 
-from voting.accounts.service import can_run_polls, user_for_token
+from voting.accounts.service import can_run_polls, is_event_staff, user_for_token
+from voting.checkin import service as checkin
 from voting.errors import Forbidden, NotAuthenticated
-from voting.extensions import limiter
+from voting.extensions import db, limiter
 from voting.polls import service
+from voting.registration.audit import log_access
 from voting.web import event_or_404
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -24,23 +26,36 @@ def _bearer_user():
     return user_for_token(token.strip())
 
 
-def staff_token_required(view):
-    """Require a bearer token of a moderator or admin of the event in the URL."""
+def _token_required(allowed, message: str):
+    """Make a decorator requiring a bearer token whose account `allowed(user, event)`."""
 
-    @wraps(view)
-    def wrapper(code: str, *args, **kwargs):
-        user = _bearer_user()
-        if user is None:
-            raise NotAuthenticated(
-                "Send Authorization: Bearer <token> of a staff account.", "unauthorized"
-            )
-        event = event_or_404(code)
-        if not can_run_polls(user, event):
-            raise Forbidden("This token's account is not staff of this event.", "forbidden")
-        g.api_user = user
-        return view(event, *args, **kwargs)
+    def decorator(view):
+        @wraps(view)
+        def wrapper(code: str, *args, **kwargs):
+            user = _bearer_user()
+            if user is None:
+                raise NotAuthenticated(
+                    "Send Authorization: Bearer <token> of a staff account.", "unauthorized"
+                )
+            event = event_or_404(code)
+            if not allowed(user, event):
+                raise Forbidden(message, "forbidden")
+            g.api_user = user
+            return view(event, *args, **kwargs)
 
-    return wrapper
+        return wrapper
+
+    return decorator
+
+
+# A moderator or admin of the event in the URL (polls).
+staff_token_required = _token_required(
+    can_run_polls, "This token's account is not staff of this event."
+)
+# Any staff of the event, check-in staff included (registrations and check-in).
+event_staff_token_required = _token_required(
+    is_event_staff, "This token's account is not staff of this event."
+)
 
 
 @bp.get("/events/<code>")
@@ -102,3 +117,34 @@ def results(code: str, poll_id: int):
     if payload.get("options") is None:
         payload["options"] = None
     return jsonify(payload)
+
+
+@bp.get("/events/<code>/registrations")
+@event_staff_token_required
+def registrations(event):
+    """List the event's registrations for staff (?status= one status); logged as an access."""
+    status = checkin.parse_status(request.args.get("status"))
+    rows = checkin.registrations(event, [status] if status else None)
+    detail = f"{len(rows)} registrations" + (f", status {status.value}" if status else "")
+    log_access(event, g.api_user, "api_registrations", detail)
+    db.session.commit()
+    return jsonify(
+        count=len(rows), registrations=[checkin.registration_payload(row) for row in rows]
+    )
+
+
+@bp.post("/events/<code>/registrations/<int:registration_id>/checkin")
+@event_staff_token_required
+def check_in(event, registration_id: int):
+    """Check an attendee in; a second check-in answers 409 with who did it and when."""
+    registration = checkin.find_registration(event, registration_id)
+    try:
+        registration = checkin.check_in(registration, g.api_user)
+    except checkin.AlreadyCheckedIn as error:
+        return jsonify(
+            error=error.code,
+            message=error.message,
+            checked_in_at=checkin.iso(error.checked_in_at),
+            checked_in_by=error.checked_in_by,
+        ), error.status
+    return jsonify(checked_in_by=g.api_user.email, **checkin.registration_payload(registration))
