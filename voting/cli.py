@@ -1,4 +1,4 @@
-"""The `voting` command: serve, demo, create-user, create-token, grant-access."""
+"""The `voting` command: serve, demo, create-user, create-token, grant-access, purge-personal-data."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def main() -> None:
 
 def register_commands(app) -> None:
     """Attach the project's commands to the app's CLI."""
-    for command in (serve, demo, create_user, create_token, grant_access):
+    for command in (serve, demo, create_user, create_token, grant_access, purge_personal_data):
         app.cli.add_command(command)
 
 
@@ -72,8 +72,10 @@ def serve(host: str, port: int, no_demo: bool, access_log: bool) -> None:
     click.echo(f"  Participants: {base}/e/{code}")
     click.echo(f"  Display:      {base}/e/{code}/display")
     click.echo(f"  Console:      {base}/manage/{code}/polls")
+    click.echo(f"  Register:     {base}/e/{code}/register")
     if login:
         click.echo(f"  Staff login:  {login[0]} / {login[1]}   (at {base}/login)")
+    click.echo(f"  Mail:         {_mail_label(app)}")
     click.echo("Press Ctrl+C to stop.", err=False)
     sys.stdout.flush()
     _run_server(app, host, port, access_log)
@@ -125,6 +127,15 @@ def _raise_open_files_limit() -> None:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < hard:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def _mail_label(app) -> str:
+    """Say where mails go: the SMTP server, or the outbox folder when none is set."""
+    from voting.mail import outbox_path, transport
+
+    if transport() == "smtp":
+        return f"SMTP {app.config['MAIL_SERVER']}:{app.config.get('MAIL_PORT') or 25}"
+    return f"no MAIL_SERVER set: mails are written to {outbox_path()}"
 
 
 def _db_label(app) -> str:
@@ -221,3 +232,36 @@ def grant_access(email: str, code: str) -> None:
     except VotingError as error:
         raise click.ClickException(error.message) from None
     click.echo(f"{email} can now manage {code.upper()}.")
+
+
+@click.command("purge-personal-data")
+@click.option("--event", "code", help="Erase the personal data of this event now.")
+@click.option("--due", is_flag=True, help="Erase it for every event whose retention period ended.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@with_appcontext
+def purge_personal_data(code: str | None, due: bool, yes: bool) -> None:
+    """Erase attendees' personal data; figures (country, partnership, check-in) and ballots stay."""
+    from voting.errors import VotingError
+    from voting.events.service import find_event
+    from voting.registration.service import purge_due, purge_event
+
+    if bool(code) == due:
+        raise click.UsageError("Give either --event CODE or --due.")
+    if due:
+        done = purge_due()
+        for event_code, count in done.items():
+            click.echo(f"{event_code}: erased the personal data of {count} registrations.")
+        if not done:
+            click.echo("No event is past its retention period.")
+        return
+    try:
+        event = find_event(code)
+    except VotingError as error:
+        raise click.ClickException(error.message) from None
+    if not yes:
+        click.confirm(
+            f"Erase every attendee's personal data of {event.code}? This cannot be undone",
+            abort=True,
+        )
+    count = purge_event(event)
+    click.echo(f"{event.code}: erased the personal data of {count} registrations.")

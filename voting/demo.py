@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 
 from sqlalchemy import select
 
@@ -109,4 +110,78 @@ def create_demo_event(today: dt.date | None = None) -> Event:
             allow_change=False,
         ),
     )
+    _add_registration_setup(event)
     return event
+
+
+PARTNERSHIPS = [
+    "Aerospace and Defence Supply Chains",
+    "Agri-Food Smart Farming Alliance",
+    "Alpine Sustainable Mobility",
+    "Atlantic Blue Economy",
+    "Baltic Bioeconomy Partnership",
+    "Circular Plastics Europe",
+    "Creative Industries Link",
+    "Danube Digital Health",
+    "Hydrogen Valleys Partnership",
+    "Medtech Across Borders",
+    "Space Data for Regions",
+    "Textile Innovation Network",
+    "Tourism Innovation Partnership",
+    "Wood and Construction Alliance",
+]
+
+# (first name, last name, organisation, country, partnership index or None)
+ATTENDEES = [
+    ("Ana", "Pereira", "Cluster Norte", "PT", 3),
+    ("Jonas", "Berg", "Nordic Bio Cluster", "SE", 4),
+    ("Katarzyna", "Nowak", "Silesian Plastics Cluster", "PL", 5),
+    ("Luca", "Bianchi", "Lombardy Aerospace", "IT", 0),
+    ("Marie", "Dubois", "Pôle Santé Grand Est", "FR", 7),
+    ("Pieter", "Janssens", "Flanders Food", "BE", 1),
+    ("Eva", "Horváth", "Pannon Textile Cluster", "HU", 11),
+    ("Nikos", "Papadakis", "Aegean Tourism Cluster", "GR", 12),
+    ("Sanna", "Virtanen", "Wood Finland", "FI", 13),
+    ("Tomás", "Ó Briain", "Irish Medtech Network", "IE", 9),
+    ("Ingrid", "Hansen", "Hydrogen Norway", "NO", 8),
+    ("Mehmet", "Yılmaz", "Istanbul Creative Hub", "TR", None),
+]
+
+
+def _demo_email(first: str, last: str) -> str:
+    """Return an ASCII example.org address made from a name."""
+    name = unicodedata.normalize("NFKD", f"{first}.{last}".lower()).encode("ascii", "ignore")
+    return name.decode().replace(" ", "") + "@example.org"
+
+
+def _add_registration_setup(event: Event) -> None:
+    """Give the demo partnerships, seats, a question and a few registered attendees."""
+    from voting.registration import setup
+    from voting.registration.service import RegistrationData, register
+
+    settings = setup.current_settings(event)
+    settings.capacity = 130
+    settings.contact_email = "organisers@plenum.local"
+    settings.retention_days = 90
+    # The partnering day's room seats fewer than the whole two-day programme.
+    settings.day_capacities = {event.days[1].id: 120}
+    setup.update_settings(event, settings)
+    setup.set_partnerships(event, "\n".join(PARTNERSHIPS))
+    setup.add_question(event, "Will you join the networking dinner?", "yesno", "", False)
+    partnerships = {p.name: p.id for p in event.partnerships}
+    for first, last, organisation, country, index in ATTENDEES:
+        register(
+            event,
+            RegistrationData(
+                first_name=first,
+                last_name=last,
+                email=_demo_email(first, last),
+                organisation=organisation,
+                country=country,
+                partnership_id=None if index is None else partnerships[PARTNERSHIPS[index]],
+                partnership_other="" if index is not None else "Bosphorus Creative Partnership",
+                role="Cluster manager",
+                day_ids=[day.id for day in event.days],
+            ),
+            by_staff=True,
+        )

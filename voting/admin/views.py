@@ -7,10 +7,18 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from voting.accounts import service as accounts
-from voting.admin.forms import EventForm, StaffForm
+from voting.admin.forms import (
+    EventForm,
+    QuestionForm,
+    StaffForm,
+    registration_settings_form,
+)
 from voting.errors import InvalidInput, VotingError
 from voting.events import service as events
+from voting.extensions import db
 from voting.polls.forms import ActionForm
+from voting.registration import mails, setup
+from voting.registration import service as registration_service
 from voting.web import event_or_404
 
 bp = Blueprint("admin", __name__, url_prefix="/manage")
@@ -139,3 +147,125 @@ def _field_error(form: EventForm, error: VotingError) -> None:
         field.errors = [*field.errors, error.message]
     else:
         flash(error.message, "error")
+
+
+# --- registration settings ---------------------------------------------------------------
+
+
+@bp.route("/<code>/registration", methods=["GET", "POST"])
+@login_required
+def registration_settings(code: str):
+    """Set seats, approval, privacy notice, retention, partnerships and questions (admins)."""
+    _require_admin()
+    event = event_or_404(code)
+    form = registration_settings_form(event)
+    if request.method == "GET":
+        _fill_settings(form, event)
+        return _registration_page(event, form)
+    if not form.validate_on_submit():
+        return _registration_page(event, form), 400
+    try:
+        promoted = setup.update_settings(event, _settings_from(form, event))
+        setup.set_partnerships(event, form.partnerships.data or "")
+    except VotingError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return _registration_page(event, form), error.status
+    for registration in promoted:
+        mails.send_status_update(registration)
+    flash(_("Registration settings saved."), "success")
+    if promoted:
+        flash(
+            _(
+                "%(n)s people got a seat from the waiting list and were told by email.",
+                n=len(promoted),
+            ),
+            "success",
+        )
+    return redirect(url_for("admin.registration_settings", code=event.code))
+
+
+def _fill_settings(form, event) -> None:
+    """Show the event's current settings in the form."""
+    settings = setup.current_settings(event)
+    for name in (
+        "registration_open",
+        "capacity",
+        "requires_approval",
+        "contact_email",
+        "privacy_notice",
+        "retention_days",
+    ):
+        form[name].data = getattr(settings, name)
+    for day in event.days:
+        form[f"day_{day.id}"].data = day.capacity
+    form.partnerships.data = "\n".join(p.name for p in event.partnerships)
+
+
+def _settings_from(form, event) -> setup.RegistrationSettings:
+    """Build the service's settings from the form."""
+    return setup.RegistrationSettings(
+        registration_open=form.registration_open.data,
+        capacity=form.capacity.data,
+        requires_approval=form.requires_approval.data,
+        contact_email=form.contact_email.data or "",
+        privacy_notice=form.privacy_notice.data or "",
+        retention_days=form.retention_days.data,
+        day_capacities={day.id: form[f"day_{day.id}"].data for day in event.days},
+    )
+
+
+def _registration_page(event, form, question_form=None):
+    """Render the registration settings page."""
+    return render_template(
+        "admin/registration_settings.html",
+        event=event,
+        form=form,
+        day_fields=[form[f"day_{day.id}"] for day in event.days],
+        question_form=question_form or QuestionForm(),
+        action_form=ActionForm(),
+        privacy_default=registration_service.privacy_text(event)
+        if not event.privacy_notice
+        else "",
+    )
+
+
+@bp.post("/<code>/registration/questions")
+@login_required
+def add_question(code: str):
+    """Add a custom question to the registration form (admins)."""
+    _require_admin()
+    event = event_or_404(code)
+    question_form = QuestionForm()
+    try:
+        if not question_form.validate_on_submit():
+            raise InvalidInput(
+                _("Give the question a text of up to 200 characters."), "invalid_question"
+            )
+        setup.add_question(
+            event,
+            question_form.label.data,
+            question_form.kind.data,
+            question_form.choices.data or "",
+            question_form.required.data,
+        )
+    except VotingError as error:
+        flash(error.message, "error")
+        form = registration_settings_form(event)
+        _fill_settings(form, event)
+        return _registration_page(event, form, question_form), error.status
+    flash(_("Question added."), "success")
+    return redirect(url_for("admin.registration_settings", code=event.code) + "#questions")
+
+
+@bp.post("/<code>/registration/questions/<int:question_id>/remove")
+@login_required
+def remove_question(code: str, question_id: int):
+    """Remove a custom question (admins)."""
+    _require_admin()
+    event = event_or_404(code)
+    if not ActionForm().validate_on_submit():
+        raise InvalidInput(_("Your form expired. Reload the page."), "invalid_form")
+    setup.remove_question(event, question_id)
+    flash(_("Question removed."), "success")
+    return redirect(url_for("admin.registration_settings", code=event.code) + "#questions")
