@@ -82,7 +82,7 @@
       document.body.dataset.connState = state;
       if (conn) conn.textContent = state === "online" ? "" : text("Offline", "Reconnecting…");
     }
-    socket.on("connect", function () {
+    function join() {
       socket.emit("join", { event: root.dataset.event, role: root.dataset.role }, function (ack) {
         if (!ack || !ack.ok) {
           setConn("error");
@@ -93,7 +93,10 @@
         setConn("online");
         handlers.snapshot(ack);
       });
-    });
+    }
+    socket.on("connect", join);
+    // A fresh snapshot on demand, e.g. when who may vote changed (checked in at the door).
+    window.Plenum.rejoin = function () { if (socket.connected) join(); };
     socket.on("disconnect", function () { setConn("offline"); });
     socket.on("connect_error", function (err) {
       setConn("offline");

@@ -5,7 +5,8 @@
   var P = window.Plenum;
   var list = document.querySelector("[data-polls]");
   if (!list) return;
-  var state = { polls: [], mine: {}, results: {}, receipts: {} };
+  var state = { polls: [], mine: {}, results: {}, receipts: {}, voter: null };
+  var WHO = { registered: "WhoRegistered", checked_in: "WhoCheckedIn", organisation: "WhoOrganisation" };
   var pendingKey = "plenum-pending-" + P.root.dataset.event;
   var socket;
 
@@ -23,7 +24,11 @@
     article.append(P.el("h3", null, poll.title));
     if (poll.description) article.append(P.el("p", "poll-desc", poll.description));
     var mine = state.mine[String(poll.id)] || [];
-    if (poll.status === "open") {
+    var level = poll.eligibility || "anyone";
+    if (level !== "anyone") article.append(whoNote(level));
+    if (poll.status === "open" && !mayVote(level)) {
+      notEligible(article, level);
+    } else if (poll.status === "open") {
       article.append(voteForm(poll, mine));
     } else {
       article.append(P.el("p", "poll-closed", P.text("Closed", "This poll is closed.")));
@@ -35,6 +40,35 @@
       P.renderResults(results, state.results[String(poll.id)]);
     }
     return article;
+  }
+
+  /* The server says which eligibilities this phone meets (snapshot `voter`). */
+  function mayVote(level) {
+    return level === "anyone" || (state.voter !== null && state.voter.eligible.indexOf(level) !== -1);
+  }
+
+  function whoNote(level) {
+    var note = P.el("p", "poll-who", P.text(WHO[level], ""));
+    if (level === "organisation" && state.voter && state.voter.organisation) {
+      note.append(" " + P.text("CountsFor", "Your vote counts for") + " ");
+      note.append(P.el("strong", null, state.voter.organisation), ".");
+    }
+    return note;
+  }
+
+  /* Show the poll without a form, and why: a form the server would refuse helps nobody. */
+  function notEligible(article, level) {
+    if (!state.voter) return; // unknown yet: a fresh snapshot is on its way
+    var reason = P.el("p", "not-eligible", state.voter.reasons[level] || "");
+    reason.dataset.notEligible = "";
+    article.append(reason);
+    if (state.voter.registered) {
+      var hint = P.el("p", "hint");
+      var link = P.el("a", null, P.text("Reload", "Reload this page."));
+      link.href = location.pathname;
+      hint.append(link);
+      article.append(hint);
+    }
   }
 
   function voteForm(poll, mine) {
@@ -112,6 +146,7 @@
       } else if (target) {
         target.textContent = (ack && ack.message) || "Error";
         target.classList.add("field-error");
+        if (ack && ack.error === "not_eligible") P.rejoin(); // refresh who this phone may vote as
       }
     });
   }
@@ -142,6 +177,7 @@
       state.polls = snap.polls.slice().sort(function (a, b) { return b.id - a.id; });
       state.mine = snap.mine || {};
       state.results = snap.results || {};
+      state.voter = snap.voter || null;
       renderAll();
       // Resend votes that were never acknowledged (same vote id: recorded once).
       var pending = loadPending();
@@ -156,6 +192,10 @@
         if (!found) state.polls.unshift(msg.poll);
         if (msg.action === "reset") delete state.mine[String(msg.poll.id)];
         if (msg.action === "opened") P.announce(msg.poll.title);
+        // A restricted poll this phone cannot vote in (as far as it knows): ask again,
+        // the attendee may have been checked in since the last snapshot.
+        var level = msg.poll.eligibility || "anyone";
+        if (!mayVote(level) && (state.voter === null || state.voter.registered)) P.rejoin();
       }
       renderAll();
     },

@@ -10,7 +10,9 @@ from flask_babel import gettext as _
 from voting.errors import Forbidden, InvalidInput, NotFound, VotingError
 from voting.events.forms import JoinForm, VoteForm
 from voting.events.service import find_event, upcoming_events
-from voting.polls.service import cast_vote, find_poll, my_choices, public_polls, results_payload
+from voting.models import Eligibility
+from voting.polls import eligibility
+from voting.polls.service import cast_vote, find_poll, public_polls, results_payload, voter_choices
 from voting.web import event_or_404, participant_key
 
 bp = Blueprint("events", __name__)
@@ -40,9 +42,8 @@ def live(code: str):
     event = event_or_404(code)
     if code != event.code:
         return redirect(url_for("events.live", code=event.code))
-    blocked = not event.allow_anonymous
-    key = None if blocked else participant_key(event, create=True)
-    return render_template("events/live.html", **_live_context(event, key, blocked=blocked))
+    key = participant_key(event, create=event.allow_anonymous)
+    return render_template("events/live.html", **_live_context(event, key))
 
 
 def _submitted_choices() -> list[int]:
@@ -50,18 +51,35 @@ def _submitted_choices() -> list[int]:
     return [int(value) for value in request.form.getlist("choice") if value.isdigit()]
 
 
-def _live_context(event, key, *, blocked: bool = False, errors: dict | None = None) -> dict:
+def _voter(event, key, polls) -> eligibility.Voter:
+    """Return the participant's registration facts when the page needs them, else ANONYMOUS.
+
+    They are read only for events that require registration or show a restricted poll.
+    """
+    needed = not event.allow_anonymous or any(p.eligibility != Eligibility.anyone for p in polls)
+    return eligibility.voter(key) if needed else eligibility.ANONYMOUS
+
+
+def _blocked(event, voter: eligibility.Voter) -> bool:
+    """Say whether the page must refuse this participant (registration required)."""
+    return not event.allow_anonymous and not (voter.registered and voter.event_id == event.id)
+
+
+def _live_context(event, key, *, errors: dict | None = None) -> dict:
     """Collect what the participant page shows."""
     polls = public_polls(event)
+    voter = _voter(event, key, polls)
+    levels = [(p.id, p.eligibility) for p in polls]
     return {
         "event": event,
         "polls": polls,
-        "mine": my_choices([p.id for p in polls], key),
+        "mine": voter_choices(levels, key, voter, event.id),
         "results": {p.id: results_payload(p, staff=False) for p in polls},
         # One fresh vote id per rendered form: a double submit is recorded once.
         "vote_ids": {p.id: secrets.token_urlsafe(12) for p in polls},
         "form": VoteForm(),
-        "blocked": blocked,
+        "blocked": _blocked(event, voter),
+        "voter": eligibility.voter_payload(voter, event.id),
         "errors": errors or {},
     }
 
@@ -70,11 +88,11 @@ def _live_context(event, key, *, blocked: bool = False, errors: dict | None = No
 def vote(code: str, poll_id: int):
     """Record a vote sent as a plain form and show the page again."""
     event = event_or_404(code)
-    if not event.allow_anonymous:
+    key = participant_key(event, create=event.allow_anonymous)
+    if not event.allow_anonymous and _blocked(event, eligibility.voter(key)):
         raise Forbidden(
             _("This event asks participants to register first."), "registration_required"
         )
-    key = participant_key(event, create=True)
     form = VoteForm()
     try:
         if not form.validate_on_submit():

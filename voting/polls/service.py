@@ -21,6 +21,7 @@ from voting.groupcommit import GroupCommitter, Ticket
 from voting.models import (
     Ballot,
     BallotChoice,
+    Eligibility,
     Event,
     Option,
     Participant,
@@ -31,6 +32,8 @@ from voting.models import (
     Vote,
     utcnow,
 )
+from voting.polls import eligibility
+from voting.registration.countries import country_name
 
 VOTE_ID_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 MAX_OPTIONS = 30
@@ -52,6 +55,8 @@ class PollData:
     allow_change: bool = True
     description: str = ""
     option_ids: list[int | None] = field(default_factory=list)
+    eligibility: str = Eligibility.anyone
+    show_countries: bool = False
 
 
 def validate_poll_data(data: PollData) -> PollData:
@@ -64,6 +69,10 @@ def validate_poll_data(data: PollData) -> PollData:
         data.visibility = Visibility(data.visibility)
     except ValueError:
         raise InvalidInput("Unknown poll type or results visibility.", "invalid_kind") from None
+    try:
+        data.eligibility = Eligibility(data.eligibility)
+    except ValueError:
+        raise InvalidInput("Unknown choice of who may vote.", "invalid_eligibility") from None
     labels = [(label or "").strip() for label in data.options]
     if not data.option_ids:
         data.option_ids = [None] * len(labels)
@@ -101,6 +110,8 @@ def create_poll(event: Event, data: PollData) -> Poll:
         max_choices=data.max_choices,
         visibility=data.visibility,
         allow_change=data.allow_change,
+        eligibility=data.eligibility,
+        show_countries=data.show_countries,
         position=position + 1,
         options=[Option(label=label, position=i) for i, label in enumerate(data.options)],
     )
@@ -128,12 +139,19 @@ def update_poll(poll: Poll, data: PollData) -> Poll:
         )
     if has_votes and data.kind != poll.kind:
         raise Conflict("This poll has votes: reset it before changing its type.", "poll_has_votes")
+    if has_votes and data.eligibility != poll.eligibility:
+        # Ballots of one kind of voter (people, organisations) must not mix in a tally.
+        raise Conflict(
+            "This poll has votes: reset it before changing who may vote.", "poll_has_votes"
+        )
     poll.title = data.title
     poll.description = data.description
     poll.kind = data.kind
     poll.max_choices = data.max_choices
     poll.visibility = data.visibility
     poll.allow_change = data.allow_change
+    poll.eligibility = data.eligibility
+    poll.show_countries = data.show_countries
     options = []
     for position, (oid, label) in enumerate(zip(data.option_ids, data.options, strict=True)):
         option = existing[oid] if oid is not None else Option(label=label)
@@ -159,6 +177,8 @@ def duplicate_poll(poll: Poll) -> Poll:
             visibility=poll.visibility,
             allow_change=poll.allow_change,
             description=poll.description,
+            eligibility=poll.eligibility,
+            show_countries=poll.show_countries,
         ),
     )
 
@@ -289,6 +309,14 @@ class VoteRequest:
     choices: list[int]
     vote_id: str
     sent_at: float | None = None
+    # Whose ballot the vote fills: the organisation's shared row in organisation polls,
+    # else the participant's own (None). The vote log always names the participant.
+    ballot_key: str | None = None
+
+    @property
+    def owner_key(self) -> str:
+        """Return the participant key whose ballot this vote creates or replaces."""
+        return self.ballot_key or self.participant_key
 
 
 def cast_vote(
@@ -419,6 +447,7 @@ def _record_votes(tickets: list[Ticket]) -> None:
     options = _option_ids(polls)
     stored = _stored_votes({r.vote_id for r in requests})
     participants = _participant_ids({r.participant_key for r in requests})
+    voters = _batch_voters(requests, polls)
     accepted: dict[str, Ticket] = {}
     repeats: list[tuple[Ticket, Ticket]] = []
     for ticket in tickets:
@@ -436,6 +465,7 @@ def _record_votes(tickets: list[Ticket]) -> None:
                 owner = participants.get(request.participant_key)
                 if owner is not None and owner[1] != request.event_id:
                     raise InvalidInput("This participant belongs to another event.", "wrong_event")
+                _check_eligibility(request, polls[request.poll_id], voters)
                 accepted[request.vote_id] = ticket
         except VotingError as error:
             ticket.error = error
@@ -471,7 +501,12 @@ def _ids(name: str):
 # Statements built once: constructing and cache-keying a statement costs more than
 # running it on SQLite, and the vote path runs each of them once per batch.
 _POLL_ROWS = select(
-    POLLS.c.id, POLLS.c.event_id, POLLS.c.status, POLLS.c.allow_change, POLLS.c.max_choices
+    POLLS.c.id,
+    POLLS.c.event_id,
+    POLLS.c.status,
+    POLLS.c.allow_change,
+    POLLS.c.max_choices,
+    POLLS.c.eligibility,
 ).where(POLLS.c.id.in_(_ids("ids")))
 _POLL_ROWS_LOCKED = _POLL_ROWS.with_for_update(read=True)
 _OPTION_ROWS = select(OPTIONS.c.poll_id, OPTIONS.c.id).where(OPTIONS.c.poll_id.in_(_ids("ids")))
@@ -552,9 +587,39 @@ def _check_vote(request: VoteRequest, poll, options: dict[int, set[int]]) -> Non
     _check_choices(poll, request.choices, options[poll.id])
 
 
+def _batch_voters(requests: list[VoteRequest], polls: dict[int, object]) -> dict:
+    """Return the registrations of the batch's voters in restricted polls (one query).
+
+    Nothing is read when every poll of the batch lets anyone vote: the fast path.
+    """
+    keys = {
+        r.participant_key
+        for r in requests
+        if r.poll_id in polls and polls[r.poll_id].eligibility != Eligibility.anyone
+    }
+    return eligibility.voters(keys) if keys else {}
+
+
+def _check_eligibility(request: VoteRequest, poll, voters: dict) -> None:
+    """Refuse a voter the poll does not admit; route organisation votes to one ballot."""
+    request.ballot_key = None
+    if poll.eligibility == Eligibility.anyone:
+        return
+    voter = voters.get(request.participant_key, eligibility.ANONYMOUS)
+    error = eligibility.refusal(poll.eligibility, voter, request.event_id)
+    if error is not None:
+        raise error
+    if poll.eligibility == Eligibility.organisation:
+        request.ballot_key = eligibility.organisation_key(request.event_id, voter.organisation)
+
+
 def _create_participants(tickets, participants: dict[str, tuple[int, int]]) -> None:
-    """Insert the participant rows that first vote in this batch."""
+    """Insert the participant rows that first vote in this batch (and organisations' rows)."""
+    shared = {t.item.ballot_key for t in tickets if t.item.ballot_key} - participants.keys()
+    if shared:  # organisation rows are made by a colleague's first vote, then reused
+        participants.update(_participant_ids(shared))
     new = {t.item.participant_key: t.item.event_id for t in tickets}
+    new |= {t.item.ballot_key: t.item.event_id for t in tickets if t.item.ballot_key}
     new = {key: event_id for key, event_id in new.items() if key not in participants}
     if not new:
         return
@@ -571,17 +636,15 @@ def _create_participants(tickets, participants: dict[str, tuple[int, int]]) -> N
 
 def _store_ballots(tickets: list[Ticket], polls: dict[int, object], participants) -> None:
     """Create or replace each voter's ballot and log each submission, set-based."""
-    pairs = {(t.item.poll_id, participants[t.item.participant_key][0]) for t in tickets}
+    pairs = {(t.item.poll_id, participants[t.item.owner_key][0]) for t in tickets}
     existing = _ballot_ids(pairs)
     final: dict[tuple[int, int], list[int]] = {}
     accepted: list[Ticket] = []
     for ticket in tickets:
         request = ticket.item
-        pair = (request.poll_id, participants[request.participant_key][0])
+        pair = (request.poll_id, participants[request.owner_key][0])
         if (pair in existing or pair in final) and not polls[request.poll_id].allow_change:
-            ticket.error = Conflict(
-                "You have voted already; this poll does not allow changes.", "already_voted"
-            )
+            ticket.error = _no_change_error(request)
             continue
         final[pair] = request.choices  # a later vote in the batch replaces an earlier one
         ticket.result = VoteResult(
@@ -627,6 +690,16 @@ def _store_ballots(tickets: list[Ticket], polls: dict[int, object], participants
             for t in accepted
         ],
     )
+
+
+def _no_change_error(request: VoteRequest) -> Conflict:
+    """Explain why a second vote is refused in a poll that does not allow changes."""
+    if request.ballot_key:
+        return Conflict(
+            "Your organisation has voted already; this poll does not allow changes.",
+            "organisation_voted",
+        )
+    return Conflict("You have voted already; this poll does not allow changes.", "already_voted")
 
 
 def _ballot_ids(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], int]:
@@ -754,6 +827,16 @@ def tally(poll: Poll) -> dict[int, int]:
     return counts
 
 
+def countries_payload(poll: Poll) -> list[dict]:
+    """Return turnout by country, most voters first; code "" means "not registered"."""
+    rows = [
+        {"country": code, "name": country_name(code) if code else "Not registered", "count": n}
+        for code, n in eligibility.country_turnout(poll).items()
+    ]
+    # Not registered last, the others by count then name: a stable order on the display.
+    return sorted(rows, key=lambda row: (row["country"] == "", -row["count"], row["name"]))
+
+
 def poll_payload(poll: Poll) -> dict:
     """Describe a poll for any client (no results)."""
     return {
@@ -766,12 +849,22 @@ def poll_payload(poll: Poll) -> dict:
         "visibility": str(poll.visibility),
         "results_public": poll.results_public,
         "allow_change": poll.allow_change,
+        "eligibility": str(poll.eligibility),
+        "show_countries": poll.show_countries,
         "options": [{"id": option.id, "label": option.label} for option in poll.options],
     }
 
 
+# Figures of a results payload that only consoles (and staff API calls) receive.
+STAFF_ONLY = ("eligible",)
+
+
 def results_payload(poll: Poll, *, staff: bool) -> dict:
-    """Return the full tally for staff or when public, else only how many voted."""
+    """Return the full tally for staff or when public, else only how many voted.
+
+    Staff also get `eligible` (how many may vote; None when anyone may); a poll that
+    shows turnout by country carries `countries` for everyone, like `total`.
+    """
     total = ballot_count(poll.id)
     payload = {
         "poll_id": poll.id,
@@ -780,6 +873,10 @@ def results_payload(poll: Poll, *, staff: bool) -> dict:
         "total": total,
         "visible": staff or poll.results_public,
     }
+    if staff:
+        payload["eligible"] = eligibility.eligible_count(poll)
+    if poll.show_countries:
+        payload["countries"] = countries_payload(poll)
     if payload["visible"]:
         counts = tally(poll)
         payload["options"] = [
@@ -809,17 +906,18 @@ def push_results(poll_id: int, *, participants: bool) -> None:
         # Send times of the votes this tally adds, for latency measurement (benchmarks).
         staff["echo"] = realtime.take_echo(poll_id)
     realtime.emit("results", staff, realtime.console_room(poll.event_id))
-    public = (
-        staff
-        if poll.results_public
-        else {
-            key: staff[key] for key in ("poll_id", "status", "seq", "total", "echo") if key in staff
-        }
-        | {"visible": False}
-    )
+    public = public_results(staff, poll.results_public)
     room = realtime.event_room if participants else realtime.display_room
     realtime.emit("results", public, room(poll.event_id))
     db.session.rollback()  # end the read transaction; the worker's session is reused
+
+
+def public_results(staff: dict, results_public: bool) -> dict:
+    """Reduce a staff results payload to what participants and displays may see."""
+    if results_public:
+        return {key: value for key, value in staff.items() if key not in STAFF_ONLY}
+    keys = ("poll_id", "status", "seq", "total", "echo", "countries")
+    return {key: staff[key] for key in keys if key in staff} | {"visible": False}
 
 
 def _schedule_tally(poll_id: int) -> None:
@@ -873,11 +971,35 @@ def snapshot(event: Event, *, staff: bool, participant_key: str | None = None) -
 
 
 def public_snapshot(event_id: int, *, participant_key: str | None = None) -> dict:
-    """Return what a phone or display of the event may see, with the phone's own choices."""
+    """Return what a phone or display of the event may see, with the phone's own choices.
+
+    A phone also gets `voter`: which eligibilities it meets, read only when a poll it
+    sees is restricted (None otherwise, so ordinary joins cost no extra query).
+    """
     shared = _public_snapshot(event_id)
-    poll_ids = [int(poll_id) for poll_id in shared["results"]]
-    mine = my_choices(poll_ids, participant_key)
-    return {**shared, "mine": {str(k): v for k, v in mine.items()}}
+    levels = [(poll["id"], poll["eligibility"]) for poll in shared["polls"]]
+    restricted = any(level != Eligibility.anyone for _, level in levels)
+    voter = eligibility.voter(participant_key) if restricted and participant_key else None
+    mine = voter_choices(levels, participant_key, voter, event_id)
+    payload = {**shared, "mine": {str(k): v for k, v in mine.items()}}
+    if participant_key:
+        payload["voter"] = None if voter is None else eligibility.voter_payload(voter, event_id)
+    return payload
+
+
+def voter_choices(levels, key: str | None, voter, event_id: int) -> dict[int, list[int]]:
+    """Return the options marked per poll: own ballots, and the organisation's in its polls.
+
+    `levels` is a list of (poll id, eligibility). Colleagues share their organisation's
+    ballot, so each of them sees (and, if allowed, changes) the one their organisation cast.
+    """
+    org_ids = [poll_id for poll_id, level in levels if level == Eligibility.organisation]
+    mine = my_choices([poll_id for poll_id, level in levels if poll_id not in org_ids], key)
+    may = voter is not None and not eligibility.refusal(Eligibility.organisation, voter, event_id)
+    if org_ids and may:
+        org_key = eligibility.organisation_key(event_id, voter.organisation)
+        mine.update(my_choices(org_ids, org_key))
+    return mine
 
 
 def _with_display_poll(event: Event, polls: list[Poll]) -> list[Poll]:

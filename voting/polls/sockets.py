@@ -16,7 +16,7 @@ from voting.errors import Forbidden, InvalidInput, NotAuthenticated, VotingError
 from voting.events.service import lookup_event
 from voting.extensions import db
 from voting.models import Event
-from voting.polls import service
+from voting.polls import eligibility, service
 
 ROLES = ("participant", "display", "console")
 
@@ -84,7 +84,7 @@ def _join(event, role: str) -> dict:
     key = None
     if role == "participant":
         key = _participant_key(event)
-        if not event.allow_anonymous:
+        if not event.allow_anonymous and not _is_attendee(key, event.id):
             raise Forbidden(
                 "This event asks participants to register first.", "registration_required"
             )
@@ -138,6 +138,12 @@ def _voter() -> tuple[int, str]:
 def _participant_key(event) -> str | None:
     """Return the participant id the HTTP page put in the session for this event."""
     return (session.get("participants") or {}).get(str(event.id))
+
+
+def _is_attendee(key: str | None, event_id: int) -> bool:
+    """Say whether the key is a registered attendee's (events closed to anonymous phones)."""
+    voter = eligibility.voter(key)
+    return voter.registered and voter.event_id == event_id
 
 
 def _push_presence(event_id: int) -> None:
