@@ -265,3 +265,21 @@ def test_counts_group_by_country_and_partnership(event):
     assert counts["checked_in"] == 0
     assert dict(counts["by_country"]) == {"PT": 1, "DE": 1}
     assert dict(counts["by_partnership"]) == {"Go Green Alliance": 1, "Other: Nordic Net": 1}
+
+
+def test_registering_again_after_cancelling_revives_the_registration(event):
+    first = service.register(event, data(day_ids=day_ids(event)))
+    old_ticket = first.registration.ticket_code
+    service.cancel(first.registration)
+    again = service.register(
+        event, data(email="ANA@example.org", organisation="New", day_ids=day_ids(event))
+    )
+    assert again.registration.id == first.registration.id
+    assert again.registration.status == Status.confirmed
+    assert again.registration.organisation == "New"
+    assert again.registration.ticket_code != old_ticket
+    with pytest.raises(NotFound):
+        service.by_token(event, first.token)
+    assert service.by_token(event, again.token) == again.registration
+    with pytest.raises(RegistrationInvalid):
+        service.register(event, data(day_ids=day_ids(event)))

@@ -200,14 +200,51 @@ def register(event: Event, data: RegistrationData, *, by_staff: bool = False) ->
         raise Conflict("Registration for this event is closed.", "registration_closed")
     data = validate(event, data, need_consent=not by_staff)
     event = _lock_event(event)
-    _refuse_duplicate(event, data.email)
-    registration, token = _new_registration(event, data)
+    earlier = _cancelled_registration(event, data.email)
+    if earlier is None:
+        _refuse_duplicate(event, data.email)
+        registration, token = _new_registration(event, data)
+    else:
+        registration, token = _renew(earlier, event, data)
     if event.requires_approval and not by_staff:
         registration.status = Status.pending
     else:
         registration.status = Status.confirmed if _fits(event, data.day_ids) else Status.waiting
     _commit_unique_email()
     return Registered(registration, token)
+
+
+def _cancelled_registration(event: Event, email: str) -> Registration | None:
+    """Return the cancelled registration of this email, which registering again revives."""
+    return db.session.scalar(
+        select(Registration).where(
+            Registration.event_id == event.id,
+            Registration.email_key == normalise_email(email),
+            Registration.status == Status.cancelled,
+        )
+    )
+
+
+def _renew(
+    registration: Registration, event: Event, data: RegistrationData
+) -> tuple[Registration, str]:
+    """Revive a cancelled registration with new details, a new link and a new ticket.
+
+    It joins the back of the queue (a new registration time), as a new one would, and
+    keeps its participant row, so votes cast earlier stay one ballot per poll.
+    """
+    _apply(registration, event, data)
+    now = utcnow()
+    registration.created_at = now
+    registration.ticket_code = new_ticket_code()
+    registration.checked_in_at = registration.checked_in_by_id = None
+    if data.consent_privacy:
+        registration.consent_privacy_at = now
+        registration.consent_version = record_privacy_notice(event)
+    db.session.flush()
+    token, registration.link_hash = new_link_token()
+    _follow_token(registration, token)
+    return registration, token
 
 
 def _lock_event(event: Event) -> Event:
@@ -489,16 +526,19 @@ def _fits_days(event: Event, day_ids: list[int], ignore: int) -> bool:
 
 def new_link(registration: Registration) -> str:
     """Give a registration a new personal link (old ones stop working); return its token."""
-    token, hashed = new_link_token()
-    registration.link_hash = hashed
+    token, registration.link_hash = new_link_token()
+    _follow_token(registration, token)
+    db.session.commit()
+    return token
+
+
+def _follow_token(registration: Registration, token: str) -> None:
+    """Give the attendee's participant row the id of a new token; its ballots stay."""
     participant = db.session.scalar(
         select(Participant).where(Participant.registration_id == registration.id)
     )
-    # The participant id follows the token, but the row (and its ballots) stays the same.
     if participant is not None:
         participant.public_id = _participant_id(token)
-    db.session.commit()
-    return token
 
 
 def give_consent(registration: Registration, *, photos: bool | None = None) -> None:
@@ -694,3 +734,4 @@ def purge_due(today: dt.date | None = None) -> dict[str, int]:
             if count:
                 done[event.code] = count
     return done
+
