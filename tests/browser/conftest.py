@@ -73,6 +73,7 @@ class Server:
     port: int = field(default_factory=free_port)
     email: str = ""
     password: str = ""
+    extra_env: dict = field(default_factory=dict)
     _process: subprocess.Popen | None = None
     _log_file: object = None
 
@@ -88,8 +89,9 @@ class Server:
         """Start the process and wait until it answers HTTP (fail with its output if not)."""
         assert self._process is None, "server is running already"
         env = {**os.environ, "VOTING_INSTANCE_PATH": str(self.instance), "PYTHONUNBUFFERED": "1"}
-        for name in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "VOTING_HTTPS"):
+        for name in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "VOTING_HTTPS", "MAIL_SERVER"):
             env.pop(name, None)
+        env.update(self.extra_env)
         # A file, not a pipe: nobody has to drain it, and it survives restarts.
         self._log_file = self.log_path.open("ab")
         self._process = subprocess.Popen(
@@ -186,9 +188,9 @@ def start_server(tmp_path_factory):
     """Factory: start a fresh server with its own instance folder; all stopped at the end."""
     started: list[Server] = []
 
-    def start(name: str) -> Server:
+    def start(name: str, env: dict | None = None) -> Server:
         base = tmp_path_factory.mktemp(f"plenum-{name}")
-        server = Server(name=name, instance=base / "instance")
+        server = Server(name=name, instance=base / "instance", extra_env=env or {})
         started.append(server)
         server.start()
         return server
