@@ -8,6 +8,7 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
+from tests.conftest import csrf_from, events_named
 from voting.errors import Conflict, Forbidden, VotingError
 from voting.extensions import db
 from voting.models import Participant, Poll, RegistrationStatus, Vote, utcnow
@@ -344,3 +345,254 @@ def test_organisation_ballot_counts_under_the_last_voters_country(event, restric
     vote(event, poll, attendee(organisation="Other", country="BE")[1])
     countries = {row["country"]: row["count"] for row in service.countries_payload(poll)}
     assert countries == {"NL": 1, "BE": 1}
+
+
+# --- sockets ---------------------------------------------------------------------
+
+
+def as_attendee(client, event, key):
+    """Do what the personal link does: put the attendee's participant id in the session."""
+    with client.session_transaction() as session:
+        session["participants"] = {str(event.id): key}
+    return client
+
+
+def phone(app, socket_for, event, key=None):
+    """Return a joined participant socket (an attendee's when key is given) and its snapshot."""
+    client = app.test_client()
+    if key:
+        as_attendee(client, event, key)
+    sock = socket_for(client, f"/e/{event.code}")
+    ack = sock.emit("join", {"event": event.code}, callback=True)
+    assert ack["ok"], ack
+    return sock, ack
+
+
+def cast(sock, poll, vote_id):
+    """Cast a vote for the poll's first option over the socket and return the ack."""
+    payload = {"poll_id": poll.id, "choices": [poll.options[0].id], "vote_id": vote_id}
+    return sock.emit("cast_vote", payload, callback=True)
+
+
+def test_socket_refuses_anonymous_vote_in_checked_in_poll(app, socket_for, event, restricted):
+    poll = restricted("checked_in")
+    sock, snap = phone(app, socket_for, event)
+    assert snap["voter"]["eligible"] == ["anyone"]
+    assert snap["voter"]["reasons"]["checked_in"].startswith("Only checked-in attendees")
+    ack = cast(sock, poll, "anon-vote-1")
+    assert ack["ok"] is False
+    assert ack["error"] == "not_eligible"
+    assert "Only checked-in attendees can vote in this poll." in ack["message"]
+    assert service.ballot_count(poll.id) == 0
+
+
+def test_socket_attendee_checked_in_after_join_votes(app, socket_for, event, restricted, attendee):
+    poll = restricted("checked_in")
+    registration, key = attendee()
+    sock, snap = phone(app, socket_for, event, key)
+    assert "checked_in" not in snap["voter"]["eligible"]
+    assert snap["voter"]["registered"] is True
+    assert cast(sock, poll, "attendee-vote-1")["error"] == "not_eligible"
+    check_in(registration)
+    ack = cast(sock, poll, "attendee-vote-2")
+    assert ack["ok"], ack
+    # A rejoin (what the page does when it may have become eligible) says so.
+    again = sock.emit("join", {"event": event.code}, callback=True)
+    assert "checked_in" in again["voter"]["eligible"]
+    assert again["mine"] == {str(poll.id): [poll.options[0].id]}
+
+
+def test_snapshot_reads_no_voter_without_restricted_polls(
+    app, socket_for, event, restricted, monkeypatch
+):
+    restricted("anyone")
+    monkeypatch.setattr(eligibility, "voter", lambda key: pytest.fail("registration read"))
+    _, snap = phone(app, socket_for, event)
+    assert snap["voter"] is None
+
+
+def test_colleagues_see_their_organisations_ballot(app, socket_for, event, restricted, attendee):
+    poll = restricted("organisation")
+    _, alice = attendee(organisation="Cluster Org")
+    _, bob = attendee(organisation="cluster org")
+    sock, snap = phone(app, socket_for, event, alice)
+    assert snap["voter"]["organisation"] == "Cluster Org"
+    assert cast(sock, poll, "alice-org-vote")["ok"]
+    _, colleague = phone(app, socket_for, event, bob)
+    assert colleague["mine"] == {str(poll.id): [poll.options[0].id]}
+
+
+def test_registered_attendee_joins_event_closed_to_anonymous(
+    app, socket_for, make_event, make_poll, make_registration
+):
+    closed = make_event("CLOSED9", allow_anonymous=False)
+    poll = service.open_poll(make_poll(closed, eligibility="registered"))
+    registration, _ = make_registration(closed)
+    sock, _ = phone(app, socket_for, closed, key_of(registration))
+    assert cast(sock, poll, "closed-event-vote")["ok"]
+    anonymous = socket_for(app.test_client(), "/e/CLOSED9")
+    refused = anonymous.emit("join", {"event": "CLOSED9"}, callback=True)
+    assert refused["error"] == "registration_required"
+
+
+def test_console_gets_eligible_number_phones_and_displays_do_not(
+    app, socket_for, make_user, login, event, restricted, attendee
+):
+    poll = restricted("registered")
+    _, key = attendee()
+    attendee()
+    staff = login(app.test_client(), make_user("moderator", events=[event]))
+    console = socket_for(staff, f"/manage/{event.code}/polls")
+    snap = console.emit("join", {"event": event.code, "role": "console"}, callback=True)
+    assert snap["results"][str(poll.id)]["eligible"] == 2
+    display = socket_for(app.test_client(), f"/e/{event.code}/display")
+    shown = display.emit("join", {"event": event.code, "role": "display"}, callback=True)
+    assert "eligible" not in shown["results"][str(poll.id)]
+    console.get_received()
+    display.get_received()
+    sock, _ = phone(app, socket_for, event, key)
+    assert cast(sock, poll, "turnout-vote")["ok"]
+    pushed = events_named(console, "results")[-1]
+    assert (pushed["total"], pushed["eligible"]) == (1, 2)
+    assert all("eligible" not in message for message in events_named(display, "results"))
+
+
+def test_refresh_turnout_pushes_new_eligible_number(
+    app, socket_for, make_user, login, event, restricted, attendee
+):
+    poll = restricted("checked_in")
+    registration, _ = attendee()
+    staff = login(app.test_client(), make_user("moderator", events=[event]))
+    console = socket_for(staff, f"/manage/{event.code}/polls")
+    console.emit("join", {"event": event.code, "role": "console"}, callback=True)
+    console.get_received()
+    check_in(registration)
+    service.refresh_turnout(event.id)
+    pushed = [m for m in events_named(console, "results") if m["poll_id"] == poll.id]
+    assert pushed[-1]["eligible"] == 1
+
+
+# --- pages -----------------------------------------------------------------------
+
+
+def test_page_shows_restricted_poll_without_form_to_anonymous(client, event, restricted):
+    poll = restricted("checked_in")
+    html = client.get(f"/e/{event.code}").get_data(as_text=True)
+    assert "Checked-in attendees vote in this poll." in html
+    assert "Only checked-in attendees can vote in this poll." in html
+    assert "Open your personal link from the confirmation email to vote." in html
+    assert f"/polls/{poll.id}/vote" not in html
+
+
+def test_page_shows_form_to_eligible_attendee(client, event, restricted, attendee):
+    poll = restricted("checked_in")
+    registration, key = attendee()
+    check_in(registration)
+    html = as_attendee(client, event, key).get(f"/e/{event.code}").get_data(as_text=True)
+    assert f"/polls/{poll.id}/vote" in html
+    assert "Only checked-in attendees can vote" not in html
+
+
+def test_page_names_the_organisation_a_vote_counts_for(client, event, restricted, attendee):
+    restricted("organisation")
+    _, key = attendee(organisation="Analytical Engines")
+    html = as_attendee(client, event, key).get(f"/e/{event.code}").get_data(as_text=True)
+    assert "One vote per organisation" in html
+    assert "Your vote counts for <strong>Analytical Engines</strong>" in html
+
+
+def post_vote(client, event, poll, vote_id):
+    """Send the no-JS vote form for the poll's first option."""
+    html = client.get(f"/e/{event.code}").get_data(as_text=True)
+    return client.post(
+        f"/e/{event.code}/polls/{poll.id}/vote",
+        data={"csrf_token": csrf_from(html), "vote_id": vote_id, "choice": str(poll.options[0].id)},
+    )
+
+
+def test_no_js_vote_of_ineligible_participant_is_refused_with_403(client, event, restricted):
+    poll = restricted("registered")
+    response = post_vote(client, event, poll, "nojs-anon-vote")
+    assert response.status_code == 403
+    assert "Only registered attendees can vote in this poll." in response.get_data(as_text=True)
+    assert service.ballot_count(poll.id) == 0
+
+
+def test_no_js_vote_of_attendee_is_recorded(client, event, restricted, attendee):
+    poll = restricted("registered")
+    _, key = attendee()
+    response = post_vote(as_attendee(client, event, key), event, poll, "nojs-attendee-vote")
+    assert response.status_code == 302
+    assert service.ballot_count(poll.id) == 1
+
+
+# --- console, display, API ---------------------------------------------------------
+
+
+def test_console_form_sets_who_may_vote(client, login, make_user, event, page_token, attendee):
+    attendee()
+    login(client, make_user("moderator", events=[event]))
+    token = page_token(client, f"/manage/{event.code}/polls/new")
+    response = client.post(
+        f"/manage/{event.code}/polls/new",
+        data={
+            "csrf_token": token,
+            "title": "Which theme first?",
+            "kind": "single",
+            "visibility": "live",
+            "allow_change": "y",
+            "eligibility": "registered",
+            "show_countries": "y",
+            "option": ["Energy", "Health"],
+            "option_id": ["", ""],
+        },
+    )
+    assert response.status_code == 302
+    poll = event.polls[-1]
+    assert poll.eligibility == "registered"
+    assert poll.show_countries
+    console = client.get(f"/manage/{event.code}/polls").get_data(as_text=True)
+    assert "registered attendees vote" in console
+    assert "<span data-eligible>1</span> eligible" in console
+    edit = client.get(f"/manage/{event.code}/polls/{poll.id}/edit").get_data(as_text=True)
+    assert '<option selected value="registered">' in edit
+
+
+def test_console_form_refuses_unknown_eligibility(client, login, make_user, event, page_token):
+    login(client, make_user("moderator", events=[event]))
+    token = page_token(client, f"/manage/{event.code}/polls/new")
+    response = client.post(
+        f"/manage/{event.code}/polls/new",
+        data={
+            "csrf_token": token,
+            "title": "X",
+            "kind": "single",
+            "visibility": "live",
+            "eligibility": "everyone",
+            "option": ["A", "B"],
+        },
+    )
+    assert response.status_code == 400
+    assert event.polls == []
+
+
+def test_display_page_shows_turnout_by_country_as_text(client, event, restricted, attendee):
+    poll = restricted("anyone", show_countries=True)
+    vote(event, poll, attendee(country="BE")[1])
+    vote(event, poll, "anonymous-phone")
+    html = client.get(f"/e/{event.code}/display").get_data(as_text=True)
+    assert "Turnout by country" in html
+    assert '<span class="country-name">Belgium</span> <span class="country-count">1</span>' in html
+    assert '<span class="country-name">Not registered</span>' in html
+
+
+def test_display_page_hides_countries_unless_asked(client, event, restricted):
+    restricted("anyone")
+    html = client.get(f"/e/{event.code}/display").get_data(as_text=True)
+    assert 'data-countries aria-label="Turnout by country" hidden' in html
+
+
+def test_api_poll_summary_has_eligibility(client, event, restricted):
+    restricted("organisation")
+    body = client.get(f"/api/v1/events/{event.code}").get_json()
+    assert body["polls"][0]["eligibility"] == "organisation"

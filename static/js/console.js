@@ -30,6 +30,12 @@
     if (!item) return;
     var voters = item.querySelector("[data-voters]");
     if (voters) voters.textContent = msg.total;
+    // Restricted polls: turnout against the eligible number (which check-ins change too).
+    var eligible = item.querySelector("[data-eligible]");
+    if (eligible && typeof msg.eligible === "number") {
+      eligible.textContent = msg.eligible;
+      item.querySelector("[data-turnout]").textContent = msg.eligible ? Math.round(100 * msg.total / msg.eligible) : 0;
+    }
     P.renderResults(item.querySelector(".results"), msg);
   }
 

@@ -3,6 +3,7 @@
   "use strict";
   var P = window.Plenum;
   var area = document.querySelector("[data-display-poll]");
+  var countries = document.querySelector("[data-countries]");
   var state = { polls: {}, shown: null };
 
   function statusText(poll) {
@@ -22,6 +23,7 @@
       status.textContent = P.text("Waiting", "");
       container.replaceChildren();
       container.removeAttribute("data-results-for");
+      renderCountries(null, null);
       return;
     }
     if (container.dataset.resultsFor !== String(poll.id)) {
@@ -31,6 +33,25 @@
     question.textContent = poll.title;
     status.textContent = statusText(poll);
     if (results) P.renderResults(container, results);
+    renderCountries(poll, results);
+  }
+
+  /* Turnout by country, when the moderator asked for it: names and counts as text. */
+  function renderCountries(poll, results) {
+    if (!countries) return;
+    countries.hidden = !(poll && poll.show_countries);
+    var list = countries.querySelector("[data-country-list]");
+    if (poll && countries.dataset.pollFor !== String(poll.id)) {
+      list.replaceChildren(); // another poll: its rows would be misleading until its tally comes
+      countries.dataset.pollFor = poll.id;
+    }
+    if (countries.hidden || !results || !results.countries) return;
+    list.replaceChildren.apply(list, results.countries.map(function (row) {
+      var li = P.el("li");
+      li.dataset.country = row.country;
+      li.append(P.el("span", "country-name", row.name), document.createTextNode(" "), P.el("span", "country-count", String(row.count)));
+      return li;
+    }));
   }
 
   P.connect({

@@ -82,7 +82,16 @@ def _poll_summary(poll) -> dict:
     data = service.poll_payload(poll)
     return {
         key: data[key]
-        for key in ("id", "title", "kind", "status", "max_choices", "visibility", "options")
+        for key in (
+            "id",
+            "title",
+            "kind",
+            "status",
+            "max_choices",
+            "visibility",
+            "eligibility",
+            "options",
+        )
     }
 
 

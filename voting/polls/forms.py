@@ -17,6 +17,12 @@ VISIBILITY_CHOICES = [
     SelectChoice("after_close", _l("After the poll closes")),
     SelectChoice("hidden", _l("Hidden until I reveal them")),
 ]
+ELIGIBILITY_CHOICES = [
+    SelectChoice("anyone", _l("Anyone who joined")),
+    SelectChoice("registered", _l("Registered attendees (confirmed)")),
+    SelectChoice("checked_in", _l("Checked-in attendees")),
+    SelectChoice("organisation", _l("One vote per organisation")),
+]
 
 
 class PollForm(FlaskForm):
@@ -34,6 +40,8 @@ class PollForm(FlaskForm):
     allow_change = BooleanField(
         _l("Participants may change their vote while it is open"), default=True
     )
+    eligibility = SelectField(_l("Who may vote"), choices=ELIGIBILITY_CHOICES, default="anyone")
+    show_countries = BooleanField(_l("Show turnout by country on the display"), default=False)
 
 
 class ActionForm(FlaskForm):

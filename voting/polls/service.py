@@ -920,6 +920,23 @@ def public_results(staff: dict, results_public: bool) -> dict:
     return {key: staff[key] for key in keys if key in staff} | {"visible": False}
 
 
+def refresh_turnout(event_id: int) -> None:
+    """Push the tallies of an event's open restricted polls: their eligible number changed.
+
+    For the registration and check-in services, after a commit that changes who may vote
+    (a confirmation, cancellation, check-in, erasure); coalesced like vote tallies.
+    """
+    poll_ids = db.session.scalars(
+        select(Poll.id).where(
+            Poll.event_id == event_id,
+            Poll.status == PollStatus.open,
+            Poll.eligibility != Eligibility.anyone,
+        )
+    ).all()
+    for poll_id in poll_ids:
+        _schedule_tally(poll_id)
+
+
 def _schedule_tally(poll_id: int) -> None:
     """Push the poll's tally to consoles and displays soon, coalescing bursts of votes."""
     realtime.coalesce(f"tally:{poll_id}", lambda: push_results(poll_id, participants=False))

@@ -94,6 +94,8 @@ def _poll_data(form: PollForm) -> service.PollData:
         max_choices=form.max_choices.data or 1,
         visibility=form.visibility.data,
         allow_change=form.allow_change.data,
+        eligibility=form.eligibility.data,
+        show_countries=form.show_countries.data,
     )
 
 
