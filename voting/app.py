@@ -155,6 +155,9 @@ def _register_blueprints(app: Flask) -> None:
     from voting.registration.views import bp as registration_bp
 
     app.register_blueprint(registration_bp)
+    from voting.registration.staff_views import bp as registrations_bp
+
+    app.register_blueprint(registrations_bp)
     # Flask-SocketIO pushes a request context per socket event, which matches the URL:
     # a rule for the Socket.IO path spares a failed match (and its exception) per event.
     # The Socket.IO middleware answers this path before Flask's views are reached.

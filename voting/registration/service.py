@@ -735,3 +735,56 @@ def purge_due(today: dt.date | None = None) -> dict[str, int]:
                 done[event.code] = count
     return done
 
+
+# --- staff import: many registrations in one transaction -------------------------------
+# (Section of the staff registration pages; see voting/registration/importing.py.)
+
+
+class RowInvalid(RegistrationInvalid):
+    """One row of a bulk registration has problems; `row` is its index in the batch."""
+
+    def __init__(self, row: int, errors: dict[str, str]) -> None:
+        super().__init__(errors)
+        self.row = row
+
+
+def register_many(event: Event, rows: list[RegistrationData]) -> list[Registered]:
+    """Register attendees for staff (an import) in one transaction: all of them, or none.
+
+    Seats are given in row order under the event's write lock, as one by one would; a
+    problem in any row (invalid, a duplicate email) rolls back every row.
+    """
+    event = _lock_event(event)
+    made: list[Registered] = []
+    try:
+        for index, data in enumerate(rows):
+            made.append(_register_row(event, index, data))
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise RegistrationInvalid(
+            {"email": "An email is already registered for this event."}
+        ) from None
+    except BaseException:
+        db.session.rollback()
+        raise
+    return made
+
+
+def _register_row(event: Event, index: int, data: RegistrationData) -> Registered:
+    """Add one row of a bulk registration to the open transaction (flushed, not committed)."""
+    try:
+        data = validate(event, data, need_consent=False)
+    except RegistrationInvalid as error:
+        raise RowInvalid(index, error.errors) from None
+    if db.session.scalar(
+        select(Registration.id).where(
+            Registration.event_id == event.id,
+            Registration.email_key == normalise_email(data.email),
+        )
+    ):
+        raise RowInvalid(index, {"email": "This email is already registered for this event."})
+    registration, token = _new_registration(event, data)
+    registration.status = Status.confirmed if _fits(event, data.day_ids) else Status.waiting
+    db.session.flush()
+    return Registered(registration, token)
