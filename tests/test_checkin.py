@@ -577,3 +577,9 @@ def test_api_check_in_refusals(client, event, door, other_event, make_registrati
     assert response.status_code == 403
     assert fresh(attendee).checked_in_at is None
     assert fresh(elsewhere).checked_in_at is None
+
+
+def test_staff_home_links_check_in_and_hides_polls_from_check_in_staff(door_client, event):
+    html = door_client.get("/manage/").get_data(as_text=True)
+    assert f'href="/e/{CODE}/checkin"' in html
+    assert f'href="/manage/{CODE}/polls"' not in html
