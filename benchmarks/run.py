@@ -301,7 +301,9 @@ async def prepare(http, base: str, count: int, page: str) -> tuple[list[Particip
 
 async def staff_session(http, base: str, email: str, password: str) -> tuple[str, str]:
     """Sign in as staff through the login form; return cookies and the console's CSRF token."""
-    jar = aiohttp.CookieJar(unsafe=True)
+    # Unquoted like a browser's: nginx's sticky cookie ends in "==", and quoted it is
+    # "invalid" to nginx, which would then send each request to a random process.
+    jar = aiohttp.CookieJar(unsafe=True, quote_cookie=False)
     async with aiohttp.ClientSession(cookie_jar=jar) as own:
         async with own.get(base + "/login") as response:
             token = (await response.text()).split('name="csrf-token" content="')[1].split('"')[0]

@@ -125,7 +125,8 @@ def cpu_seconds(pid: int) -> float:
         current = stack.pop()
         try:
             fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+            # utime, stime and those of reaped children (PostgreSQL's ended backends)
+            total += sum(int(value) for value in fields[11:15]) / tick
             for task in Path(f"/proc/{current}/task").iterdir():
                 stack.extend(int(child) for child in (task / "children").read_text().split())
         except (OSError, ValueError):
