@@ -283,3 +283,24 @@ def test_registering_again_after_cancelling_revives_the_registration(event):
     assert service.by_token(event, again.token) == again.registration
     with pytest.raises(RegistrationInvalid):
         service.register(event, data(day_ids=day_ids(event)))
+
+
+def test_a_new_confirmed_attendee_updates_the_consoles_eligible_number(
+    app, event, make_poll, make_user, login, socket_for
+):
+    from tests.conftest import events_named
+    from voting.polls import service as polls
+
+    poll = make_poll(event, eligibility="registered")
+    polls.open_poll(poll)
+    staff = login(app.test_client(), make_user("moderator", events=[event]))
+    console = socket_for(staff, f"/manage/{event.code}/polls")
+    console.emit("join", {"event": event.code, "role": "console"}, callback=True)
+    console.get_received()
+    done = service.register(event, data(day_ids=day_ids(event)))
+    pushed = [m for m in events_named(console, "results") if m["poll_id"] == poll.id]
+    assert pushed[-1]["eligible"] == 1
+    console.get_received()
+    service.cancel(done.registration)
+    pushed = [m for m in events_named(console, "results") if m["poll_id"] == poll.id]
+    assert pushed[-1]["eligible"] == 0

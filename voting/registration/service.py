@@ -211,6 +211,7 @@ def register(event: Event, data: RegistrationData, *, by_staff: bool = False) ->
     else:
         registration.status = Status.confirmed if _fits(event, data.day_ids) else Status.waiting
     _commit_unique_email()
+    _announce(event.id)
     return Registered(registration, token)
 
 
@@ -250,6 +251,13 @@ def _renew(
 def _lock_event(event: Event) -> Event:
     """Take the write lock that serialises seat counting for one event."""
     return lock_row(Event, event.id, shared=False)
+
+
+def _announce(event_id: int) -> None:
+    """Tell consoles after a commit: who may vote in restricted polls may have changed."""
+    from voting.polls.service import refresh_turnout  # polls import events; avoid a cycle
+
+    refresh_turnout(event_id)
 
 
 def _refuse_duplicate(event: Event, email: str, *, other_than: int | None = None) -> None:
@@ -421,6 +429,7 @@ def fill_free_seats(event: Event) -> list[Registration]:
     event = _lock_event(event)
     promoted = _promote_waiting(event)
     db.session.commit()
+    _announce(event.id)
     return promoted
 
 
@@ -447,6 +456,7 @@ def cancel(registration: Registration) -> Change:
     db.session.flush()
     promoted = _promote_waiting(event)
     db.session.commit()
+    _announce(event.id)
     return Change(registration, promoted)
 
 
@@ -461,6 +471,7 @@ def approve(registration: Registration) -> Change:
     registration.status = Status.confirmed if fits else Status.waiting
     registration.updated_at = utcnow()
     db.session.commit()
+    _announce(event.id)
     return Change(registration)
 
 
@@ -491,6 +502,7 @@ def move(registration: Registration, status: str) -> Change:
     db.session.flush()
     promoted = _promote_waiting(event) if was_confirmed else []
     db.session.commit()
+    _announce(event.id)
     return Change(registration, promoted)
 
 
@@ -512,6 +524,7 @@ def update(registration: Registration, data: RegistrationData) -> Change:
     # Leaving a day frees its seat for someone waiting.
     promoted = _promote_waiting(event) if set(data.day_ids) != old_days else []
     _commit_unique_email()
+    _announce(event.id)
     return Change(registration, promoted)
 
 
@@ -691,6 +704,7 @@ def delete_registration(registration: Registration) -> Change:
     db.session.flush()
     promoted = _promote_waiting(event) if held_seat else []
     db.session.commit()
+    _announce(event.id)
     return Change(registration, promoted)
 
 
@@ -760,6 +774,7 @@ def register_many(event: Event, rows: list[RegistrationData]) -> list[Registered
         for index, data in enumerate(rows):
             made.append(_register_row(event, index, data))
         db.session.commit()
+        _announce(event.id)
     except IntegrityError:
         db.session.rollback()
         raise RegistrationInvalid(
