@@ -62,6 +62,7 @@ from benchmarks.run import (
 )
 
 DATABASE = "plenum_bench"
+CPU_PARTS = ("A", "B", "generator", "nginx", "postgres", "redis", "others", "machine")
 UPSTREAM = "X-Plenum-Upstream"  # set by the cluster's nginx: the process that answered
 
 
@@ -134,8 +135,19 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
+def machine_busy_seconds() -> float:
+    """CPU seconds the whole machine spent busy (all cores, everyone's processes)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
 class CpuMeter:
-    """CPU used by each part of the setup between a mark and now, in % of one core."""
+    """CPU used by each part of the setup between a mark and now, in % of one core.
+
+    `machine` is everything that ran on the machine (at most 100 x cores) and `others`
+    what is not ours: other people's processes on a shared machine.
+    """
 
     def __init__(self, services: dict[str, Service]) -> None:
         self.services = services
@@ -144,13 +156,18 @@ class CpuMeter:
         usage = resource.getrusage(resource.RUSAGE_SELF)
         marks = {name: cpu_seconds(s.pid) for name, s in self.services.items()}
         marks["generator"] = usage.ru_utime + usage.ru_stime
+        marks["machine"] = machine_busy_seconds()
         marks["_wall"] = time.perf_counter()
         return marks
 
     def since(self, before: dict[str, float]) -> dict[str, float]:
         after = self.mark()
         wall = after.pop("_wall") - before["_wall"]
-        return {name: 100 * (after[name] - before[name]) / wall for name in after}
+        used = {name: 100 * (after[name] - before[name]) / wall for name in after}
+        used["others"] = max(
+            0.0, used["machine"] - sum(v for k, v in used.items() if k != "machine")
+        )
+        return used
 
 
 async def upstream_of(http: aiohttp.ClientSession, base: str, cookies: str) -> str:
@@ -255,7 +272,7 @@ def extra_rows(report: dict) -> list[tuple[str, str]]:
         rows.append(
             (
                 f"CPU during {name.replace('_', ' ')} (% of one core)",
-                ", ".join(f"{part} {cpu[part]:.0f}" for part in sorted(cpu)),
+                ", ".join(f"{part} {cpu[part]:.0f}" for part in CPU_PARTS if part in cpu),
             )
         )
     return rows
