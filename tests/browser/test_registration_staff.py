@@ -1,0 +1,109 @@
+"""Staff registrations in the browser: a moderator searches the list and imports a CSV."""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import LAPTOP
+from tests.browser.pages import EVENT, sign_in
+
+pytestmark = pytest.mark.browser
+
+PASSWORD = "moderator test password"
+
+
+def seed(server) -> dict:
+    """Create a moderator of the demo event and one registration in the server's database."""
+    from voting import create_app
+    from voting.accounts.service import create_user, grant_access
+    from voting.events.service import find_event
+    from voting.extensions import db
+    from voting.models import Registration, RegistrationStatus
+    from voting.registration.tickets import new_link_token, new_ticket_code
+
+    app = create_app({"INSTANCE_PATH": str(server.instance), "SOCKETIO_ASYNC_MODE": "threading"})
+    suffix = secrets.token_hex(3)
+    with app.app_context():
+        event = find_event(EVENT)
+        moderator = create_user(f"mod-{suffix}@example.org", PASSWORD, "moderator")
+        grant_access(event, moderator)
+        email = f"grace-{suffix}@example.org"
+        db.session.add(
+            Registration(
+                event_id=event.id,
+                first_name="Grace",
+                last_name=f"Hopper{suffix}",
+                email=email,
+                email_key=email,
+                organisation="Navy Cluster",
+                country="NL",
+                status=RegistrationStatus.confirmed,
+                ticket_code=new_ticket_code(),
+                link_hash=new_link_token()[1],
+            )
+        )
+        db.session.commit()
+        seeded = {"email": moderator.email, "last_name": f"Hopper{suffix}", "suffix": suffix}
+        db.session.remove()
+        db.engine.dispose()
+    return seeded
+
+
+@pytest.mark.browser
+def test_moderator_searches_and_imports_a_csv(server, devices, screenshot):
+    seeded = seed(server)
+    suffix = seeded["suffix"]
+    page = devices.new("laptop", LAPTOP)
+    sign_in(page, seeded["email"], PASSWORD)
+
+    # Search the list by name.
+    page.goto(f"/manage/{EVENT}/registrations")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Registrations")
+    page.get_by_label("Search", exact=True).fill(seeded["last_name"])
+    page.get_by_role("button", name="Search").click()
+    rows = page.locator("table.registrations tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text(seeded["last_name"])
+    expect(rows.first).to_contain_text("Netherlands")
+
+    # Import two attendees from a small CSV (semicolons, as Excel writes in Europe).
+    csv_text = (
+        "First name;Last name;E-mail;Organisation;Country\n"
+        f"Ada;Lovelace{suffix};ada-{suffix}@example.org;Engines Ltd;United Kingdom\n"
+        f"Émile;Zola{suffix};emile-{suffix}@example.org;Paris Cluster;FR\n"
+    )
+    page.get_by_role("navigation", name="Registrations").get_by_role("link", name="Import").click()
+    page.get_by_label("CSV or XLSX file").set_input_files(
+        {"name": "attendees.csv", "mimeType": "text/csv", "buffer": csv_text.encode()}
+    )
+    page.get_by_role("button", name="Upload and choose columns").click()
+    expect(page.get_by_label("Email (required)")).to_have_value("2")
+    expect(page.get_by_label("Country (required)")).to_have_value("4")
+    page.get_by_role("button", name="Preview the import").click()
+
+    expect(page.locator("[data-preview-summary]")).to_have_text("All 2 rows are ready to import.")
+    preview = page.locator("table.preview tbody tr")
+    expect(preview).to_have_count(2)
+    expect(preview.nth(0)).to_contain_text(f"Lovelace{suffix}")
+    expect(preview.nth(1)).to_contain_text("Émile")
+    screenshot(page, "import-preview", full_page=True)
+    page.get_by_role("button", name="Import 2 attendees").click()
+
+    expect(page).to_have_url(re.compile(rf"/manage/{EVENT}/registrations$"))
+    expect(page.locator(".flash-success").first).to_contain_text("2 attendees imported")
+    page.get_by_label("Search", exact=True).fill(suffix)
+    page.get_by_role("button", name="Search").click()
+    expect(rows).to_have_count(3)
+    expect(page.locator("table.registrations")).to_contain_text(f"Zola{suffix}, Émile")
+    screenshot(page, "list-after-import", full_page=True)
+
+    # One attendee's page: status, actions and the edit form, every field labelled.
+    page.get_by_role("link", name=f"Lovelace{suffix}, Ada").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Ada Lovelace{suffix}")
+    expect(page.get_by_label("Organisation")).to_have_value("Engines Ltd")
+    expect(page.get_by_label("Move to")).to_be_visible()
+    screenshot(page, "detail", full_page=True)
