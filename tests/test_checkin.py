@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 
 import pytest
@@ -583,3 +584,11 @@ def test_staff_home_links_check_in_and_hides_polls_from_check_in_staff(door_clie
     html = door_client.get("/manage/").get_data(as_text=True)
     assert f'href="/e/{CODE}/checkin"' in html
     assert f'href="/manage/{CODE}/polls"' not in html
+
+
+def test_badge_qr_is_a_full_qr_code_not_micro_qr(event, attendee):
+    from voting.checkin.views import ticket_qr
+
+    svg = str(ticket_qr(attendee.ticket_code))
+    size = int(re.search(r'viewBox="0 0 (\d+) \d+"', svg).group(1))
+    assert size - 4 >= 21  # Micro QR (at most 17 modules) is unreadable by phone scanners

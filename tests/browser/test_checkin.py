@@ -8,7 +8,7 @@ import secrets
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import LAPTOP, PHONE
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, LAPTOP, PHONE
 from tests.browser.pages import EVENT, sign_in, wait_online
 
 pytestmark = pytest.mark.browser
@@ -59,6 +59,28 @@ def seed(server) -> dict:
         db.session.remove()
         db.engine.dispose()
     return seeded
+
+
+def qr_video(path, text: str, width: int = 640, height: int = 480) -> None:
+    """Write a Y4M video of a QR code for Chromium's fake camera."""
+    import segno
+
+    matrix = segno.make(text, error="m", micro=False).matrix
+    modules = len(matrix) + 8  # with the quiet zone
+    scale = min(width, height) // modules
+    left = (width - modules * scale) // 2 + 4 * scale
+    top = (height - modules * scale) // 2 + 4 * scale
+    luma = bytearray([235]) * (width * height)
+    for row, line in enumerate(matrix):
+        for column, dark in enumerate(line):
+            if dark:
+                for y in range(top + row * scale, top + (row + 1) * scale):
+                    start = y * width + left + column * scale
+                    luma[start : start + scale] = bytes([16]) * scale
+    chroma = bytes([128]) * (width * height // 4)
+    frame = b"FRAME\n" + bytes(luma) + chroma + chroma
+    header = f"YUV4MPEG2 W{width} H{height} F10:1 Ip A1:1 C420jpeg\n".encode()
+    path.write_bytes(header + frame * 3)
 
 
 def count(page, key: str) -> int:
@@ -151,3 +173,36 @@ def test_badges_print_eight_to_an_a4_page(server, devices, screenshot):
     pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
     assert pages == -(-total // 8), (pages, total)
     assert devices.errors == []
+
+
+@pytest.mark.browser
+def test_camera_scan_finds_the_ticket(server, browser, tmp_path, screenshot):
+    """Chromium's fake camera shows a printed ticket's QR code; the page reads it."""
+    seeded = seed(server)
+    video = tmp_path / "ticket.y4m"
+    qr_video(video, seeded["ticket"])
+    camera_args = [
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-video-capture={video}",
+    ]
+    with_camera = browser.browser_type.launch(
+        executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS + camera_args
+    )
+    try:
+        context = with_camera.new_context(base_url=server.url, permissions=["camera"], **PHONE)
+        phone = context.new_page()
+        errors: list[str] = []
+        phone.on("pageerror", lambda error: errors.append(str(error)))
+        sign_in(phone, seeded["email"], PASSWORD)
+        phone.goto(f"/e/{EVENT}/checkin")
+        wait_online(phone)
+        phone.get_by_role("button", name="Scan ticket").click()
+        # The decoded code is looked up like a typed one: the attendee's card opens.
+        card = phone.locator("article.attendee")
+        expect(card.get_by_role("heading", name=seeded["name"])).to_be_visible()
+        expect(phone.get_by_label("Ticket code or name")).to_have_value(seeded["ticket"])
+        screenshot(phone, "scanned")
+        assert errors == []
+    finally:
+        with_camera.close()

@@ -181,6 +181,7 @@ def _badge_page(event, chosen, *, status, single: bool = False, error: str | Non
 
 def ticket_qr(ticket_code: str) -> Markup:
     """Return the QR code of a ticket code as inline SVG (scales with its CSS box)."""
-    qr = segno.make(ticket_code, error="m")
+    # micro=False: short codes would become Micro QR, which phone scanners and jsQR cannot read.
+    qr = segno.make(ticket_code, error="m", micro=False)
     # The SVG is generated from the ticket code alone (letters and digits), never user text.
     return Markup(qr.svg_inline(border=2, omitsize=True, dark="#000", light="#fff"))  # noqa: S704
