@@ -630,6 +630,16 @@ def test_mapping_required_fields_and_bad_values(moderator, event):
     assert "Enter a valid email address" in html
 
 
+def zip_without_workbook() -> bytes:
+    """Return a valid zip archive that is no workbook."""
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("notes.txt", "hello")
+    return buffer.getvalue()
+
+
 @pytest.mark.parametrize(
     ("content", "name", "status", "message"),
     [
@@ -638,6 +648,7 @@ def test_mapping_required_fields_and_bad_values(moderator, event):
         ("Prénom,Nom\nÉ,Z\n".encode("latin-1"), "latin.csv", 400, "not in UTF-8"),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00", "photo.png", 415, "not text"),
         (b"PK\x03\x04broken zip", "broken.xlsx", 400, "cannot be read"),
+        (zip_without_workbook(), "other.xlsx", 400, "cannot be read"),
         (b"\xd0\xcf\x11\xe0old excel", "old.xls", 400, "not a CSV or XLSX"),
         (b"a,b\n" + b"x,y\n" * 5001, "many.csv", 413, "more than 5000 rows"),
     ],

@@ -14,7 +14,6 @@ import json
 import re
 import secrets
 import time
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -100,18 +99,26 @@ def _read_csv(content: bytes) -> list[list[str]]:
 
 def _read_xlsx(content: bytes) -> list[list[str]]:
     """Read the first sheet of an XLSX workbook as text."""
+    unreadable = ImportFileError(
+        _("This XLSX file cannot be read. Save it again from your spreadsheet program.")
+    )
+    # A damaged workbook makes openpyxl raise many kinds of error (zip, XML, KeyError,
+    # ValueError...), while opening it or later while the read-only sheet is streamed.
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as error:
-        current_app.logger.info("unreadable xlsx upload: %s", error)
-        raise ImportFileError(
-            _("This XLSX file cannot be read. Save it again from your spreadsheet program.")
-        ) from None
+    except Exception as error:
+        current_app.logger.info("unreadable xlsx upload: %r", error)
+        raise unreadable from None
     try:
         sheet = workbook.worksheets[0]
         return _limited(
             [_cell(value) for value in values] for values in sheet.iter_rows(values_only=True)
         )
+    except ImportFileError:
+        raise
+    except Exception as error:
+        current_app.logger.info("unreadable xlsx sheet: %r", error)
+        raise unreadable from None
     finally:
         workbook.close()
 
