@@ -1,4 +1,4 @@
-"""Staff registrations in the browser: a moderator searches the list and imports a CSV."""
+"""Staff registrations in the browser: an organiser searches the list and imports a CSV."""
 
 from __future__ import annotations
 
@@ -13,13 +13,13 @@ from tests.browser.pages import EVENT, sign_in
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "moderator test password"
+PASSWORD = "organiser test password"
 
 
 def seed(server) -> dict:
-    """Create a moderator of the demo event and one registration in the server's database."""
+    """Create an organiser (admin) and one registration of the demo event in the server's database."""
     from voting import create_app
-    from voting.accounts.service import create_user, grant_access
+    from voting.accounts.service import create_user
     from voting.events.service import find_event
     from voting.extensions import db
     from voting.models import Registration, RegistrationStatus
@@ -29,8 +29,7 @@ def seed(server) -> dict:
     suffix = secrets.token_hex(3)
     with app.app_context():
         event = find_event(EVENT)
-        moderator = create_user(f"mod-{suffix}@example.org", PASSWORD, "moderator")
-        grant_access(event, moderator)
+        organiser = create_user(f"org-{suffix}@example.org", PASSWORD, "admin")
         email = f"grace-{suffix}@example.org"
         db.session.add(
             Registration(
@@ -47,14 +46,14 @@ def seed(server) -> dict:
             )
         )
         db.session.commit()
-        seeded = {"email": moderator.email, "last_name": f"Hopper{suffix}", "suffix": suffix}
+        seeded = {"email": organiser.email, "last_name": f"Hopper{suffix}", "suffix": suffix}
         db.session.remove()
         db.engine.dispose()
     return seeded
 
 
 @pytest.mark.browser
-def test_moderator_searches_and_imports_a_csv(server, devices, screenshot):
+def test_organiser_searches_and_imports_a_csv(server, devices, screenshot):
     seeded = seed(server)
     suffix = seeded["suffix"]
     page = devices.new("laptop", LAPTOP)

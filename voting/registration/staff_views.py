@@ -44,17 +44,19 @@ from voting.web import staff_view
 
 bp = Blueprint("registrations", __name__, url_prefix="/manage/<code>/registrations")
 Status = RegistrationStatus
-PERSONAL_DATA_ROLES = frozenset({Role.admin, Role.moderator})
+# Organisers (admins) handle attendees' personal data. Moderators run polls and see turnout
+# figures, not who registered; check-in staff see only what the door needs (/checkin).
+PERSONAL_DATA_ROLES = frozenset({Role.admin})
 PREVIEW_ROWS = 200  # rows with problems are always shown; this many others at most
 
 
 def personal_data_view(view):
-    """Decorate a view for the event's admins and moderators only (check-in staff: 403)."""
+    """Decorate a view for admins only: moderators and check-in staff get 403."""
 
     @wraps(view)
     def wrapper(event: Event, *args, **kwargs):
         if current_user.role not in PERSONAL_DATA_ROLES:
-            abort(403, description=_("Only admins and moderators of the event see registrations."))
+            abort(403, description=_("Only the event's organisers (admins) see registrations."))
         return view(event, *args, **kwargs)
 
     return staff_view(poll_staff=False)(wrapper)
