@@ -236,3 +236,13 @@ def test_outbox_without_smtp(app, client, event, page_token, tmp_path):
     outbox = list((tmp_path / "instance" / "outbox").glob("*.eml"))
     assert len(outbox) == 1
     assert b"Your ticket for Partnering Day" in outbox[0].read_bytes()
+
+
+def test_live_page_links_to_registration_or_my_ticket(app, client, event, make_registration):
+    assert "Register for this event" in client.get("/e/REG2026").get_data(as_text=True)
+    assert "/e/REG2026/register" in client.get("/").get_data(as_text=True)
+    _registration, link = make_registration(event, first_name="Mia", last_name="Kovač")
+    client.get(f"/e/REG2026/r/{link}")
+    page = client.get("/e/REG2026").get_data(as_text=True)
+    assert "Signed in as Mia Kovač" in page
+    assert "My registration and ticket" in page

@@ -13,6 +13,7 @@ from voting.events.service import find_event, upcoming_events
 from voting.models import Eligibility
 from voting.polls import eligibility
 from voting.polls.service import cast_vote, find_poll, public_polls, results_payload, voter_choices
+from voting.registration.views import signed_in_attendee
 from voting.web import event_or_404, participant_key
 
 bp = Blueprint("events", __name__)
@@ -80,6 +81,7 @@ def _live_context(event, key, *, errors: dict | None = None) -> dict:
         "form": VoteForm(),
         "blocked": _blocked(event, voter),
         "voter": eligibility.voter_payload(voter, event.id),
+        "attendee": signed_in_attendee(event),
         "errors": errors or {},
     }
 
