@@ -338,6 +338,10 @@ async def join_storm(http, base: str, people: list[Participant], seconds: float)
             times.append(now_ms() - started)
         except (TimeoutError, SocketError, OSError, aiohttp.ClientError) as error:
             failures.append(repr(error)[:120])
+            # A phone whose connect or join timed out gives up on that socket; closed,
+            # it is reconnected by `revive` before the next scenario (else it would
+            # stay open without a join and every vote on it would be "not_joined").
+            await person.sock.close()
 
     started = time.perf_counter()
     await asyncio.gather(*(one(p, i * gap) for i, p in enumerate(people)))
@@ -361,8 +365,11 @@ async def revive(http, base: str, people: list[Participant]) -> int:
             if person.sock is not None:
                 await person.sock.close()
             person.sock = LeanSocket()
-            await person.sock.connect(http, base, person.cookies, person.csrf)
-            await person.sock.emit("join", {"event": EVENT})
+            try:
+                await person.sock.connect(http, base, person.cookies, person.csrf)
+                await person.sock.emit("join", {"event": EVENT})
+            except (TimeoutError, SocketError, OSError, aiohttp.ClientError):
+                await person.sock.close()  # tried again before the next scenario
 
     await asyncio.gather(*(one(p) for p in dead), return_exceptions=True)
     return len(dead)
