@@ -592,3 +592,23 @@ def test_badge_qr_is_a_full_qr_code_not_micro_qr(event, attendee):
     svg = str(ticket_qr(attendee.ticket_code))
     size = int(re.search(r'viewBox="0 0 (\d+) \d+"', svg).group(1))
     assert size - 4 >= 21  # Micro QR (at most 17 modules) is unreadable by phone scanners
+
+
+def test_check_in_updates_the_turnout_of_checked_in_only_polls(
+    app, event, attendee, door, make_poll, make_user, login, socket_for
+):
+    from voting.polls import service as polls
+
+    poll = make_poll(event, eligibility="checked_in")
+    polls.open_poll(poll)
+    staff = login(app.test_client(), make_user("moderator", events=[event]))
+    console = socket_for(staff, f"/manage/{CODE}/polls")
+    assert console.emit("join", {"event": CODE, "role": "console"}, callback=True)["ok"]
+    console.get_received()
+    service.check_in(attendee, door)
+    pushed = [m for m in events_named(console, "results") if m["poll_id"] == poll.id]
+    assert pushed[-1]["eligible"] == 1
+    console.get_received()
+    service.undo_check_in(attendee)
+    pushed = [m for m in events_named(console, "results") if m["poll_id"] == poll.id]
+    assert pushed[-1]["eligible"] == 0

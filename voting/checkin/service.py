@@ -18,6 +18,7 @@ from voting.database import begin_write
 from voting.errors import Conflict, InvalidInput, NotFound, Unavailable
 from voting.extensions import db
 from voting.models import Event, Registration, RegistrationStatus, User, utcnow
+from voting.polls.service import refresh_turnout
 from voting.registration.tickets import normalise_ticket
 
 SEARCH_LIMIT = 20
@@ -194,7 +195,7 @@ def check_in(registration: Registration, by_user: User) -> Registration:
     fresh = _reload(registration.id)
     if not changed:
         raise refusal(fresh) or Conflict(_("Check-in failed; try again."), "conflict")
-    push_counts(fresh.event_id)
+    _announce(fresh.event_id)
     return fresh
 
 
@@ -208,8 +209,15 @@ def undo_check_in(registration: Registration) -> Registration:
     fresh = _reload(registration.id)
     if not changed:
         raise Conflict(_("%(name)s is not checked in.", name=fresh.full_name), "not_checked_in")
-    push_counts(fresh.event_id)
+    _announce(fresh.event_id)
     return fresh
+
+
+def _announce(event_id: int) -> None:
+    """After a commit: new counts to the check-in screens, new turnout to the consoles."""
+    push_counts(event_id)
+    # Who may vote in checked-in-only polls changed with this check-in.
+    refresh_turnout(event_id)
 
 
 def _update_once(registration_id: int, condition, values: dict) -> bool:
