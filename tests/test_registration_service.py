@@ -304,3 +304,22 @@ def test_a_new_confirmed_attendee_updates_the_consoles_eligible_number(
     service.cancel(done.registration)
     pushed = [m for m in events_named(console, "results") if m["poll_id"] == poll.id]
     assert pushed[-1]["eligible"] == 0
+
+
+def test_ticket_qr_is_a_full_qr_code_phones_can_scan():
+    from voting.registration.tickets import new_ticket_code, ticket_qr
+
+    qr = ticket_qr(new_ticket_code())
+    assert not qr.is_micro
+
+
+def test_registration_changes_update_the_check_in_counts(app, event, make_user, login, socket_for):
+    from tests.conftest import events_named
+
+    door = login(app.test_client(), make_user("checkin", events=[event]))
+    sock = socket_for(door, f"/e/{event.code}/checkin")
+    sock.emit("join_checkin", {"event": event.code}, callback=True)
+    sock.get_received()
+    service.register(event, data(day_ids=day_ids(event)))
+    counts = events_named(sock, "checkin_counts")
+    assert counts[-1]["counts"]["confirmed"] == 1

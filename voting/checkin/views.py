@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import segno
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -14,6 +13,7 @@ from voting.checkin import service
 from voting.errors import Conflict, InvalidInput
 from voting.extensions import db
 from voting.models import RegistrationStatus
+from voting.registration import tickets
 from voting.registration.audit import log_access
 from voting.registration.tickets import format_ticket
 from voting.web import staff_view
@@ -181,7 +181,6 @@ def _badge_page(event, chosen, *, status, single: bool = False, error: str | Non
 
 def ticket_qr(ticket_code: str) -> Markup:
     """Return the QR code of a ticket code as inline SVG (scales with its CSS box)."""
-    # micro=False: short codes would become Micro QR, which phone scanners and jsQR cannot read.
-    qr = segno.make(ticket_code, error="m", micro=False)
+    qr = tickets.ticket_qr(ticket_code)
     # The SVG is generated from the ticket code alone (letters and digits), never user text.
     return Markup(qr.svg_inline(border=2, omitsize=True, dark="#000", light="#fff"))  # noqa: S704

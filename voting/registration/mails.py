@@ -9,14 +9,13 @@ from __future__ import annotations
 import io
 import logging
 
-import segno
 from flask import render_template
 from flask_babel import gettext as _
 
 from voting import mail
 from voting.models import Registration, RegistrationStatus
 from voting.registration.countries import country_name
-from voting.registration.tickets import format_ticket
+from voting.registration.tickets import format_ticket, ticket_qr
 from voting.web import public_url
 
 log = logging.getLogger(__name__)
@@ -26,7 +25,7 @@ Status = RegistrationStatus
 def ticket_png(ticket_code: str, scale: int = 6) -> bytes:
     """Return the ticket's QR code as a PNG (mail clients show PNG, not always SVG)."""
     buffer = io.BytesIO()
-    segno.make(ticket_code, error="m").save(buffer, kind="png", scale=scale, border=3)
+    ticket_qr(ticket_code).save(buffer, kind="png", scale=scale, border=3)
     return buffer.getvalue()
 
 

@@ -254,9 +254,12 @@ def _lock_event(event: Event) -> Event:
 
 
 def _announce(event_id: int) -> None:
-    """Tell consoles after a commit: who may vote in restricted polls may have changed."""
-    from voting.polls.service import refresh_turnout  # polls import events; avoid a cycle
+    """After a commit, update the staff screens: check-in counts and restricted polls' turnout."""
+    # Imported here: the check-in and poll services import this one's neighbours.
+    from voting.checkin.service import push_counts
+    from voting.polls.service import refresh_turnout
 
+    push_counts(event_id)
     refresh_turnout(event_id)
 
 

@@ -6,6 +6,8 @@ import hashlib
 import re
 import secrets
 
+import segno
+
 # Letters and digits that cannot be mistaken for each other when typed at the door.
 TICKET_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 TICKET_LENGTH = 10  # 32**10 = 10**15 codes: guessing one is hopeless under rate limits
@@ -40,3 +42,12 @@ def new_link_token() -> tuple[str, str]:
 def link_hash(token: str) -> str:
     """Return the stored form of a personal-link token."""
     return hashlib.sha256(str(token).encode()).hexdigest()
+
+
+def ticket_qr(code: str) -> segno.QRCode:
+    """Return the QR code of a ticket: the code alone, never a personal link.
+
+    micro=False: a short code would otherwise become a Micro QR code, which phone
+    cameras and the check-in scanner (jsQR) cannot read.
+    """
+    return segno.make(code, error="m", micro=False)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 
-import segno
 from flask import (
     Blueprint,
     Response,
@@ -35,7 +34,7 @@ from voting.registration.forms import (
     show_errors,
 )
 from voting.registration.service import RegistrationInvalid
-from voting.registration.tickets import format_ticket
+from voting.registration.tickets import format_ticket, ticket_qr
 from voting.web import event_or_404
 
 bp = Blueprint("registration", __name__)
@@ -203,13 +202,13 @@ def _waiting_position(registration: Registration) -> int | None:
 
 
 @bp.get("/e/<code>/me/ticket.svg")
-def ticket_qr(code: str):
+def ticket_svg(code: str):
     """Return the signed-in attendee's ticket QR code (SVG)."""
     _event, registration = _attendee_or_redirect(code)
     if registration.status != Status.confirmed:
         abort(404, description=_("Your ticket is ready once your place is confirmed."))
     buffer = io.BytesIO()
-    segno.make(registration.ticket_code, error="m").save(
+    ticket_qr(registration.ticket_code).save(
         buffer, kind="svg", scale=8, border=2, xmldecl=False, svgclass="ticket-qr"
     )
     response = Response(buffer.getvalue(), mimetype="image/svg+xml")
