@@ -231,10 +231,20 @@ def test_check_in_staff_of_another_event_gets_403(app, event, other_event, make_
     assert outsider.get(f"/e/{CODE}/checkin").status_code == 403
 
 
-def test_moderator_of_the_event_may_check_in(app, event, attendee, make_user, login, page_token):
+def test_moderators_run_polls_not_the_door(app, event, attendee, make_user, login, page_token):
     moderator = login(app.test_client(), make_user("moderator", events=[event]))
-    assert moderator.get(f"/e/{CODE}/checkin").status_code == 200
-    assert post_checkin(moderator, page_token, attendee).status_code == 302
+    assert moderator.get(f"/e/{CODE}/checkin").status_code == 403
+    assert moderator.get(f"/manage/{CODE}/badges").status_code == 403
+    token = page_token(moderator, f"/manage/{CODE}/polls")
+    response = moderator.post(f"/e/{CODE}/checkin/{attendee.id}", data={"csrf_token": token})
+    assert response.status_code == 403
+    assert attendee.checked_in_at is None
+
+
+def test_admin_may_check_in(app, event, attendee, make_user, login, page_token):
+    admin = login(app.test_client(), make_user("admin"))
+    assert admin.get(f"/e/{CODE}/checkin").status_code == 200
+    assert post_checkin(admin, page_token, attendee).status_code == 302
 
 
 def test_moderator_of_another_event_gets_403(app, event, other_event, make_user, login):
@@ -538,7 +548,9 @@ def test_api_registrations_need_a_token_of_the_events_staff(
     assert response.get_json()["error"] == "forbidden"
     assert client.get(f"/api/v1/events/{CODE}/registrations?status=king").status_code == 401
     moderator = create_token(make_user("moderator", events=[event]))
-    bad = client.get(url + "?status=king", headers=bearer(moderator))
+    assert client.get(url, headers=bearer(moderator)).status_code == 403
+    door = create_token(make_user("checkin", events=[event]))
+    bad = client.get(url + "?status=king", headers=bearer(door))
     assert bad.status_code == 400
     assert bad.get_json()["error"] == "invalid_status"
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import wraps
 
 from flask import abort, current_app, session, url_for
 from flask_login import current_user
 
-from voting.accounts.service import can_run_polls, is_event_staff
+from voting.accounts.service import can_run_polls
 from voting.errors import NotFound
 from voting.events.service import find_event, new_participant_id
 from voting.models import Event
@@ -40,8 +41,8 @@ def participant_key(event: Event, *, create: bool) -> str | None:
     return key
 
 
-def staff_view(poll_staff: bool = True):
-    """Decorate a /manage/<code>/ view: sign-in required, then the event role checked."""
+def staff_view(allowed: Callable = can_run_polls):
+    """Decorate a /manage/<code>/ view: sign-in required, then `allowed(user, event)` checked."""
 
     def decorator(view):
         @wraps(view)
@@ -51,13 +52,8 @@ def staff_view(poll_staff: bool = True):
 
                 return login_manager.unauthorized()
             event = event_or_404(code)
-            allowed = (
-                can_run_polls(current_user, event)
-                if poll_staff
-                else is_event_staff(current_user, event)
-            )
-            if not allowed:
-                abort(403, description="You are not staff of this event.")
+            if not allowed(current_user, event):
+                abort(403, description="Your account may not do this for this event.")
             return view(event, *args, **kwargs)
 
         return wrapper

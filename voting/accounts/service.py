@@ -130,6 +130,19 @@ def can_run_polls(user, event: Event) -> bool:
     return is_event_staff(user, event) and user.role in POLL_ROLES
 
 
+def can_handle_attendees(user, event: Event) -> bool:
+    """Say whether the user may see attendees at the door: check-in staff and admins.
+
+    Moderators run polls; who registered, with emails and needs, is beyond that role.
+    """
+    return is_event_staff(user, event) and user.role in (Role.admin, Role.checkin)
+
+
+def can_manage_registrations(user, event: Event) -> bool:
+    """Say whether the user may list, edit, import and export registrations: admins."""
+    return is_event_staff(user, event) and user.role == Role.admin
+
+
 def require_poll_staff(user, event: Event) -> None:
     """Raise Forbidden unless the user may run this event's polls."""
     if not can_run_polls(user, event):

@@ -6,7 +6,7 @@ from functools import wraps
 
 from flask import Blueprint, g, jsonify, request
 
-from voting.accounts.service import can_run_polls, is_event_staff, user_for_token
+from voting.accounts.service import can_handle_attendees, can_run_polls, user_for_token
 from voting.checkin import service as checkin
 from voting.errors import Forbidden, NotAuthenticated
 from voting.extensions import db, limiter
@@ -52,9 +52,9 @@ def _token_required(allowed, message: str):
 staff_token_required = _token_required(
     can_run_polls, "This token's account is not staff of this event."
 )
-# Any staff of the event, check-in staff included (registrations and check-in).
-event_staff_token_required = _token_required(
-    is_event_staff, "This token's account is not staff of this event."
+# Check-in staff and admins of the event (attendees' data and check-in); not moderators.
+attendee_token_required = _token_required(
+    can_handle_attendees, "This token's account may not see this event's attendees."
 )
 
 
@@ -129,7 +129,7 @@ def results(code: str, poll_id: int):
 
 
 @bp.get("/events/<code>/registrations")
-@event_staff_token_required
+@attendee_token_required
 def registrations(event):
     """List the event's registrations for staff (?status= one status); logged as an access."""
     status = checkin.parse_status(request.args.get("status"))
@@ -143,7 +143,7 @@ def registrations(event):
 
 
 @bp.post("/events/<code>/registrations/<int:registration_id>/checkin")
-@event_staff_token_required
+@attendee_token_required
 def check_in(event, registration_id: int):
     """Check an attendee in; a second check-in answers 409 with who did it and when."""
     registration = checkin.find_registration(event, registration_id)

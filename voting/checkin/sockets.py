@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask_login import current_user
 from flask_socketio import join_room
 
-from voting.accounts.service import is_event_staff
+from voting.accounts.service import can_handle_attendees
 from voting.checkin import service
 from voting.errors import Forbidden, InvalidInput, VotingError
 from voting.events.service import lookup_event
@@ -31,7 +31,7 @@ def join_checkin(payload):
         if not isinstance(payload, dict) or not isinstance(payload.get("event"), str):
             raise InvalidInput("join_checkin needs {event: CODE}.", "invalid_payload")
         event = lookup_event(payload["event"][:32])
-        if not is_event_staff(current_user, event):
+        if not can_handle_attendees(current_user, event):
             raise Forbidden("Only staff of this event may follow check-in.", "forbidden")
         join_room(service.checkin_room(event.id))
         return {

@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 
+from voting.accounts.service import can_handle_attendees
 from voting.checkin import service
 from voting.errors import Conflict, InvalidInput
 from voting.extensions import db
@@ -54,7 +55,7 @@ def country_name(code: str) -> str:
 
 
 @bp.get("/e/<code>/checkin")
-@staff_view(poll_staff=False)
+@staff_view(can_handle_attendees)
 def index(event):
     """Show the door page: scanner, search, counts; with ?q= the ticket or the matches."""
     query = request.args.get("q", "").strip()[: service.MAX_QUERY]
@@ -70,14 +71,14 @@ def index(event):
 
 
 @bp.get("/e/<code>/checkin/<int:registration_id>")
-@staff_view(poll_staff=False)
+@staff_view(can_handle_attendees)
 def attendee(event, registration_id: int):
     """Show one attendee with the check-in button or the warning that they are in."""
     return _page(event, registration=service.find_registration(event, registration_id))
 
 
 @bp.post("/e/<code>/checkin/<int:registration_id>")
-@staff_view(poll_staff=False)
+@staff_view(can_handle_attendees)
 def check_in(event, registration_id: int):
     """Check an attendee in (form POST); a second check-in answers 409 with the warning."""
     registration = service.find_registration(event, registration_id)
@@ -92,7 +93,7 @@ def check_in(event, registration_id: int):
 
 
 @bp.post("/e/<code>/checkin/<int:registration_id>/undo")
-@staff_view(poll_staff=False)
+@staff_view(can_handle_attendees)
 def undo(event, registration_id: int):
     """Take back a check-in made by mistake (the confirmation box must be ticked)."""
     registration = service.find_registration(event, registration_id)
@@ -127,7 +128,7 @@ def _page(event, registration=None, query: str = "", matches=(), error: str | No
 
 
 @bp.get("/manage/<code>/badges")
-@staff_view(poll_staff=False)
+@staff_view(can_handle_attendees)
 def badges(event):
     """Print badges, several to an A4 page (?status= one status, ?ids=1,2,3 chosen ones)."""
     try:
@@ -142,7 +143,7 @@ def badges(event):
 
 
 @bp.get("/manage/<code>/badges/<int:registration_id>")
-@staff_view(poll_staff=False)
+@staff_view(can_handle_attendees)
 def badge(event, registration_id: int):
     """Print one attendee's badge."""
     registration = service.find_registration(event, registration_id)

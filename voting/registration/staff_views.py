@@ -8,7 +8,6 @@ written to the event's access log.
 from __future__ import annotations
 
 import datetime as dt
-from functools import wraps
 
 from flask import (
     Blueprint,
@@ -23,9 +22,10 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from voting.accounts.service import can_manage_registrations
 from voting.errors import Conflict, InvalidInput, VotingError
 from voting.extensions import db
-from voting.models import Event, Registration, RegistrationStatus, Role
+from voting.models import Event, Registration, RegistrationStatus
 from voting.polls.forms import ActionForm
 from voting.registration import exporting, importing, listing, mails, service
 from voting.registration.audit import access_log, log_access
@@ -44,22 +44,11 @@ from voting.web import staff_view
 
 bp = Blueprint("registrations", __name__, url_prefix="/manage/<code>/registrations")
 Status = RegistrationStatus
-# Organisers (admins) handle attendees' personal data. Moderators run polls and see turnout
-# figures, not who registered; check-in staff see only what the door needs (/checkin).
-PERSONAL_DATA_ROLES = frozenset({Role.admin})
 PREVIEW_ROWS = 200  # rows with problems are always shown; this many others at most
 
-
-def personal_data_view(view):
-    """Decorate a view for admins only: moderators and check-in staff get 403."""
-
-    @wraps(view)
-    def wrapper(event: Event, *args, **kwargs):
-        if current_user.role not in PERSONAL_DATA_ROLES:
-            abort(403, description=_("Only the event's organisers (admins) see registrations."))
-        return view(event, *args, **kwargs)
-
-    return staff_view(poll_staff=False)(wrapper)
+# Organisers (admins) handle attendees' personal data. Moderators run polls and see turnout
+# figures, not who registered; check-in staff see only what the door needs (/checkin).
+personal_data_view = staff_view(can_manage_registrations)
 
 
 @bp.app_context_processor
