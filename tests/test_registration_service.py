@@ -246,8 +246,8 @@ def test_purge_erases_identity_and_keeps_figures(event):
     service.register(event, data(day_ids=day_ids(event)))
     event.retention_days = 30
     db.session.commit()
-    assert service.purge_due(event.ends_on + dt.timedelta(days=29)) == {}
-    assert service.purge_due(event.ends_on + dt.timedelta(days=30)) == {event.code: 1}
+    assert service.purge_due(event.ends_on + dt.timedelta(days=30)) == {}
+    assert service.purge_due(event.ends_on + dt.timedelta(days=31)) == {event.code: 1}
     registration = db.session.query(Registration).one()
     assert registration.first_name == ""
     assert registration.email is None

@@ -131,3 +131,25 @@ def test_purge_command(app, event, make_registration):
     db.session.expire_all()
     assert db.session.query(Registration).one().email is None
     assert "No event" in runner.invoke(args=["purge-personal-data", "--due"]).output
+
+
+def test_serve_applies_retention_periods_by_itself(app, event, make_registration, monkeypatch):
+    from voting import cli
+    from voting.extensions import socketio
+    from voting.models import Registration
+
+    class Stop(Exception):
+        """Ends the loop after its first run."""
+
+    def stop(_seconds):
+        raise Stop
+
+    make_registration(event, email="old@example.org")
+    event.retention_days = 0
+    event.starts_on = event.ends_on = dt.date.today() - dt.timedelta(days=1)
+    db.session.commit()
+    event_id = event.id
+    monkeypatch.setattr(socketio, "sleep", stop)
+    with pytest.raises(Stop):
+        cli._purge_when_due(app)
+    assert db.session.query(Registration).filter_by(event_id=event_id).one().email is None

@@ -85,6 +85,8 @@ def _run_server(app, host: str, port: int, access_log: bool) -> None:
     """Serve HTTP and websockets with gevent's WSGI server on a tuned listening socket."""
     from gevent import pywsgi
 
+    from voting.extensions import socketio
+
     _raise_open_files_limit()
     options = {"log": "default" if access_log else None}
     try:
@@ -96,10 +98,36 @@ def _run_server(app, host: str, port: int, access_log: bool) -> None:
     except ImportError:
         pass
     server = pywsgi.WSGIServer(_listener(host, port), app, **options)
+    socketio.start_background_task(_purge_when_due, app)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
         server.stop(timeout=5)
+
+
+def _purge_when_due(app) -> None:
+    """Apply every event's retention period: erase personal data once it has passed.
+
+    Runs at start and then every few hours, so no cron job is needed; with several
+    processes each runs it, which is harmless (erased rows are skipped).
+    """
+    import logging
+
+    from voting.extensions import db, socketio
+    from voting.registration.service import purge_due
+
+    while True:
+        with app.app_context():
+            try:
+                for code, count in purge_due().items():
+                    logging.getLogger(__name__).warning(
+                        "retention: erased the personal data of %s registrations of %s", count, code
+                    )
+            except Exception:  # a failed run is retried at the next one, never kills serve
+                logging.getLogger(__name__).exception("retention purge failed")
+            finally:
+                db.session.remove()
+        socketio.sleep(app.config["RETENTION_CHECK_INTERVAL"])
 
 
 def _listener(host: str, port: int):

@@ -29,4 +29,6 @@ DEFAULTS: dict[str, object] = {
     "SOCKETIO_ASYNC_MODE": None,  # auto: gevent under `voting serve`
     "REDIS_URL": None,
     "DEMO_ON_FIRST_START": True,
+    # `voting serve` erases personal data of events past their retention period this often.
+    "RETENTION_CHECK_INTERVAL": 6 * 3600,
 }

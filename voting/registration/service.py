@@ -746,7 +746,8 @@ def purge_due(today: dt.date | None = None) -> dict[str, int]:
     today = today or dt.date.today()
     done = {}
     for event in db.session.scalars(select(Event).where(Event.retention_days.is_not(None))):
-        if event.ends_on + dt.timedelta(days=event.retention_days) <= today:
+        # Counted in whole days after the last day: 0 means "from the day after".
+        if event.ends_on + dt.timedelta(days=event.retention_days) < today:
             count = purge_event(event)
             if count:
                 done[event.code] = count
