@@ -233,9 +233,8 @@ class MailCatcher:
         return [m for m in self.messages if m["To"] == address]
 
 
-@pytest.fixture
-def smtp(app):
-    """A real local SMTP server the app sends to; yields the catcher with the received mails."""
+def start_smtp():
+    """Start a local SMTP server (aiosmtpd); return (catcher, port, controller)."""
     import socket
 
     from aiosmtpd.controller import Controller
@@ -246,6 +245,13 @@ def smtp(app):
     catcher = MailCatcher()
     controller = Controller(catcher, hostname="127.0.0.1", port=port)
     controller.start()
+    return catcher, port, controller
+
+
+@pytest.fixture
+def smtp(app):
+    """A real local SMTP server the app sends to; yields the catcher with the received mails."""
+    catcher, port, controller = start_smtp()
     app.config["MAIL_SERVER"] = "127.0.0.1"
     app.config["MAIL_PORT"] = port
     yield catcher
@@ -263,3 +269,26 @@ def personal_link_in(message) -> str:
     match = re.search(r"https?://[^/\s]+(/e/\w+/r/[\w-]+)", mail_text(message))
     assert match, mail_text(message)
     return match.group(1)
+
+
+@pytest.fixture
+def make_conference(make_event):
+    """Factory for a two-day event with a partnership and a required custom question."""
+    from voting.models import EventDay, Partnership, Question
+
+    def make(code: str, name: str = "Partnering Day", contact_email: str = ""):
+        event = make_event(code, name=name)
+        event.contact_email = contact_email
+        today = dt.date.today()
+        event.days = [
+            EventDay(date=today, title="Project meetings"),
+            EventDay(date=today + dt.timedelta(days=1), title="Partnering day"),
+        ]
+        event.partnerships = [Partnership(name="Go Green Alliance")]
+        event.questions = [
+            Question(label="Lunch", kind="choice", choices=["Meat", "Vegetarian"], required=True)
+        ]
+        db.session.commit()
+        return event
+
+    return make

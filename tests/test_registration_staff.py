@@ -16,9 +16,6 @@ from tests.conftest import csrf_from
 from voting.extensions import db
 from voting.models import (
     AccessLog,
-    EventDay,
-    Partnership,
-    Question,
     Registration,
     RegistrationStatus,
 )
@@ -29,20 +26,9 @@ BASE = "/manage/STAFF1/registrations"
 
 
 @pytest.fixture
-def event(make_event):
+def event(make_conference):
     """A two-day event with a partnership and a required custom question."""
-    event = make_event("STAFF1", name="Cluster Days")
-    today = dt.date.today()
-    event.days = [
-        EventDay(date=today, title="Project meetings"),
-        EventDay(date=today + dt.timedelta(days=1), title="Partnering day"),
-    ]
-    event.partnerships = [Partnership(name="Go Green Alliance")]
-    event.questions = [
-        Question(label="Lunch", kind="choice", choices=["Meat", "Vegetarian"], required=True)
-    ]
-    db.session.commit()
-    return event
+    return make_conference("STAFF1", name="Cluster Days")
 
 
 @pytest.fixture

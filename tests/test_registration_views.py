@@ -2,32 +2,19 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 
 import pytest
 
 from tests.conftest import mail_text, personal_link_in
 from voting.extensions import db
-from voting.models import EventDay, Partnership, Question, Registration, RegistrationStatus
+from voting.models import Registration, RegistrationStatus
 
 
 @pytest.fixture
-def event(make_event):
-    """A two-day event with partnerships and one required custom question."""
-    event = make_event("REG2026", name="Partnering Day")
-    today = dt.date.today()
-    event.days = [
-        EventDay(date=today, title="Project meetings"),
-        EventDay(date=today + dt.timedelta(days=1), title="Partnering day"),
-    ]
-    event.partnerships = [Partnership(name="Go Green Alliance")]
-    event.questions = [
-        Question(label="Lunch", kind="choice", choices=["Meat", "Vegetarian"], required=True)
-    ]
-    event.contact_email = "team@example.org"
-    db.session.commit()
-    return event
+def event(make_conference):
+    """A two-day event with a partnership, a required custom question and a contact."""
+    return make_conference("REG2026", contact_email="team@example.org")
 
 
 def form(event, token: str, **changes) -> dict:

@@ -101,3 +101,52 @@ def results_api(base_url: str, poll: int) -> dict:
     url = f"{base_url}/api/v1/events/{EVENT}/polls/{poll}/results"
     with urllib.request.urlopen(url, timeout=10) as response:
         return json.load(response)
+
+
+def seed_attendee(server, staff_role: str, password: str, first_name: str, last_name: str) -> dict:
+    """Add a staff account and a confirmed attendee of the demo event to a running server.
+
+    Written through the app's own services into the server's database, so the test starts
+    from what an organiser would have set up. Names get a random suffix: the shared server
+    keeps other tests' attendees.
+    """
+    import secrets
+
+    from voting import create_app
+    from voting.accounts.service import create_user, grant_access
+    from voting.events.service import find_event
+    from voting.extensions import db
+    from voting.registration.service import RegistrationData, register
+
+    app = create_app({"INSTANCE_PATH": str(server.instance), "SOCKETIO_ASYNC_MODE": "threading"})
+    suffix = secrets.token_hex(3)
+    with app.app_context():
+        event = find_event(EVENT)
+        staff = create_user(f"{staff_role}-{suffix}@example.org", password, staff_role)
+        grant_access(event, staff)
+        partnership = event.partnerships[0]
+        registration = register(
+            event,
+            RegistrationData(
+                first_name=first_name,
+                last_name=f"{last_name}{suffix}",
+                email=f"{first_name}-{suffix}@example.org".lower(),
+                organisation="Analytical Engines Ltd",
+                country="BE",
+                partnership_id=partnership.id,
+                needs="Vegetarian meal",
+                day_ids=[day.id for day in event.days],
+            ),
+            by_staff=True,
+        ).registration
+        seeded = {
+            "email": staff.email,
+            "name": registration.full_name,
+            "last_name": registration.last_name,
+            "ticket": registration.ticket_code,
+            "partnership": partnership.name,
+            "suffix": suffix,
+        }
+        db.session.remove()
+        db.engine.dispose()
+    return seeded

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import re
-import secrets
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, LAPTOP, PHONE
-from tests.browser.pages import EVENT, sign_in, wait_online
+from tests.browser.pages import EVENT, seed_attendee, sign_in, wait_online
 
 pytestmark = pytest.mark.browser
 
@@ -17,48 +16,8 @@ PASSWORD = "door staff password"
 
 
 def seed(server) -> dict:
-    """Create a check-in account and a confirmed attendee in the server's database."""
-    from voting import create_app
-    from voting.accounts.service import create_user, grant_access
-    from voting.events.service import find_event
-    from voting.extensions import db
-    from voting.models import Registration, RegistrationStatus
-    from voting.registration.tickets import new_link_token, new_ticket_code
-
-    app = create_app({"INSTANCE_PATH": str(server.instance), "SOCKETIO_ASYNC_MODE": "threading"})
-    suffix = secrets.token_hex(3)
-    with app.app_context():
-        event = find_event(EVENT)
-        door = create_user(f"door-{suffix}@example.org", PASSWORD, "checkin")
-        grant_access(event, door)
-        partnership = event.partnerships[0] if event.partnerships else None
-        email = f"ada-{suffix}@example.org"
-        registration = Registration(
-            event_id=event.id,
-            first_name="Ada",
-            last_name=f"Lovelace{suffix}",
-            email=email,
-            email_key=email,
-            organisation="Analytical Engines Ltd",
-            country="BE",
-            partnership_id=partnership.id if partnership else None,
-            needs="Vegetarian meal",
-            status=RegistrationStatus.confirmed,
-            ticket_code=new_ticket_code(),
-            link_hash=new_link_token()[1],
-        )
-        db.session.add(registration)
-        db.session.commit()
-        seeded = {
-            "email": door.email,
-            "name": registration.full_name,
-            "last_name": registration.last_name,
-            "ticket": registration.ticket_code,
-            "partnership": partnership.name if partnership else "",
-        }
-        db.session.remove()
-        db.engine.dispose()
-    return seeded
+    """Create a checkin account and a confirmed attendee of the demo event."""
+    return seed_attendee(server, "checkin", PASSWORD, "Ada", "Lovelace")
 
 
 def qr_video(path, text: str, width: int = 640, height: int = 480) -> None:

@@ -4,14 +4,13 @@ vote in a poll for checked-in attendees only. Mails go through a real SMTP serve
 from __future__ import annotations
 
 import re
-import socket
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import LAPTOP, PHONE
 from tests.browser.pages import EVENT, console_action, open_console, sign_in, wait_online
-from tests.conftest import MailCatcher, mail_text
+from tests.conftest import mail_text, start_smtp
 
 pytestmark = pytest.mark.browser
 
@@ -21,14 +20,7 @@ QUESTION = "Should the next partnering day run over two days?"
 @pytest.fixture(scope="module")
 def smtp_server():
     """A local SMTP server (aiosmtpd) that keeps what the app sends."""
-    from aiosmtpd.controller import Controller
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    catcher = MailCatcher()
-    controller = Controller(catcher, hostname="127.0.0.1", port=port)
-    controller.start()
+    catcher, port, controller = start_smtp()
     yield catcher, port
     controller.stop()
 

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import re
-import secrets
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import LAPTOP
-from tests.browser.pages import EVENT, sign_in
+from tests.browser.pages import EVENT, seed_attendee, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -17,39 +16,8 @@ PASSWORD = "organiser test password"
 
 
 def seed(server) -> dict:
-    """Create an organiser (admin) and one registration of the demo event in the server's database."""
-    from voting import create_app
-    from voting.accounts.service import create_user
-    from voting.events.service import find_event
-    from voting.extensions import db
-    from voting.models import Registration, RegistrationStatus
-    from voting.registration.tickets import new_link_token, new_ticket_code
-
-    app = create_app({"INSTANCE_PATH": str(server.instance), "SOCKETIO_ASYNC_MODE": "threading"})
-    suffix = secrets.token_hex(3)
-    with app.app_context():
-        event = find_event(EVENT)
-        organiser = create_user(f"org-{suffix}@example.org", PASSWORD, "admin")
-        email = f"grace-{suffix}@example.org"
-        db.session.add(
-            Registration(
-                event_id=event.id,
-                first_name="Grace",
-                last_name=f"Hopper{suffix}",
-                email=email,
-                email_key=email,
-                organisation="Navy Cluster",
-                country="NL",
-                status=RegistrationStatus.confirmed,
-                ticket_code=new_ticket_code(),
-                link_hash=new_link_token()[1],
-            )
-        )
-        db.session.commit()
-        seeded = {"email": organiser.email, "last_name": f"Hopper{suffix}", "suffix": suffix}
-        db.session.remove()
-        db.engine.dispose()
-    return seeded
+    """Create a admin account and a confirmed attendee of the demo event."""
+    return seed_attendee(server, "admin", PASSWORD, "Grace", "Hopper")
 
 
 @pytest.mark.browser
@@ -67,7 +35,7 @@ def test_organiser_searches_and_imports_a_csv(server, devices, screenshot):
     rows = page.locator("table.registrations tbody tr")
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text(seeded["last_name"])
-    expect(rows.first).to_contain_text("Netherlands")
+    expect(rows.first).to_contain_text("Belgium")
 
     # Import two attendees from a small CSV (semicolons, as Excel writes in Europe).
     csv_text = (
