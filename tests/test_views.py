@@ -355,3 +355,20 @@ def test_display_uses_public_url_when_set(app, client, event):
     app.config["PUBLIC_URL"] = "http://10.1.2.3:8000/"
     html = client.get("/e/VIEW01/display").get_data(as_text=True)
     assert "10.1.2.3:8000" in html
+
+
+def test_ids_too_large_for_the_database_are_404_everywhere(
+    app, client, make_event, make_user, login
+):
+    """Every URL with an <int:...> part answers 404, never a database overflow (500)."""
+    make_event("HUGE01")
+    login(client, make_user("admin"))
+    huge = str(10**20)  # beyond SQLite's 64-bit integers and PostgreSQL's 32-bit ids
+    for rule in app.url_map.iter_rules():
+        if "<int:" not in rule.rule:
+            continue
+        url = re.sub(r"<int:\w+>", huge, rule.rule.replace("<code>", "HUGE01"))
+        url = re.sub(r"<\w+>", "csv", url)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            response = client.open(url, method=method)
+            assert response.status_code in (400, 404, 405), (method, url, response.status_code)

@@ -10,15 +10,23 @@ from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from voting import packetjson
 from voting.config import DEFAULTS
-from voting.database import configure_sqlite
+from voting.database import MAX_ID, configure_sqlite
 from voting.errors import VotingError
 from voting.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
 from voting.sessions import SocketAwareSessionInterface
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+class IdConverter(IntegerConverter):
+    """<int:...> in URLs: numbers a database id can be; larger ones are a 404, not a 500."""
+
+    def __init__(self, url_map, *args, **kwargs) -> None:
+        super().__init__(url_map, max=MAX_ID)
 
 
 def build_app(config: dict | None = None) -> Flask:
@@ -54,6 +62,7 @@ def build_app(config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
     _init_extensions(app)
+    app.url_map.converters["int"] = IdConverter
     _register_blueprints(app)
     _register_error_handlers(app)
     _register_security_headers(app)

@@ -40,6 +40,22 @@ def is_sqlite() -> bool:
     return db.engine.dialect.name == "sqlite"
 
 
+# Primary keys are Integer columns, 32-bit on PostgreSQL: a larger number in a URL or a
+# payload is refused as unknown rather than sent to the database, which would fail.
+MAX_ID = 2**31 - 1
+
+
+def as_id(value) -> int | None:
+    """Return value as a positive database id, or None (accepts ints and digit strings)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str) and value.isdigit() and len(value) <= 10:
+        value = int(value)
+    if isinstance(value, int) and 0 < value <= MAX_ID:
+        return value
+    return None
+
+
 def begin_write() -> None:
     """Start the session's transaction holding the database write lock on SQLite.
 

@@ -14,18 +14,18 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import OperationalError
 
 from voting import realtime
-from voting.database import begin_write
+from voting.database import as_id, begin_write
 from voting.errors import Conflict, InvalidInput, NotFound, Unavailable
 from voting.extensions import db
 from voting.models import Event, Registration, RegistrationStatus, User, utcnow
 from voting.polls.service import refresh_turnout
+from voting.registration import service as registration_service
 from voting.registration.tickets import normalise_ticket
 
 SEARCH_LIMIT = 20
 MAX_QUERY = 100  # characters of a search that are looked at
 MAX_TERMS = 5  # words of a search that must all match
 MAX_IDS = 1000  # registrations on one badge print
-MAX_ID = 2**63 - 1  # larger numbers overflow the database's integer
 
 
 def checkin_room(event_id: int) -> str:
@@ -70,18 +70,7 @@ def iso(value: dt.datetime | None) -> str | None:
 
 def find_registration(event: Event, registration_id) -> Registration:
     """Return a registration of this event by id, or raise NotFound (junk ids too)."""
-    try:
-        number = int(registration_id)
-    except (TypeError, ValueError):
-        number = 0
-    registration = None
-    if 0 < number <= MAX_ID:
-        registration = db.session.scalar(
-            select(Registration).where(Registration.id == number, Registration.event_id == event.id)
-        )
-    if registration is None:
-        raise NotFound(_("No such registration in this event."), "unknown_registration")
-    return registration
+    return registration_service.by_id(event, registration_id)
 
 
 def find_by_ticket(event: Event, text: str) -> Registration:
@@ -332,7 +321,7 @@ def parse_ids(text: str | None) -> list[int] | None:
     if not text or not text.strip():
         return None
     parts = [part.strip() for part in text.split(",") if part.strip()]
-    if len(parts) > MAX_IDS or not all(part.isdigit() and len(part) < 19 for part in parts):
+    if len(parts) > MAX_IDS or any(as_id(part) is None for part in parts):
         raise InvalidInput(
             _("ids must be a comma-separated list of registration numbers."), "invalid_ids"
         )

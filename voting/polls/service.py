@@ -13,7 +13,7 @@ from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from voting import realtime
-from voting.database import begin_write, is_sqlite, lock_row
+from voting.database import as_id, begin_write, is_sqlite, lock_row
 from voting.errors import Conflict, InvalidInput, NotFound, Unavailable, VotingError
 from voting.events.service import forget_event_refs
 from voting.extensions import db, socketio
@@ -199,7 +199,7 @@ def delete_poll(poll: Poll) -> None:
 
 def find_poll(event: Event, poll_id) -> Poll:
     """Return the event's poll with this id or raise NotFound."""
-    poll = db.session.get(Poll, _as_id(poll_id)) if _as_id(poll_id) else None
+    poll = db.session.get(Poll, as_id(poll_id)) if as_id(poll_id) else None
     if poll is None or poll.event_id != event.id:
         raise NotFound("This poll does not exist in this event.", "unknown_poll")
     return poll
@@ -728,7 +728,7 @@ def _check_choices(poll, choices: list[int], valid: set[int]) -> None:
 
 def _valid_poll_id(poll_id) -> int:
     """Return the poll id as an integer, or refuse the ballot."""
-    poll_key = _as_id(poll_id)
+    poll_key = as_id(poll_id)
     if poll_key is None:
         raise InvalidInput("poll_id must be a poll number.", "invalid_ballot")
     return poll_key
@@ -760,21 +760,10 @@ def _valid_choices(choices) -> list[int]:
     """Return the chosen option ids if they form a non-empty list of distinct integers."""
     if not isinstance(choices, list) or not choices or len(choices) > MAX_OPTIONS:
         raise InvalidInput("Choose at least one option.", "invalid_ballot")
-    ids = [_as_id(choice) for choice in choices]
+    ids = [as_id(choice) for choice in choices]
     if None in ids or len(set(ids)) != len(ids):
         raise InvalidInput("The choices must be distinct option numbers.", "invalid_ballot")
     return ids
-
-
-def _as_id(value) -> int | None:
-    """Return value as a positive database id, or None (accepts digit strings)."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value if 0 < value < 2**62 else None
-    if isinstance(value, str) and value.isdigit() and len(value) < 19:
-        return int(value) or None
-    return None
 
 
 def _new_receipt() -> str:

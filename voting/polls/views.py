@@ -6,6 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from voting.database import as_id
 from voting.errors import InvalidInput, VotingError
 from voting.polls import service
 from voting.polls.forms import ActionForm, PollForm
@@ -82,9 +83,9 @@ def _poll_data(form: PollForm) -> service.PollData:
     raw_ids += [""] * (len(labels) - len(raw_ids))
     option_ids: list[int | None] = []
     for raw in raw_ids[: len(labels)]:
-        if raw and not raw.isdigit():
+        if raw and as_id(raw) is None:
             raise InvalidInput(_("An option id is not a number."), "invalid_options")
-        option_ids.append(int(raw) if raw else None)
+        option_ids.append(as_id(raw) if raw else None)
     return service.PollData(
         title=form.title.data,
         description=form.description.data or "",

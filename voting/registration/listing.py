@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import selectinload
 
+from voting.database import as_id
 from voting.extensions import db
 from voting.models import Event, Registration, RegistrationStatus
 from voting.registration.tickets import normalise_ticket
@@ -66,7 +67,7 @@ def parse_args(args) -> ListQuery:
     """Read a ListQuery from request arguments, dropping values that make no sense."""
     status = args.get("status", "")
     partnership = args.get("partnership", "")
-    if partnership not in ("other", "none") and not partnership.isdigit():
+    if partnership not in ("other", "none") and as_id(partnership) is None:
         partnership = ""
     sort = args.get("sort", DEFAULT_SORT)
     try:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from voting.database import lock_row
+from voting.database import as_id, lock_row
 from voting.errors import Conflict, InvalidInput, NotFound
 from voting.extensions import db
 from voting.models import (
@@ -583,10 +583,8 @@ def by_token(event: Event, token: str) -> Registration:
 
 def by_id(event: Event, registration_id) -> Registration:
     """Return a registration of this event by id, or raise NotFound."""
-    try:
-        registration = db.session.get(Registration, int(registration_id))
-    except (TypeError, ValueError):
-        registration = None
+    number = as_id(registration_id)
+    registration = db.session.get(Registration, number) if number else None
     if registration is None or registration.event_id != event.id:
         raise NotFound("No such registration in this event.", "unknown_registration")
     return registration
