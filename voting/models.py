@@ -15,6 +15,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    Time,
     UniqueConstraint,
     false,
     func,
@@ -78,6 +79,30 @@ class QuestionKind(enum.StrEnum):
     text = "text"
     choice = "choice"
     yesno = "yesno"
+
+
+class IdeaStatus(enum.StrEnum):
+    """Moderation of a proposed theme: only approved ideas show on the board."""
+
+    pending = "pending"
+    approved = "approved"
+    hidden = "hidden"
+    merged = "merged"  # folded into another idea, its votes moved there
+
+
+class BreakoutMode(enum.StrEnum):
+    """How attendees get into breakout sessions."""
+
+    signup = "signup"  # first come, first served
+    preference = "preference"  # rank, then an assignment by the organiser
+
+
+class SeatStatus(enum.StrEnum):
+    """An attendee's place in a breakout session."""
+
+    confirmed = "confirmed"
+    waiting = "waiting"
+    proposed = "proposed"  # in an assignment not yet published
 
 
 class Visibility(enum.StrEnum):
@@ -160,6 +185,19 @@ class Event(db.Model):
     requires_approval: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     privacy_notice: Mapped[str] = mapped_column(Text, default="", server_default="")
     contact_email: Mapped[str] = mapped_column(String(254), default="", server_default="")
+    # Breakouts: sign-up or preference mode, whether attendees may sign up or rank now,
+    # and when an assignment was published (preference mode).
+    breakout_mode: Mapped[BreakoutMode] = mapped_column(
+        Enum(BreakoutMode, native_enum=False, length=20),
+        default=BreakoutMode.signup,
+        server_default="signup",
+    )
+    breakout_signup_open: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
+    assignment_published_at: Mapped[dt.datetime | None] = mapped_column(
+        DateTime(timezone=True), default=None
+    )
     # Days after the event's end at which personal data is erased; None keeps it.
     retention_days: Mapped[int | None] = mapped_column(Integer, default=None)
     # The poll the projector shows; None shows the join screen only.
@@ -215,6 +253,10 @@ class Theme(db.Model):
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
     title: Mapped[str] = mapped_column(String(200))
     position: Mapped[int] = mapped_column(Integer, default=0)
+    # The board idea this theme was promoted from, if any.
+    idea_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ideas.id", ondelete="SET NULL", use_alter=True), default=None
+    )
 
     event: Mapped[Event] = relationship(back_populates="themes")
 
@@ -268,6 +310,10 @@ class Poll(db.Model):
     )
     revealed: Mapped[bool] = mapped_column(Boolean, default=False)
     allow_change: Mapped[bool] = mapped_column(Boolean, default=True)
+    # A poll of one breakout session: only its members vote, its facilitator runs it.
+    breakout_id: Mapped[int | None] = mapped_column(
+        ForeignKey("breakouts.id", ondelete="CASCADE", use_alter=True), default=None
+    )
     eligibility: Mapped[Eligibility] = mapped_column(
         Enum(Eligibility, native_enum=False, length=20),
         default=Eligibility.anyone,
@@ -442,6 +488,8 @@ class Registration(db.Model):
     consent_privacy_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     consent_version: Mapped[str] = mapped_column(String(16), default="")
     consent_photos: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Whether other attendees may see this attendee's name on breakout rosters.
+    show_on_rosters: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     status: Mapped[RegistrationStatus] = mapped_column(
         Enum(RegistrationStatus, native_enum=False, length=20), index=True
     )
@@ -488,3 +536,151 @@ class AccessLog(db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     user: Mapped[User | None] = relationship()
+
+
+class Idea(db.Model):
+    """A theme proposed on the ideas board, moderated before it shows."""
+
+    __tablename__ = "ideas"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(String(200))
+    status: Mapped[IdeaStatus] = mapped_column(
+        Enum(IdeaStatus, native_enum=False, length=20), default=IdeaStatus.pending
+    )
+    # Who proposed it (a participant, anonymous or an attendee); kept off every screen.
+    participant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("participants.id", ondelete="SET NULL"), default=None
+    )
+    merged_into_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ideas.id", ondelete="SET NULL"), default=None
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class IdeaVote(db.Model):
+    """One participant's upvote of an idea: at most one each."""
+
+    __tablename__ = "idea_votes"
+    __table_args__ = (UniqueConstraint("idea_id", "participant_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idea_id: Mapped[int] = mapped_column(ForeignKey("ideas.id", ondelete="CASCADE"), index=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AgendaItem(db.Model):
+    """A plenary item of the programme (talks, breaks); breakout slots are Slot rows."""
+
+    __tablename__ = "agenda_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    day_id: Mapped[int] = mapped_column(ForeignKey("event_days.id", ondelete="CASCADE"))
+    starts_at: Mapped[dt.time] = mapped_column(Time)
+    ends_at: Mapped[dt.time] = mapped_column(Time)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+
+    day: Mapped[EventDay] = relationship()
+
+
+class Slot(db.Model):
+    """A time slot in which several breakout sessions run in parallel."""
+
+    __tablename__ = "slots"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    day_id: Mapped[int] = mapped_column(ForeignKey("event_days.id", ondelete="CASCADE"))
+    starts_at: Mapped[dt.time] = mapped_column(Time)
+    ends_at: Mapped[dt.time] = mapped_column(Time)
+    title: Mapped[str] = mapped_column(String(200), default="")
+
+    day: Mapped[EventDay] = relationship()
+    breakouts: Mapped[list[Breakout]] = relationship(
+        back_populates="slot", cascade="all, delete-orphan", order_by="Breakout.id"
+    )
+
+
+class Breakout(db.Model):
+    """A breakout session: a theme discussed in a room during a slot, with limited seats."""
+
+    __tablename__ = "breakouts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    slot_id: Mapped[int] = mapped_column(ForeignKey("slots.id", ondelete="CASCADE"), index=True)
+    theme_id: Mapped[int | None] = mapped_column(
+        ForeignKey("themes.id", ondelete="SET NULL"), default=None
+    )
+    title: Mapped[str] = mapped_column(String(200))
+    room: Mapped[str] = mapped_column(String(100), default="")
+    capacity: Mapped[int] = mapped_column(Integer)
+    # The attendee who facilitates: runs the session's polls from a phone, submits the outcome.
+    facilitator_id: Mapped[int | None] = mapped_column(
+        ForeignKey("registrations.id", ondelete="SET NULL"), default=None
+    )
+
+    slot: Mapped[Slot] = relationship(back_populates="breakouts")
+    theme: Mapped[Theme | None] = relationship()
+    facilitator: Mapped[Registration | None] = relationship()
+
+
+class BreakoutSeat(db.Model):
+    """An attendee's seat (or waiting place) in a breakout: one per attendee and slot."""
+
+    __tablename__ = "breakout_seats"
+    __table_args__ = (
+        # No two sessions in the same slot, enforced by the database.
+        UniqueConstraint("registration_id", "slot_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    breakout_id: Mapped[int] = mapped_column(
+        ForeignKey("breakouts.id", ondelete="CASCADE"), index=True
+    )
+    registration_id: Mapped[int] = mapped_column(
+        ForeignKey("registrations.id", ondelete="CASCADE")
+    )
+    slot_id: Mapped[int] = mapped_column(ForeignKey("slots.id", ondelete="CASCADE"))
+    status: Mapped[SeatStatus] = mapped_column(Enum(SeatStatus, native_enum=False, length=20))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    breakout: Mapped[Breakout] = relationship()
+    registration: Mapped[Registration] = relationship()
+
+
+class BreakoutPreference(db.Model):
+    """An attendee's ranking of a breakout session (1 = first choice) in preference mode."""
+
+    __tablename__ = "breakout_preferences"
+    __table_args__ = (
+        UniqueConstraint("registration_id", "breakout_id"),
+        UniqueConstraint("registration_id", "slot_id", "rank"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    registration_id: Mapped[int] = mapped_column(
+        ForeignKey("registrations.id", ondelete="CASCADE"), index=True
+    )
+    breakout_id: Mapped[int] = mapped_column(ForeignKey("breakouts.id", ondelete="CASCADE"))
+    slot_id: Mapped[int] = mapped_column(ForeignKey("slots.id", ondelete="CASCADE"))
+    rank: Mapped[int] = mapped_column(Integer)
+
+
+class BreakoutOutcome(db.Model):
+    """What a breakout brings back to the plenary: a summary and up to three proposals."""
+
+    __tablename__ = "breakout_outcomes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    breakout_id: Mapped[int] = mapped_column(
+        ForeignKey("breakouts.id", ondelete="CASCADE"), unique=True
+    )
+    summary: Mapped[str] = mapped_column(Text, default="")
+    # Up to three key proposals, in order.
+    proposals: Mapped[list[str]] = mapped_column(JSON, default=list)
+    submitted_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
