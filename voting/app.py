@@ -164,6 +164,9 @@ def _register_blueprints(app: Flask) -> None:
     from voting.registration.views import bp as registration_bp
 
     app.register_blueprint(registration_bp)
+    from voting.report.views import bp as report_bp
+
+    app.register_blueprint(report_bp)
     from voting.registration.staff_views import bp as registrations_bp
 
     app.register_blueprint(registrations_bp)

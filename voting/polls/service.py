@@ -36,7 +36,7 @@ from voting.polls import eligibility
 from voting.registration.countries import country_name
 
 VOTE_ID_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
-MAX_OPTIONS = 30
+MAX_OPTIONS = 40  # a plenary dot-vote lists up to 13 sessions x 3 proposals
 RECEIPT_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 

@@ -99,9 +99,14 @@ def table(event: Event, registrations) -> list[list[str]]:
 
 def to_csv(event: Event, registrations) -> bytes:
     """Return the registrations as CSV in UTF-8 with a BOM (so Excel reads the accents)."""
+    return csv_bytes(table(event, registrations))
+
+
+def csv_bytes(rows) -> bytes:
+    """Return rows as CSV in UTF-8 with a BOM, every cell neutralised against formulas."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerows(table(event, registrations))
+    writer.writerows([[neutralise(str(cell)) for cell in cells] for cells in rows])
     return buffer.getvalue().encode("utf-8-sig")
 
 
