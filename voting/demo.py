@@ -111,6 +111,7 @@ def create_demo_event(today: dt.date | None = None) -> Event:
         ),
     )
     _add_registration_setup(event)
+    _add_programme(event)
     return event
 
 
@@ -185,3 +186,36 @@ def _add_registration_setup(event: Event) -> None:
             ),
             by_staff=True,
         )
+
+
+# Plenary items of the partnering day: (start, end, title, description).
+PLENARY = [
+    ("09:00", "09:45", "Opening", "Welcome by the organisers and the executive agency."),
+    ("09:45", "11:00", "Partnership stories", "Five partnerships on what worked and what did not."),
+    ("14:15", "15:15", "Plenary vote", "The proposals of the breakouts, dot-voted live."),
+    ("15:15", "15:45", "Closing", "Next steps for the new generation of cluster initiatives."),
+]
+# Breakout slots of the partnering day: (start, end, title, how many themes).
+BREAKOUT_SLOTS = [("11:15", "12:30", "Breakouts I", 7), ("13:30", "14:15", "Breakouts II", 6)]
+ROOMS = ["Sakharov", "Spinelli", "Weiss", "Monnet", "Schuman", "Veil", "Havel"]
+
+
+def _add_programme(event: Event) -> None:
+    """Give the partnering day its plenary items and two breakout slots over the 13 themes."""
+    from voting.breakouts import service
+    from voting.breakouts.service import SessionData, TimeData
+
+    day = event.days[1].id
+    for start, end, title, description in PLENARY:
+        service.create_agenda_item(event, TimeData(day, start, end, title, description))
+    themes = iter(event.themes)
+    for start, end, title, count in BREAKOUT_SLOTS:
+        slot = service.create_slot(event, TimeData(day, start, end, title))
+        for index in range(count):
+            theme = next(themes)
+            service.create_session(
+                event,
+                slot,
+                SessionData(theme_id=theme.id, room=ROOMS[index], capacity=15 + (index * 3) % 6),
+            )
+    service.set_signup_open(event, True)

@@ -157,3 +157,12 @@ def check_in(event, registration_id: int):
             checked_in_by=error.checked_in_by,
         ), error.status
     return jsonify(checked_in_by=g.api_user.email, **checkin.registration_payload(registration))
+
+
+@bp.get("/events/<code>/breakouts")
+@limiter.limit("600 per minute")
+def breakouts(code: str):
+    """List the event's breakout sessions with their seats (public: figures, no names)."""
+    from voting.breakouts.service import sessions_payload
+
+    return jsonify(sessions_payload(event_or_404(code)))

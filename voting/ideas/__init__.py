@@ -1,0 +1,1 @@
+"""The ideas board: participants propose and upvote themes, moderators curate and promote."""

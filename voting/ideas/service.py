@@ -1,0 +1,486 @@
+"""Ideas board rules: propose, moderate, merge, upvote, rank and promote to themes.
+
+Views and socket handlers call these functions only; every change is published after
+its commit (docs/realtime.md, "Ideas board").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+from sqlalchemy import Integer, delete, func, insert, literal, select, update
+from sqlalchemy.exc import IntegrityError
+
+from voting import realtime
+from voting.database import as_id, begin_write, lock_row
+from voting.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
+from voting.extensions import db
+from voting.models import Event, Idea, IdeaStatus, IdeaVote, Participant, Theme, utcnow
+
+MIN_LENGTH = 3
+MAX_LENGTH = 200
+MAX_OPEN_PER_PARTICIPANT = 5  # pending + approved ideas one participant may have
+MAX_IDEAS_PER_EVENT = 2000
+MAX_PROMOTE = 50
+OPEN = (IdeaStatus.pending, IdeaStatus.approved)
+
+
+class DuplicateIdea(Conflict):
+    """The text repeats an idea of the event; carries that idea's id when it is public."""
+
+    code = "duplicate_idea"
+
+    def __init__(self, message: str, idea_id: int | None) -> None:
+        super().__init__(message)
+        self.idea_id = idea_id
+
+    def as_ack(self) -> dict:
+        """Return the error ack with the id of the idea to upvote instead."""
+        return {**super().as_ack(), "idea_id": self.idea_id}
+
+
+# --- rooms and payloads ------------------------------------------------------------
+
+
+def board_room(event_id: int) -> str:
+    """Room of every screen that shows the event's ideas board (phones, display, staff)."""
+    return f"ideas:{event_id}"
+
+
+def staff_room(event_id: int) -> str:
+    """Room of the event's moderation screens (the pending queue)."""
+    return f"ideas-staff:{event_id}"
+
+
+def idea_payload(idea: Idea, votes: int, theme: bool = False) -> dict:
+    """Return what everyone may see of an approved idea."""
+    return {"id": idea.id, "text": idea.text, "votes": votes, "theme": theme}
+
+
+def staff_payload(idea: Idea, votes: int = 0) -> dict:
+    """Return what moderators see of an idea (never who proposed it)."""
+    return {
+        "id": idea.id,
+        "text": idea.text,
+        "status": str(idea.status),
+        "votes": votes,
+        "created_at": idea.created_at.isoformat() if idea.created_at else None,
+    }
+
+
+# --- reading -----------------------------------------------------------------------
+
+
+def _vote_counts(event_id: int) -> dict[int, int]:
+    """Return idea id -> upvotes for the event's ideas."""
+    rows = db.session.execute(
+        select(IdeaVote.idea_id, func.count())
+        .join(Idea, Idea.id == IdeaVote.idea_id)
+        .where(Idea.event_id == event_id)
+        .group_by(IdeaVote.idea_id)
+    )
+    return dict(rows.all())
+
+
+def _promoted_ids(event_id: int) -> set[int]:
+    """Return the ids of ideas that became themes of the event."""
+    rows = db.session.scalars(
+        select(Theme.idea_id).where(Theme.event_id == event_id, Theme.idea_id.is_not(None))
+    )
+    return set(rows)
+
+
+def _ideas(event_id: int, *statuses: IdeaStatus) -> list[Idea]:
+    """Return the event's ideas of some statuses, oldest first."""
+    query = select(Idea).where(Idea.event_id == event_id, Idea.status.in_(statuses))
+    return list(db.session.scalars(query.order_by(Idea.created_at, Idea.id)))
+
+
+def ranked(event_id: int) -> list[dict]:
+    """Return the board: approved ideas by upvotes (most first), then oldest first."""
+    counts = _vote_counts(event_id)
+    themes = _promoted_ids(event_id)
+    ideas = _ideas(event_id, IdeaStatus.approved)  # oldest first; sort is stable
+    ideas.sort(key=lambda idea: -counts.get(idea.id, 0))
+    return [idea_payload(i, counts.get(i.id, 0), i.id in themes) for i in ideas]
+
+
+def queue(event_id: int) -> list[dict]:
+    """Return the ideas waiting for moderation, oldest first."""
+    return [staff_payload(idea) for idea in _ideas(event_id, IdeaStatus.pending)]
+
+
+def hidden(event_id: int) -> list[dict]:
+    """Return the hidden ideas (moderators may approve them after all)."""
+    counts = _vote_counts(event_id)
+    ideas = _ideas(event_id, IdeaStatus.hidden)
+    return [staff_payload(idea, counts.get(idea.id, 0)) for idea in ideas]
+
+
+def board_snapshot(event_id: int) -> dict:
+    """Return the board with a sequence number, as pushed and as acked on join."""
+    return {"seq": realtime.next_seq(), "ideas": ranked(event_id)}
+
+
+def mine(event_id: int, participant_key: str | None) -> list[int]:
+    """Return the ids of the event's ideas this participant upvoted."""
+    if not participant_key:
+        return []
+    rows = db.session.scalars(
+        select(IdeaVote.idea_id)
+        .join(Participant, Participant.id == IdeaVote.participant_id)
+        .join(Idea, Idea.id == IdeaVote.idea_id)
+        .where(Participant.public_id == participant_key, Idea.event_id == event_id)
+    )
+    return sorted(rows)
+
+
+def my_open_count(event_id: int, participant_key: str | None) -> int:
+    """Return how many pending or approved ideas this participant proposed."""
+    if not participant_key:
+        return 0
+    return db.session.scalar(
+        select(func.count())
+        .select_from(Idea)
+        .join(Participant, Participant.id == Idea.participant_id)
+        .where(
+            Participant.public_id == participant_key,
+            Idea.event_id == event_id,
+            Idea.status.in_(OPEN),
+        )
+    )
+
+
+def find_idea(event: Event | int, idea_id) -> Idea:
+    """Return the event's idea with this id or raise NotFound."""
+    event_id = event if isinstance(event, int) else event.id
+    key = as_id(idea_id)
+    idea = db.session.get(Idea, key) if key else None
+    if idea is None or idea.event_id != event_id:
+        raise NotFound(_("This idea does not exist in this event."), "unknown_idea")
+    return idea
+
+
+# --- text rules --------------------------------------------------------------------
+
+
+def clean_text(text) -> str:
+    """Return the idea text trimmed with inner spaces collapsed, or refuse it."""
+    if not isinstance(text, str):
+        raise InvalidInput(_("Write your idea as text."), "invalid_text")
+    cleaned = " ".join(text.split())
+    if not MIN_LENGTH <= len(cleaned) <= MAX_LENGTH:
+        raise InvalidInput(
+            _("An idea needs %(min)d to %(max)d characters.", min=MIN_LENGTH, max=MAX_LENGTH),
+            "invalid_text",
+        )
+    return cleaned
+
+
+def text_key(text: str) -> str:
+    """Return the form texts are compared in: case folded, spaces collapsed."""
+    return " ".join(text.split()).casefold()
+
+
+def _check_unique(event_id: int, text: str, exclude: int | None = None) -> None:
+    """Refuse a text that repeats another idea of the event (any case or spacing)."""
+    key = text_key(text)
+    for idea in db.session.scalars(select(Idea).where(Idea.event_id == event_id)):
+        if idea.id != exclude and text_key(idea.text) == key:
+            raise _duplicate(idea)
+
+
+def _duplicate(idea: Idea) -> DuplicateIdea:
+    """Return the refusal for a repeated text, pointing to the idea to upvote if public."""
+    target = idea
+    if idea.status == IdeaStatus.merged and idea.merged_into_id:
+        target = db.session.get(Idea, idea.merged_into_id) or idea
+    if target.status == IdeaStatus.approved:
+        message = _("This idea is already on the board: upvote it instead.")
+        return DuplicateIdea(message, target.id)
+    if target.status == IdeaStatus.pending:
+        return DuplicateIdea(_("This idea was proposed already and awaits moderation."), None)
+    return DuplicateIdea(_("This idea was proposed already."), None)
+
+
+# --- proposing ---------------------------------------------------------------------
+
+
+def _participant_row(event_id: int, key: str, *, create: bool) -> Participant | None:
+    """Return the participant row of a key (created if asked), refusing other events' keys."""
+    participant = db.session.scalar(select(Participant).where(Participant.public_id == key))
+    if participant is not None and participant.event_id != event_id:
+        raise InvalidInput(_("This participant belongs to another event."), "wrong_event")
+    if participant is None and create:
+        participant = Participant(event_id=event_id, public_id=key)
+        db.session.add(participant)
+        db.session.flush()
+    return participant
+
+
+def _locked_event(event_id: int) -> Event:
+    """Reload the event under the write lock: the rules below read, then write."""
+    event = lock_row(Event, event_id, shared=False)
+    if event is None:
+        db.session.rollback()
+        raise NotFound(_("No event has this code."), "unknown_event")
+    return event
+
+
+def propose(event: Event, participant_key: str | None, text) -> Idea:
+    """Store a proposed idea as pending; moderators see it at once."""
+    text = clean_text(text)
+    if not participant_key:
+        raise NotAuthenticated(_("Open the event page first."), "no_session")
+    _locked_event(event.id)
+    try:
+        participant = _participant_row(event.id, participant_key, create=True)
+        _check_proposal(event.id, participant, text)
+    except Exception:
+        db.session.rollback()
+        raise
+    idea = Idea(event_id=event.id, text=text, participant_id=participant.id, created_at=utcnow())
+    db.session.add(idea)
+    db.session.commit()
+    _push_queue(event.id)
+    return idea
+
+
+def _check_proposal(event_id: int, participant: Participant, text: str) -> None:
+    """Refuse a repeated text, a participant's sixth open idea and a full board."""
+    _check_unique(event_id, text)
+    mine_open = db.session.scalar(
+        select(func.count()).where(
+            Idea.participant_id == participant.id, Idea.status.in_(OPEN), Idea.event_id == event_id
+        )
+    )
+    if mine_open >= MAX_OPEN_PER_PARTICIPANT:
+        raise Conflict(
+            _("You have %(n)d ideas on the board or waiting already.", n=mine_open),
+            "too_many_ideas",
+        )
+    total = db.session.scalar(select(func.count()).where(Idea.event_id == event_id))
+    if total >= MAX_IDEAS_PER_EVENT:
+        raise Conflict(_("The board takes no more ideas."), "board_full")
+
+
+# --- moderation --------------------------------------------------------------------
+
+
+def _moderated(event: Event, idea_id) -> Idea:
+    """Lock the event and return one of its ideas that is not merged away."""
+    _locked_event(event.id)
+    idea = _found_or_rollback(event.id, idea_id)
+    if idea.status == IdeaStatus.merged:
+        db.session.rollback()
+        raise Conflict(_("This idea was merged into another one."), "idea_merged")
+    return idea
+
+
+def _found_or_rollback(event_id: int, idea_id) -> Idea:
+    """Return the event's idea, ending the write transaction if there is none."""
+    try:
+        return find_idea(event_id, idea_id)
+    except NotFound:
+        db.session.rollback()
+        raise
+
+
+def approve(event: Event, idea_id) -> Idea:
+    """Put a pending or hidden idea on the board."""
+    return _set_status(event, idea_id, IdeaStatus.approved)
+
+
+def hide(event: Event, idea_id) -> Idea:
+    """Take an idea off the board (its upvotes are kept should it come back)."""
+    return _set_status(event, idea_id, IdeaStatus.hidden)
+
+
+def _set_status(event: Event, idea_id, status: IdeaStatus) -> Idea:
+    """Change an idea's moderation status and tell every screen."""
+    idea = _moderated(event, idea_id)
+    idea.status = status
+    db.session.commit()
+    _push_all(event.id)
+    return idea
+
+
+def edit(event: Event, idea_id, text) -> Idea:
+    """Correct an idea's text (typos, clearer wording); the upvotes stay."""
+    text = clean_text(text)
+    idea = _moderated(event, idea_id)
+    try:
+        _check_unique(event.id, text, exclude=idea.id)
+    except DuplicateIdea:
+        db.session.rollback()
+        raise
+    idea.text = text
+    db.session.commit()
+    _push_all(event.id)
+    return idea
+
+
+def merge(event: Event, source_id, target_id) -> Idea:
+    """Fold a duplicate into another idea: its upvotes move there, one per participant."""
+    source = _moderated(event, source_id)
+    target = _found_or_rollback(event.id, target_id)
+    if target.id == source.id or target.status == IdeaStatus.merged:
+        db.session.rollback()
+        raise InvalidInput(_("Choose another idea to merge into."), "invalid_merge")
+    _move_votes(source.id, target.id)
+    db.session.execute(
+        update(Idea).where(Idea.merged_into_id == source.id).values(merged_into_id=target.id)
+    )
+    source.status = IdeaStatus.merged
+    source.merged_into_id = target.id
+    db.session.commit()
+    _push_all(event.id)
+    return target
+
+
+def _move_votes(source_id: int, target_id: int) -> None:
+    """Give the target the source's voters who had not upvoted it, then drop the source's."""
+    already = select(IdeaVote.participant_id).where(IdeaVote.idea_id == target_id)
+    moved = select(literal(target_id, Integer), IdeaVote.participant_id, IdeaVote.created_at).where(
+        IdeaVote.idea_id == source_id, IdeaVote.participant_id.not_in(already)
+    )
+    columns = ["idea_id", "participant_id", "created_at"]
+    db.session.execute(insert(IdeaVote).from_select(columns, moved))
+    db.session.execute(delete(IdeaVote).where(IdeaVote.idea_id == source_id))
+
+
+# --- upvotes -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UpvoteResult:
+    """The state of one idea for one participant after an upvote or its withdrawal."""
+
+    idea_id: int
+    votes: int
+    mine: bool
+
+
+def upvote(event: Event | int, participant_key: str | None, idea_id, up: bool = True):
+    """Add (or withdraw) this participant's upvote of an approved idea; idempotent."""
+    event_id = event if isinstance(event, int) else event.id
+    if not participant_key:
+        raise NotAuthenticated(_("Open the event page first."), "no_session")
+    if not isinstance(up, bool):
+        raise InvalidInput(_("up must be true or false."), "invalid_payload")
+    begin_write()
+    try:
+        idea = find_idea(event_id, idea_id)
+        if idea.status != IdeaStatus.approved:
+            raise Conflict(_("Only ideas on the board can be upvoted."), "idea_not_open")
+        participant = _participant_row(event_id, participant_key, create=up)
+        if participant is not None:
+            _store_upvote(idea.id, participant.id, up)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    votes = db.session.scalar(select(func.count()).where(IdeaVote.idea_id == idea.id))
+    push_board(event_id)
+    return UpvoteResult(idea.id, votes, up)
+
+
+def _store_upvote(idea_id: int, participant_id: int, up: bool) -> None:
+    """Insert or delete one upvote row; a concurrent identical upvote is not an error."""
+    mine = (IdeaVote.idea_id == idea_id) & (IdeaVote.participant_id == participant_id)
+    if not up:
+        db.session.execute(delete(IdeaVote).where(mine))
+        return
+    if db.session.scalar(select(IdeaVote.id).where(mine)) is not None:
+        return
+    try:
+        with db.session.begin_nested():
+            db.session.add(IdeaVote(idea_id=idea_id, participant_id=participant_id))
+    except IntegrityError:
+        pass  # the same participant upvoted from another device at this instant
+
+
+# --- promoting ---------------------------------------------------------------------
+
+
+def promote(event: Event, idea_ids=None, top=None) -> list[Theme]:
+    """Make themes of chosen ideas (or the board's top N), each once, after the others."""
+    ids = _promotion_ids(event.id, idea_ids, top)
+    _locked_event(event.id)
+    try:
+        ideas = [_promotable(event.id, idea_id) for idea_id in ids]
+    except Exception:
+        db.session.rollback()
+        raise
+    themes = _new_themes(event.id, ideas)
+    db.session.commit()
+    if themes:
+        _push_all(event.id)
+    return themes
+
+
+def _promotion_ids(event_id: int, idea_ids, top) -> list[int]:
+    """Return the idea ids to promote, from a list of ids or a top-N count."""
+    if top is not None:
+        count = as_id(top)
+        if count is None or count > MAX_PROMOTE:
+            raise InvalidInput(
+                _("Promote between 1 and %(n)d ideas.", n=MAX_PROMOTE), "invalid_promote"
+            )
+        return [idea["id"] for idea in ranked(event_id)[:count]]
+    if not isinstance(idea_ids, list | tuple) or not 0 < len(idea_ids) <= MAX_PROMOTE:
+        raise InvalidInput(_("Choose the ideas to promote."), "invalid_promote")
+    ids = [as_id(value) for value in idea_ids]
+    if None in ids:
+        raise NotFound(_("This idea does not exist in this event."), "unknown_idea")
+    return list(dict.fromkeys(ids))
+
+
+def _promotable(event_id: int, idea_id: int) -> Idea:
+    """Return an approved idea of the event, or refuse the promotion."""
+    idea = find_idea(event_id, idea_id)
+    if idea.status != IdeaStatus.approved:
+        raise Conflict(_("Only ideas on the board can become themes."), "idea_not_open")
+    return idea
+
+
+def _new_themes(event_id: int, ideas: list[Idea]) -> list[Theme]:
+    """Add a theme per idea unless it was promoted or its title is a theme already."""
+    existing = list(db.session.scalars(select(Theme).where(Theme.event_id == event_id)))
+    titles = {text_key(theme.title) for theme in existing}
+    promoted = {theme.idea_id for theme in existing if theme.idea_id}
+    position = max((theme.position for theme in existing), default=0)
+    themes = []
+    for idea in ideas:
+        if idea.id in promoted or text_key(idea.text) in titles:
+            continue
+        position += 1
+        titles.add(text_key(idea.text))
+        themes.append(Theme(event_id=event_id, title=idea.text, position=position, idea_id=idea.id))
+    db.session.add_all(themes)
+    return themes
+
+
+# --- publishing --------------------------------------------------------------------
+
+
+def push_board(event_id: int) -> None:
+    """Send the ranked board to every screen of the event (coalesced: votes come in bursts)."""
+
+    def push() -> None:
+        realtime.emit("ideas_board", board_snapshot(event_id), board_room(event_id))
+
+    realtime.coalesce(f"ideas:{event_id}", push)
+
+
+def _push_queue(event_id: int) -> None:
+    """Send the moderation queue to the event's moderators."""
+    payload = {"seq": realtime.next_seq(), "pending": queue(event_id)}
+    realtime.emit("ideas_queue", payload, staff_room(event_id))
+
+
+def _push_all(event_id: int) -> None:
+    """After moderation: the board to everyone, the queue to moderators."""
+    push_board(event_id)
+    _push_queue(event_id)

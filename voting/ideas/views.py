@@ -1,0 +1,220 @@
+"""Ideas board pages: the phone's board, the projector board and the moderation page."""
+
+from __future__ import annotations
+
+import io
+
+import segno
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+
+from voting.accounts.service import can_run_polls
+from voting.errors import Forbidden, InvalidInput, VotingError
+from voting.extensions import limiter
+from voting.ideas import service
+from voting.ideas.forms import ActionForm, EditForm, ProposeForm
+from voting.polls import eligibility
+from voting.web import event_or_404, participant_key, public_url, staff_view
+
+bp = Blueprint("ideas", __name__)
+
+
+# --- the phone -----------------------------------------------------------------------
+
+
+@bp.get("/e/<code>/ideas")
+def board(code: str):
+    """Show the propose form and the ranked board with this phone's upvotes."""
+    event = event_or_404(code)
+    if code != event.code:
+        return redirect(url_for("ideas.board", code=event.code))
+    key = participant_key(event, create=event.allow_anonymous)
+    return render_template("ideas/board.html", **_board_context(event, key, ProposeForm()))
+
+
+def _board_context(event, key, form, error: str | None = None, duplicate=None) -> dict:
+    """Collect what the phone's board shows."""
+    return {
+        "event": event,
+        "ideas": service.ranked(event.id),
+        "mine": set(service.mine(event.id, key)),
+        "open_count": service.my_open_count(event.id, key),
+        "limit": service.MAX_OPEN_PER_PARTICIPANT,
+        "blocked": _blocked(event, key),
+        "form": form,
+        "action_form": ActionForm(),
+        "error": error,
+        "duplicate_id": duplicate,
+    }
+
+
+def _blocked(event, key) -> bool:
+    """Say whether this phone may not take part (the event requires registration)."""
+    if event.allow_anonymous:
+        return False
+    voter = eligibility.voter(key)
+    return not (voter.registered and voter.event_id == event.id)
+
+
+def _participant(event) -> str | None:
+    """Return this phone's participant key, refusing phones the event does not admit."""
+    key = participant_key(event, create=event.allow_anonymous)
+    if _blocked(event, key):
+        raise Forbidden(
+            _("This event asks participants to register first."), "registration_required"
+        )
+    return key
+
+
+@bp.post("/e/<code>/ideas")
+@limiter.limit("30 per minute")
+def propose(code: str):
+    """Take a proposed theme sent as a plain form."""
+    event = event_or_404(code)
+    key = _participant(event)
+    form = ProposeForm()
+    try:
+        if not form.validate_on_submit():
+            raise InvalidInput(_("Your form expired. Please send it again."), "invalid_form")
+        service.propose(event, key, form.text.data)
+    except VotingError as error:
+        duplicate = getattr(error, "idea_id", None)
+        context = _board_context(event, key, form, error.message, duplicate)
+        return render_template("ideas/board.html", **context), error.status
+    flash(_("Thank you! A moderator will put your idea on the board."), "success")
+    return redirect(url_for("ideas.board", code=event.code))
+
+
+@bp.post("/e/<code>/ideas/<int:idea_id>/upvote")
+@limiter.limit("120 per minute")
+def upvote(code: str, idea_id: int):
+    """Upvote an idea (or withdraw the upvote with up=0) from a plain form."""
+    event = event_or_404(code)
+    key = _participant(event)
+    form = ActionForm()
+    if not form.validate_on_submit():
+        raise InvalidInput(_("Your form expired. Please send it again."), "invalid_form")
+    up = request.form.get("up", "1") != "0"
+    service.upvote(event, key, idea_id, up)
+    return redirect(url_for("ideas.board", code=event.code, _anchor=f"idea-{idea_id}"))
+
+
+# --- the projector ---------------------------------------------------------------------
+
+
+@bp.get("/e/<code>/ideas/display")
+def display(code: str):
+    """Show the ranked board for the projector, live."""
+    event = event_or_404(code)
+    return render_template(
+        "ideas/display.html",
+        event=event,
+        ideas=service.ranked(event.id),
+        board_url=public_url("ideas.board", code=event.code),
+    )
+
+
+@bp.get("/e/<code>/ideas/qr.svg")
+def qr(code: str):
+    """Return the QR code of the phone's ideas page as SVG."""
+    event = event_or_404(code)
+    buffer = io.BytesIO()
+    qr_code = segno.make(public_url("ideas.board", code=event.code), error="m")
+    qr_code.save(buffer, kind="svg", scale=10, border=2, dark="#111", light="#fff", xmldecl=False)
+    return Response(
+        buffer.getvalue(), mimetype="image/svg+xml", headers={"Cache-Control": "max-age=300"}
+    )
+
+
+# --- moderation -------------------------------------------------------------------------
+
+
+@bp.get("/manage/<code>/ideas")
+@staff_view(can_run_polls)
+def manage(event):
+    """Show the moderation queue, the board with its actions, and the hidden ideas."""
+    return render_template("ideas/manage.html", **_manage_context(event))
+
+
+def _manage_context(event) -> dict:
+    """Collect what the moderation page shows."""
+    return {
+        "event": event,
+        "pending": service.queue(event.id),
+        "ideas": service.ranked(event.id),
+        "hidden": service.hidden(event.id),
+        "themes": event.themes,
+        "action_form": ActionForm(),
+        "edit_form": EditForm(),
+        "max_length": service.MAX_LENGTH,
+    }
+
+
+MODERATION = {
+    "approve": (service.approve, _l("Idea approved: it is on the board.")),
+    "hide": (service.hide, _l("Idea hidden.")),
+}
+
+
+@bp.post("/manage/<code>/ideas/<int:idea_id>/<any(approve, hide):action>")
+@staff_view(can_run_polls)
+def moderate(event, idea_id: int, action: str):
+    """Approve or hide one idea."""
+    _require_form(ActionForm())
+    do, message = MODERATION[action]
+    do(event, idea_id)
+    flash(str(message), "success")
+    return _back(event)
+
+
+@bp.post("/manage/<code>/ideas/<int:idea_id>/edit")
+@staff_view(can_run_polls)
+def edit(event, idea_id: int):
+    """Correct an idea's text."""
+    form = EditForm()
+    _require_form(form)
+    service.edit(event, idea_id, form.text.data)
+    flash(_("Idea saved."), "success")
+    return _back(event)
+
+
+@bp.post("/manage/<code>/ideas/<int:idea_id>/merge")
+@staff_view(can_run_polls)
+def merge(event, idea_id: int):
+    """Fold a duplicate into the idea chosen in the form."""
+    _require_form(ActionForm())
+    target = service.merge(event, idea_id, request.form.get("into", ""))
+    flash(_("Merged into “%(text)s”.", text=target.text), "success")
+    return _back(event)
+
+
+@bp.post("/manage/<code>/ideas/promote")
+@staff_view(can_run_polls)
+def promote(event):
+    """Make themes of the ticked ideas, or of the board's top N."""
+    _require_form(ActionForm())
+    if request.form.get("top"):
+        themes = service.promote(event, top=request.form["top"][:12])
+    else:
+        themes = service.promote(event, idea_ids=request.form.getlist("idea")[:100])
+    if themes:
+        message = ngettext(
+            "%(num)d idea promoted to a theme.", "%(num)d ideas promoted to themes.", len(themes)
+        )
+    else:
+        message = _("No new theme: these ideas are themes already.")
+    flash(message, "success")
+    return _back(event)
+
+
+def _require_form(form) -> None:
+    """Refuse a form without a valid CSRF token."""
+    if not form.validate_on_submit():
+        raise InvalidInput(_("Your form expired. Reload the page and try again."), "invalid_form")
+
+
+def _back(event):
+    """Return to the moderation page."""
+    return redirect(url_for("ideas.manage", code=event.code))
