@@ -183,6 +183,11 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(checkin_bp)
     checkin_sockets.register(socketio)
+    from voting.breakouts import sockets as breakout_sockets
+    from voting.breakouts.views import bp as breakouts_bp
+
+    app.register_blueprint(breakouts_bp)
+    breakout_sockets.register(socketio)
     from voting.ideas import sockets as idea_sockets
     from voting.ideas import views as idea_views
 
