@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import random
 
 import pytest
+from sqlalchemy import select
 
+from tests.conftest import csrf_from
+from voting.breakouts import preferences
 from voting.breakouts.assignment import (
     Person,
     Session,
@@ -14,6 +18,19 @@ from voting.breakouts.assignment import (
     figures,
     objective,
     solve,
+)
+from voting.errors import Conflict, Forbidden, InvalidInput, NotFound
+from voting.extensions import db
+from voting.models import (
+    AccessLog,
+    Breakout,
+    BreakoutMode,
+    BreakoutPreference,
+    BreakoutSeat,
+    EventDay,
+    RegistrationStatus,
+    SeatStatus,
+    Slot,
 )
 
 COUNTRIES = ("BE", "DE", "FR")
@@ -241,3 +258,399 @@ def test_figures_count_choices_unranked_unassigned_and_mix():
     assert result.share(result.by_rank[1]) == 0.4
     assert [(r.session_id, r.taken, r.countries) for r in result.rooms] == [(1, 2, 2), (2, 2, 2)]
     assert result.worst_country_share == 0.5
+
+
+# --- the service: rankings, preview, adjust, publish -------------------------------------
+
+
+@pytest.fixture
+def conference(make_event):
+    """An event in preference mode, ranking open: two slots of three sessions (2 seats each)."""
+    event = make_event("PREF", name="Preference day")
+    event.breakout_mode = BreakoutMode.preference
+    event.breakout_signup_open = True
+    day = EventDay(date=dt.date.today(), title="Day one")
+    event.days = [day]
+    db.session.flush()
+    for hour, name in ((10, "Morning"), (14, "Afternoon")):
+        slot = Slot(
+            event_id=event.id,
+            day_id=day.id,
+            starts_at=dt.time(hour),
+            ends_at=dt.time(hour + 1),
+            title=name,
+        )
+        slot.breakouts = [
+            Breakout(event_id=event.id, title=f"{name} {letter}", room=f"R{letter}", capacity=2)
+            for letter in "ABC"
+        ]
+        db.session.add(slot)
+    db.session.commit()
+    return event
+
+
+def sessions_of(event):
+    """Return {slot title: [breakouts]} of the event."""
+    return {slot.title: list(slot.breakouts) for slot in preferences.slots_of(event)}
+
+
+def preference_rows(registration):
+    """Return the stored ranking rows of an attendee as (slot, rank, breakout)."""
+    rows = db.session.scalars(
+        select(BreakoutPreference).where(BreakoutPreference.registration_id == registration.id)
+    )
+    return sorted((r.slot_id, r.rank, r.breakout_id) for r in rows)
+
+
+def seat_rows(event):
+    """Return every seat of the event as (registration, breakout, status)."""
+    rows = db.session.scalars(
+        select(BreakoutSeat).join(Breakout).where(Breakout.event_id == event.id)
+    )
+    return sorted((s.registration_id, s.breakout_id, s.status.value) for s in rows)
+
+
+def test_save_ranking_replaces_the_previous_one(conference, make_registration):
+    ada, _ = make_registration(conference)
+    morning = sessions_of(conference)["Morning"]
+    slot = morning[0].slot_id
+    preferences.save_ranking(conference, ada, {slot: [morning[0].id, morning[1].id]})
+    preferences.save_ranking(conference, ada, {slot: [str(morning[2].id), None, None]})
+    assert preferences.ranking_of(ada) == {slot: [morning[2].id]}
+    assert preference_rows(ada) == [(slot, 1, morning[2].id)]
+
+
+@pytest.mark.parametrize(
+    ("picks", "code"),
+    [
+        (lambda m, a: {m[0].slot_id: [m[0].id, m[0].id]}, "repeated_choice"),
+        (lambda m, a: {m[0].slot_id: [a[0].id]}, "unknown_breakout"),
+        (lambda m, a: {m[0].slot_id: [None, m[0].id]}, "gap_in_ranking"),
+        (lambda m, a: {m[0].slot_id: ["x"]}, "unknown_breakout"),
+        (lambda m, a: {m[0].slot_id: [m[0].id, m[1].id, m[2].id, m[0].id]}, "too_many_choices"),
+        (lambda m, a: {999999: [m[0].id]}, "unknown_slot"),
+    ],
+)
+def test_bad_rankings_are_refused_and_change_nothing(conference, make_registration, picks, code):
+    ada, _ = make_registration(conference)
+    found = sessions_of(conference)
+    morning, afternoon = found["Morning"], found["Afternoon"]
+    preferences.save_ranking(conference, ada, {morning[0].slot_id: [morning[1].id]})
+    with pytest.raises(InvalidInput) as error:
+        preferences.save_ranking(conference, ada, picks(morning, afternoon))
+    assert error.value.code == code
+    assert preference_rows(ada) == [(morning[0].slot_id, 1, morning[1].id)]
+
+
+def test_whole_ranking_is_refused_if_one_slot_is_wrong(conference, make_registration):
+    ada, _ = make_registration(conference)
+    found = sessions_of(conference)
+    morning, afternoon = found["Morning"], found["Afternoon"]
+    with pytest.raises(InvalidInput):
+        preferences.save_ranking(
+            conference,
+            ada,
+            {morning[0].slot_id: [morning[0].id], afternoon[0].slot_id: [morning[1].id]},
+        )
+    assert preference_rows(ada) == []
+
+
+def test_only_confirmed_attendees_rank_in_preference_mode_while_open(
+    conference, make_registration, make_event
+):
+    morning = sessions_of(conference)["Morning"]
+    choice = {morning[0].slot_id: [morning[0].id]}
+    waiting, _ = make_registration(conference, status=RegistrationStatus.waiting)
+    with pytest.raises(Forbidden):
+        preferences.save_ranking(conference, waiting, choice)
+    stranger, _ = make_registration(make_event("OTHER"))
+    with pytest.raises(Forbidden):
+        preferences.save_ranking(conference, stranger, choice)
+    ada, _ = make_registration(conference)
+    conference.breakout_signup_open = False
+    db.session.commit()
+    with pytest.raises(Conflict):
+        preferences.save_ranking(conference, ada, choice)
+    conference.breakout_signup_open = True
+    conference.breakout_mode = BreakoutMode.signup
+    db.session.commit()
+    with pytest.raises(Conflict):
+        preferences.save_ranking(conference, ada, choice)
+    assert preference_rows(ada) == []
+
+
+def rank_everyone(event, people, picks):
+    """Store rankings: picks[i] = (morning letters, afternoon letters) for people[i]."""
+    found = sessions_of(event)
+    for person, (am, pm) in zip(people, picks, strict=True):
+        ranking = {}
+        for slot, letters in (("Morning", am), ("Afternoon", pm)):
+            ids = [found[slot]["ABC".index(letter)].id for letter in letters]
+            ranking[found[slot][0].slot_id] = ids
+        preferences.save_ranking(event, person, ranking)
+
+
+def test_preview_stores_proposals_that_attendees_do_not_see(conference, make_registration):
+    people = [make_registration(conference, country=c)[0] for c in ("BE", "BE", "DE", "FR")]
+    rank_everyone(conference, people, [("AB", "C"), ("AB", "C"), ("A", "CB"), ("BA", "")])
+    result = preferences.preview(conference)
+    assert result.figures.places == 8
+    assert result.figures.unassigned == 0
+    statuses = {status for _, _, status in seat_rows(conference)}
+    assert statuses == {"proposed"}
+    assert len(seat_rows(conference)) == 8
+    assert all(preferences.published_seats(p) == [] for p in people)
+    # a second preview replaces the first, it does not add to it
+    preferences.preview(conference)
+    assert len(seat_rows(conference)) == 8
+
+
+def test_preview_never_fills_a_room_beyond_capacity(conference, make_registration):
+    people = [make_registration(conference)[0] for _ in range(8)]
+    rank_everyone(conference, people, [("A", "A")] * 8)
+    result = preferences.preview(conference)
+    # 6 seats per slot for 8 people: two left out in each slot
+    assert result.figures.unassigned == 4
+    assert result.figures.by_rank == {1: 4}
+    for breakout in [b for group in sessions_of(conference).values() for b in group]:
+        assert sum(1 for _, b, _ in seat_rows(conference) if b == breakout.id) <= 2
+
+
+def test_move_adjusts_a_proposal_and_refuses_a_full_room(conference, make_registration):
+    people = [make_registration(conference)[0] for _ in range(4)]
+    rank_everyone(conference, people, [("A", "A")] * 4)
+    preferences.preview(conference)
+    morning = sessions_of(conference)["Morning"]
+    in_b = [r for r, b, _ in seat_rows(conference) if b == morning[1].id]
+    in_a = [r for r, b, _ in seat_rows(conference) if b == morning[0].id]
+    with pytest.raises(Conflict) as error:
+        preferences.move(conference, in_b[0], morning[0].id)  # A is full
+    assert error.value.code == "full"
+    seat = preferences.move(conference, in_a[0], morning[2].id)
+    assert seat.breakout_id == morning[2].id
+    assert preferences.current(conference).figures.by_rank == {1: 3}
+    with pytest.raises(NotFound):
+        preferences.move(conference, in_a[0], 999999)
+    with pytest.raises(NotFound):
+        preferences.move(conference, 999999, morning[0].id)
+
+
+def test_publish_confirms_and_attendees_then_see_their_sessions(conference, make_registration):
+    people = [make_registration(conference)[0] for _ in range(3)]
+    rank_everyone(conference, people, [("A", "B"), ("B", "C"), ("C", "A")])
+    with pytest.raises(Conflict):
+        preferences.publish(conference)  # nothing proposed yet
+    preferences.preview(conference)
+    assert preferences.publish(conference) == 6
+    assert conference.assignment_published_at is not None
+    assert {status for _, _, status in seat_rows(conference)} == {"confirmed"}
+    titles = [seat.breakout.title for seat in preferences.published_seats(people[0])]
+    assert titles == ["Morning A", "Afternoon B"]
+    # published seats are only replaced when a re-run is asked for
+    with pytest.raises(Conflict):
+        preferences.preview(conference)
+    with pytest.raises(Conflict):
+        preferences.move(conference, people[0].id, sessions_of(conference)["Morning"][1].id)
+    with pytest.raises(Conflict):
+        preferences.save_ranking(conference, people[0], {})
+    preferences.preview(conference, rerun=True)
+    assert conference.assignment_published_at is None
+    assert {status for _, _, status in seat_rows(conference)} == {"proposed"}
+    assert preferences.published_seats(people[0]) == []
+
+
+def test_preview_mixes_countries_in_each_room(conference, make_registration):
+    countries = ["BE", "BE", "BE", "DE", "DE", "DE"]
+    people = [make_registration(conference, country=c, organisation=c)[0] for c in countries]
+    rank_everyone(conference, people, [("", "")] * 6)
+    result = preferences.preview(conference)
+    assert result.figures.worst_country_share == 0.5
+
+
+def test_preview_requires_preference_mode_and_sessions(conference, make_event):
+    conference.breakout_mode = BreakoutMode.signup
+    db.session.commit()
+    with pytest.raises(Conflict):
+        preferences.preview(conference)
+    empty = make_event("EMPTY")
+    empty.breakout_mode = BreakoutMode.preference
+    db.session.commit()
+    with pytest.raises(Conflict):
+        preferences.plan(empty)
+
+
+# --- the pages --------------------------------------------------------------------------
+
+
+def sign_in_attendee(client, event, token):
+    """Open the personal link with the client, as an attendee's phone does."""
+    assert client.get(f"/e/{event.code}/r/{token}").status_code in (302, 303)
+
+
+def rank_form(csrf, morning, afternoon=()):
+    """Return the rank page's form data: the given ids as 1st, 2nd ... choices."""
+    data = {"csrf_token": csrf}
+    for slot_choices in (morning, afternoon):
+        for rank, breakout in enumerate(slot_choices, start=1):
+            data[f"slot-{breakout.slot_id}-{rank}"] = str(breakout.id)
+    return data
+
+
+def test_attendee_ranks_on_the_rank_page(conference, make_registration, client, page_token):
+    ada, token = make_registration(conference)
+    found = sessions_of(conference)
+    sign_in_attendee(client, conference, token)
+    page = client.get("/e/PREF/breakouts/rank").get_data(as_text=True)
+    assert '<label for="slot-' in page
+    assert "1st choice" in page
+    csrf = page_token(client, "/e/PREF/breakouts/rank")
+    morning = found["Morning"]
+    response = client.post(
+        "/e/PREF/breakouts/rank",
+        data=rank_form(csrf, [morning[2], morning[0]], found["Afternoon"][:1]),
+    )
+    assert response.status_code == 303
+    assert preferences.ranking_of(ada)[morning[0].slot_id] == [morning[2].id, morning[0].id]
+    page = client.get("/e/PREF/breakouts/rank").get_data(as_text=True)
+    assert f'<option value="{morning[2].id}" selected>' in page
+
+
+def test_rank_page_refuses_bad_input_and_keeps_the_ranking(
+    conference, make_registration, client, page_token
+):
+    ada, token = make_registration(conference)
+    morning = sessions_of(conference)["Morning"]
+    preferences.save_ranking(conference, ada, {morning[0].slot_id: [morning[1].id]})
+    sign_in_attendee(client, conference, token)
+    csrf = page_token(client, "/e/PREF/breakouts/rank")
+    repeated = rank_form(csrf, [morning[0], morning[0]])
+    assert client.post("/e/PREF/breakouts/rank", data=repeated).status_code == 400
+    other_slot = rank_form(csrf, [sessions_of(conference)["Afternoon"][0]])
+    other_slot = {
+        k.replace(str(other_slot_id(conference)), str(morning[0].slot_id)): v
+        for k, v in other_slot.items()
+    }
+    assert client.post("/e/PREF/breakouts/rank", data=other_slot).status_code == 400
+    no_csrf = rank_form("", [morning[2]])
+    assert client.post("/e/PREF/breakouts/rank", data=no_csrf).status_code == 400
+    assert preferences.ranking_of(ada) == {morning[0].slot_id: [morning[1].id]}
+
+
+def other_slot_id(event):
+    """Return the afternoon slot's id."""
+    return sessions_of(event)["Afternoon"][0].slot_id
+
+
+def test_rank_page_without_sign_in_or_in_signup_mode(conference, client, make_event):
+    response = client.get("/e/PREF/breakouts/rank")
+    assert response.status_code == 403
+    assert "personal link" in response.get_data(as_text=True)
+    csrf = csrf_from(response.get_data(as_text=True))
+    morning = sessions_of(conference)["Morning"]
+    response = client.post("/e/PREF/breakouts/rank", data=rank_form(csrf, morning[:1]))
+    assert response.status_code == 403
+    make_event("SIGNUP")
+    assert client.get("/e/SIGNUP/breakouts/rank").status_code == 404
+
+
+def test_attendee_sees_the_assignment_only_after_publishing(conference, make_registration, client):
+    ada, token = make_registration(conference)
+    rank_everyone(conference, [ada], [("B", "C")])
+    preferences.preview(conference)
+    sign_in_attendee(client, conference, token)
+    page = client.get("/e/PREF/breakouts/rank").get_data(as_text=True)
+    assert "Your sessions" not in page
+    assert "Morning B" in page  # as an option of the form, not as a seat
+    preferences.publish(conference)
+    page = client.get("/e/PREF/breakouts/rank").get_data(as_text=True)
+    assert "Your sessions" in page
+    assert "Morning B" in page
+    assert "Afternoon C" in page
+    assert "<select" not in page
+
+
+def test_staff_preview_move_and_publish(conference, make_registration, make_user, login, client):
+    people = [make_registration(conference, first_name=f"P{i}")[0] for i in range(4)]
+    rank_everyone(conference, people, [("A", "A")] * 4)
+    login(client, make_user("moderator", events=[conference]))
+    page = client.get("/manage/PREF/breakouts/assignment")
+    assert page.status_code == 200
+    csrf = csrf_from(page.get_data(as_text=True))
+    response = client.post("/manage/PREF/breakouts/assignment/preview", data={"csrf_token": csrf})
+    assert response.status_code == 303
+    page = client.get("/manage/PREF/breakouts/assignment").get_data(as_text=True)
+    assert "1st choice" in page
+    assert "P0 Attendee" in page
+    assert "Move to" in page
+    assert db.session.scalar(select(AccessLog.action)) == "breakout_assignment"
+    morning = sessions_of(conference)["Morning"]
+    in_b = next(r for r, b, _ in seat_rows(conference) if b == morning[1].id)
+    full = {"csrf_token": csrf, "registration_id": in_b, "breakout_id": morning[0].id}
+    before = seat_rows(conference)
+    assert client.post("/manage/PREF/breakouts/assignment/move", data=full).status_code == 409
+    assert seat_rows(conference) == before
+    bad = {"csrf_token": csrf, "registration_id": "x", "breakout_id": morning[0].id}
+    assert client.post("/manage/PREF/breakouts/assignment/move", data=bad).status_code == 404
+    ok = {"csrf_token": csrf, "registration_id": in_b, "breakout_id": morning[2].id}
+    assert client.post("/manage/PREF/breakouts/assignment/move", data=ok).status_code == 303
+    response = client.post("/manage/PREF/breakouts/assignment/publish", data={"csrf_token": csrf})
+    assert response.status_code == 303
+    assert {status for _, _, status in seat_rows(conference)} == {SeatStatus.confirmed.value}
+
+
+def test_staff_actions_need_csrf(conference, make_registration, make_user, login, client):
+    make_registration(conference)
+    login(client, make_user("admin", events=[conference]))
+    response = client.post("/manage/PREF/breakouts/assignment/preview", data={})
+    assert response.status_code == 400
+    assert seat_rows(conference) == []
+
+
+@pytest.mark.parametrize("who", ["anonymous", "attendee", "checkin", "other_moderator"])
+def test_only_the_events_moderators_and_admins_run_the_assignment(
+    conference, make_registration, make_user, make_event, login, client, page_token, who
+):
+    ada, token = make_registration(conference)
+    rank_everyone(conference, [ada], [("A", "A")])
+    if who == "attendee":
+        sign_in_attendee(client, conference, token)
+    elif who == "checkin":
+        login(client, make_user("checkin", events=[conference]))
+    elif who == "other_moderator":
+        login(client, make_user("moderator", events=[make_event("ELSE")]))
+    csrf = page_token(client, "/e/PREF/breakouts/rank" if who == "attendee" else "/login")
+    expected = (302,) if who in ("anonymous", "attendee") else (403,)
+    assert client.get("/manage/PREF/breakouts/assignment").status_code in expected
+    for action in ("preview", "publish"):
+        response = client.post(
+            f"/manage/PREF/breakouts/assignment/{action}", data={"csrf_token": csrf}
+        )
+        assert response.status_code in expected
+    assert seat_rows(conference) == []
+
+
+# --- the command ------------------------------------------------------------------------
+
+
+def test_assign_breakouts_dry_run_prints_figures_and_stores_nothing(
+    app, conference, make_registration
+):
+    people = [make_registration(conference, country=c)[0] for c in ("BE", "DE", "FR")]
+    rank_everyone(conference, people, [("A", "B"), ("A", "B"), ("A", "C")])
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["assign-breakouts", "PREF", "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "choice 1" in result.output
+    assert "unassigned" in result.output
+    assert "Dry run: nothing was stored" in result.output
+    assert seat_rows(conference) == []
+    result = runner.invoke(args=["assign-breakouts", "PREF"])
+    assert result.exit_code == 0, result.output
+    assert "NOT published" in result.output
+    assert {status for _, _, status in seat_rows(conference)} == {"proposed"}
+    assert conference.assignment_published_at is None
+
+
+def test_assign_breakouts_unknown_event(app):
+    result = app.test_cli_runner().invoke(args=["assign-breakouts", "NOPE", "--dry-run"])
+    assert result.exit_code != 0

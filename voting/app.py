@@ -193,6 +193,9 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(idea_views.bp)
     idea_sockets.register(socketio)
+    from voting.breakouts.assignment_views import bp as assignment_bp
+
+    app.register_blueprint(assignment_bp)
     # The API authenticates with bearer tokens, not cookies, so CSRF does not apply.
     csrf.exempt(api_bp)
 

@@ -31,6 +31,7 @@ def register_commands(app) -> None:
     """Attach the project's commands to the app's CLI."""
     for command in (serve, demo, create_user, create_token, grant_access, purge_personal_data):
         app.cli.add_command(command)
+    app.cli.add_command(assign_breakouts)
 
 
 def _prepare_database() -> None:
@@ -293,3 +294,30 @@ def purge_personal_data(code: str | None, due: bool, yes: bool) -> None:
         )
     count = purge_event(event)
     click.echo(f"{event.code}: erased the personal data of {count} registrations.")
+
+
+@click.command("assign-breakouts")
+@click.argument("code")
+@click.option("--dry-run", is_flag=True, help="Print the figures only; store nothing.")
+@click.option("--rerun", is_flag=True, help="Replace a published assignment (it is unpublished).")
+@with_appcontext
+def assign_breakouts(code: str, dry_run: bool, rerun: bool) -> None:
+    """Assign attendees to breakout sessions from their rankings (preference mode)."""
+    from voting.breakouts import preferences
+    from voting.errors import VotingError
+    from voting.events.service import find_event
+
+    try:
+        event = find_event(code)
+        result = preferences.plan(event) if dry_run else preferences.preview(event, rerun=rerun)
+    except VotingError as error:
+        raise click.ClickException(error.message) from None
+    for line in preferences.summary_lines(event, result):
+        click.echo(line)
+    if dry_run:
+        click.echo("Dry run: nothing was stored or published.")
+    else:
+        click.echo(
+            f"Stored as a proposal, NOT published: attendees see nothing until staff publish it "
+            f"at /manage/{event.code}/breakouts/assignment."
+        )

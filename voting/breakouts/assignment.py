@@ -124,8 +124,9 @@ class Figures:
 
     @property
     def worst_country_share(self) -> float:
-        """Return the largest same-country share of any room (lower is better mixed)."""
-        return max((room.country_share for room in self.rooms), default=0.0)
+        """Return the largest same-country share of any room of two or more (lower: mixed)."""
+        # a room of one is "100% one country" whatever the solver does: leave it out
+        return max((r.country_share for r in self.rooms if r.taken > 1), default=0.0)
 
 
 Seats = dict[tuple[int, int], int | None]  # (person id, slot) -> session id or None
@@ -167,11 +168,22 @@ def _solve_slot(
     graph = _network(slot, people, sessions, weights)
     _cost, flow = nx.network_simplex(graph)
     seats: Seats = {}
+    via: dict[tuple, list[int]] = {}  # "anywhere" node -> people who went through it
     for person in people:
         seats[(person.id, slot)] = None
         for target, by_key in flow[("person", person.id)].items():
-            if target != SINK and any(by_key.values()):
+            if target[0] == "group" and any(by_key.values()):
                 seats[(person.id, slot)] = target[1]
+            elif target[0] == "anywhere" and any(by_key.values()):
+                via.setdefault(target, []).append(person.id)
+    for node, person_ids in via.items():
+        # people of one group are interchangeable past this node: none of these sessions
+        # is one they ranked (else the flow would not be optimal), and their group is the same
+        units = [
+            t[1] for t, by_key in sorted(flow[node].items()) for _ in range(sum(by_key.values()))
+        ]
+        for person_id, session_id in zip(sorted(person_ids), units, strict=True):
+            seats[(person_id, slot)] = session_id
     return seats
 
 
@@ -184,9 +196,17 @@ def _network(slot: int, people: list[Person], sessions: list[Session], weights: 
         node = ("person", person.id)
         graph.add_node(node, demand=-1)
         graph.add_edge(node, SINK, capacity=1, weight=costs.unassigned(person))
+        key = (_country(person), _organisation(person))
+        ranked = person.choices.get(slot, ())
+        for index, session_id in enumerate(ranked):
+            group = ("group", session_id, *key)
+            graph.add_edge(node, group, capacity=1, weight=costs.rank(person, index))
+        # every other session at the one "unranked" cost, through a node shared by the
+        # person's group: 1 arc per person instead of one per session (same optimum)
+        graph.add_edge(node, ("anywhere", *key), capacity=1, weight=costs.rank(person, None))
+    for key in sorted({(_country(p), _organisation(p)) for p in people}):
         for session in sessions:
-            group = ("group", session.id, _country(person), _organisation(person))
-            graph.add_edge(node, group, capacity=1, weight=costs.seat(person, session))
+            graph.add_edge(("anywhere", *key), ("group", session.id, *key), weight=0)
     for session in sessions:
         _add_group_arcs(graph, session, people, weights)
         graph.add_edge(("session", session.id), SINK, capacity=session.capacity, weight=0)
@@ -237,13 +257,11 @@ class _Costs:
         self.left_out_silent = unit * base**self.depth
         self.left_out_ranker = unit * base ** (self.depth + 1)
 
-    def seat(self, person: Person, session: Session) -> int:
-        """Return the cost of seating the person in the session."""
-        ranked = person.choices.get(self.slot, ())
-        if not ranked:
+    def rank(self, person: Person, index: int | None) -> int:
+        """Return the cost of the person's choice at index (0 = first; None: one not ranked)."""
+        if not person.choices.get(self.slot):
             return 0
-        rank = ranked.index(session.id) if session.id in ranked else self.depth
-        return sum(self.levels[:rank])
+        return sum(self.levels[: self.depth if index is None else index])
 
     def unassigned(self, person: Person) -> int:
         """Return the cost of leaving the person without a seat in this slot."""
