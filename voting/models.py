@@ -642,9 +642,7 @@ class BreakoutSeat(db.Model):
     breakout_id: Mapped[int] = mapped_column(
         ForeignKey("breakouts.id", ondelete="CASCADE"), index=True
     )
-    registration_id: Mapped[int] = mapped_column(
-        ForeignKey("registrations.id", ondelete="CASCADE")
-    )
+    registration_id: Mapped[int] = mapped_column(ForeignKey("registrations.id", ondelete="CASCADE"))
     slot_id: Mapped[int] = mapped_column(ForeignKey("slots.id", ondelete="CASCADE"))
     status: Mapped[SeatStatus] = mapped_column(Enum(SeatStatus, native_enum=False, length=20))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from flask_login import current_user
 
+from voting.accounts.service import can_manage_registrations
 from voting.breakouts import preferences
 from voting.errors import InvalidInput, VotingError
 from voting.extensions import db
@@ -89,7 +90,7 @@ def rank(code: str):
 
 
 @bp.get("/manage/<code>/breakouts/assignment")
-@staff_view()
+@staff_view(can_manage_registrations)
 def manage(event: Event):
     """Show the current assignment: figures, rosters with a move control, preview and publish."""
     result = preferences.current(event)
@@ -136,7 +137,7 @@ ACTIONS = {"preview": _preview, "move": _move, "publish": _publish}
 
 
 @bp.post("/manage/<code>/breakouts/assignment/<any(preview, move, publish):action>")
-@staff_view()
+@staff_view(can_manage_registrations)
 def act(event: Event, action: str):
     """Run one staff action on the assignment; refusals come back as a message, nothing changed."""
     try:
