@@ -9,8 +9,8 @@ import urllib.request
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PHONE
-from tests.browser.pages import EVENT, assert_not_reloaded, set_marker, wait_online
+from tests.browser.conftest import LAPTOP, PHONE
+from tests.browser.pages import EVENT, assert_not_reloaded, set_marker, sign_in, wait_online
 
 pytestmark = pytest.mark.browser
 
@@ -108,4 +108,21 @@ def test_sign_up_seen_live_on_another_phone_then_withdraw(server, devices, scree
     expect(ana.locator(".flash-success")).to_contain_text("You withdrew from")
     expect(ben_card.locator("[data-left]")).to_have_text(seats_left(left))
     assert_not_reloaded(ben)
+    assert devices.errors == []
+
+
+def test_staff_page_and_agenda(server, devices, screenshot):
+    laptop = devices.new("organiser", LAPTOP)
+    sign_in(laptop, server.email, server.password)
+    laptop.get_by_role("link", name="Breakouts and agenda").first.click()
+    expect(laptop.get_by_role("heading", level=1)).to_have_text("Breakouts and agenda")
+    expect(laptop.get_by_text("Sign-up is open.")).to_be_visible()
+    expect(laptop.locator("#slot-1 tbody tr")).to_have_count(7)
+    screenshot(laptop, "staff-page", full_page=True)
+    phone = devices.new("visitor", PHONE)
+    phone.goto(f"/e/{EVENT}")
+    phone.get_by_role("link", name="Agenda").click()
+    expect(phone.get_by_role("heading", level=2).nth(1)).to_contain_text("Partnering day")
+    expect(phone.locator(".agenda-entry").first).to_contain_text("Opening")
+    screenshot(phone, "agenda", full_page=True)
     assert devices.errors == []
