@@ -672,3 +672,19 @@ def test_demo_event_has_the_partnering_day_programme(app):
         "Plenary vote",
         "Closing",
     ]
+
+
+def test_cancelling_or_deleting_a_registration_hands_its_seat_on_at_once(event, make_registration):
+    from voting.registration import service as registration
+
+    breakout = session_in(event, slot_for(event), capacity=1)
+    ana, _ = make_registration(event)
+    ben, _ = make_registration(event)
+    cara, _ = make_registration(event)
+    for person in (ana, ben, cara):
+        service.sign_up(person, breakout)
+    registration.cancel(ana)
+    assert [m.id for m in service.members(breakout)] == [ben.id]
+    assert all(seat.registration_id != ana.id for seat in seat_rows())
+    registration.delete_registration(ben)
+    assert [m.id for m in service.members(breakout)] == [cara.id]

@@ -710,6 +710,30 @@ def _release_lapsed(event_id: int) -> list[tuple[Registration, Breakout]]:
     return promoted
 
 
+def release_seats_of(registration: Registration) -> list[tuple[Registration, Breakout]]:
+    """Drop an attendee's seats and waiting places, passing freed seats on.
+
+    For the registration service, inside its transaction under the event lock, when a
+    registration stops being confirmed or is deleted; announce_seat_changes after commit.
+    """
+    seats = db.session.scalars(
+        select(BreakoutSeat).where(BreakoutSeat.registration_id == registration.id)
+    ).all()
+    freed = {seat.breakout_id for seat in seats if seat.status == SeatStatus.confirmed}
+    for seat in seats:
+        db.session.delete(seat)
+    db.session.flush()
+    promoted = []
+    for breakout_id in sorted(freed):
+        promoted += _promote(db.session.get(Breakout, breakout_id))
+    return promoted
+
+
+def announce_seat_changes(event_id: int, promoted: list[tuple[Registration, Breakout]]) -> None:
+    """After the caller's commit: publish seat figures and mail whoever got a seat."""
+    _after_seat_change(event_id, promoted)
+
+
 def _after_seat_change(event_id: int, promoted: list[tuple[Registration, Breakout]]) -> None:
     """After the commit: publish the new figures and mail whoever got a seat."""
     push_seats(event_id)

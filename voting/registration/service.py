@@ -253,14 +253,24 @@ def _lock_event(event: Event) -> Event:
     return lock_row(Event, event.id, shared=False)
 
 
-def _announce(event_id: int) -> None:
-    """After a commit, update the staff screens: check-in counts and restricted polls' turnout."""
-    # Imported here: the check-in and poll services import this one's neighbours.
+def _announce(event_id: int, seats: list | None = None) -> None:
+    """After a commit, update staff screens (check-in counts, turnout) and breakout seats."""
+    # Imported here: the check-in, poll and breakout services import this module.
+    from voting.breakouts.service import announce_seat_changes
     from voting.checkin.service import push_counts
     from voting.polls.service import refresh_turnout
 
     push_counts(event_id)
     refresh_turnout(event_id)
+    if seats is not None:
+        announce_seat_changes(event_id, seats)
+
+
+def _release_breakout_seats(registration: Registration) -> list:
+    """Free the breakout seats of an attendee who is no longer confirmed (under the lock)."""
+    from voting.breakouts.service import release_seats_of
+
+    return release_seats_of(registration)
 
 
 def _refuse_duplicate(event: Event, email: str, *, other_than: int | None = None) -> None:
@@ -457,9 +467,10 @@ def cancel(registration: Registration) -> Change:
     registration.status = Status.cancelled
     registration.updated_at = utcnow()
     db.session.flush()
+    seats = _release_breakout_seats(registration)
     promoted = _promote_waiting(event)
     db.session.commit()
-    _announce(event.id)
+    _announce(event.id, seats)
     return Change(registration, promoted)
 
 
@@ -503,9 +514,11 @@ def move(registration: Registration, status: str) -> Change:
     registration.status = status
     registration.updated_at = utcnow()
     db.session.flush()
+    # Only confirmed attendees keep breakout seats.
+    seats = _release_breakout_seats(registration) if status != Status.confirmed else []
     promoted = _promote_waiting(event) if was_confirmed else []
     db.session.commit()
-    _announce(event.id)
+    _announce(event.id, seats)
     return Change(registration, promoted)
 
 
@@ -701,11 +714,12 @@ def delete_registration(registration: Registration) -> Change:
     )
     if participant is not None:
         participant.registration_id = None
+    seats = _release_breakout_seats(registration)
     db.session.delete(registration)
     db.session.flush()
     promoted = _promote_waiting(event) if held_seat else []
     db.session.commit()
-    _announce(event.id)
+    _announce(event.id, seats)
     return Change(registration, promoted)
 
 
