@@ -125,7 +125,7 @@ def seed_attendee(server, staff_role: str, password: str, first_name: str, last_
         staff = create_user(f"{staff_role}-{suffix}@example.org", password, staff_role)
         grant_access(event, staff)
         partnership = event.partnerships[0]
-        registration = register(
+        registered = register(
             event,
             RegistrationData(
                 first_name=first_name,
@@ -138,8 +138,10 @@ def seed_attendee(server, staff_role: str, password: str, first_name: str, last_
                 day_ids=[day.id for day in event.days],
             ),
             by_staff=True,
-        ).registration
+        )
+        registration = registered.registration
         seeded = {
+            "link": f"/e/{EVENT}/r/{registered.token}",
             "email": staff.email,
             "name": registration.full_name,
             "last_name": registration.last_name,
