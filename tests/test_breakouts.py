@@ -300,6 +300,11 @@ def race(app, attempts: list[tuple[int, int]]) -> tuple[list, list]:
     """Run service.sign_up for (registration id, breakout id) pairs in threads at once."""
     errors, conflicts = [], []
     start = threading.Barrier(len(attempts))
+    # Hundreds of threads queue for the write lock; on a loaded 2-core CI runner the last
+    # may wait longer than the production busy timeout (10 s). The race is the point here,
+    # not the timeout, so give it room (new connections read the setting).
+    app.config["SQLITE_BUSY_TIMEOUT_MS"] = 120_000
+    db.engine.dispose()
 
     def sign_up(registration_id: int, breakout_id: int) -> None:
         with app.app_context():
@@ -688,3 +693,12 @@ def test_cancelling_or_deleting_a_registration_hands_its_seat_on_at_once(event, 
     assert all(seat.registration_id != ana.id for seat in seat_rows())
     registration.delete_registration(ben)
     assert [m.id for m in service.members(breakout)] == [cara.id]
+
+
+def test_badges_show_the_attendees_sessions(app, event, make_registration, make_user, login):
+    breakout = session_in(event, slot_for(event), title="Scale-up clinic", room="Monnet")
+    ana, _ = make_registration(event)
+    service.sign_up(ana, breakout)
+    door = login(app.test_client(), make_user("checkin", events=[event]))
+    html = door.get(f"/manage/{event.code}/badges").get_data(as_text=True)
+    assert "11:00 Scale-up clinic · Monnet" in html

@@ -174,6 +174,25 @@ def seats_of(registration: Registration) -> list[BreakoutSeat]:
     )
 
 
+def confirmed_sessions(registration_ids: list[int]) -> dict[int, list[Breakout]]:
+    """Return each attendee's confirmed sessions in time order, in one query (badges)."""
+    rows = db.session.execute(
+        select(BreakoutSeat.registration_id, Breakout)
+        .join(Breakout, Breakout.id == BreakoutSeat.breakout_id)
+        .join(Slot, Slot.id == BreakoutSeat.slot_id)
+        .join(EventDay, EventDay.id == Slot.day_id)
+        .where(
+            BreakoutSeat.registration_id.in_(registration_ids),
+            BreakoutSeat.status == SeatStatus.confirmed,
+        )
+        .order_by(EventDay.date, Slot.starts_at)
+    )
+    sessions: dict[int, list[Breakout]] = {}
+    for registration_id, breakout in rows:
+        sessions.setdefault(registration_id, []).append(breakout)
+    return sessions
+
+
 def waiting_position(seat: BreakoutSeat) -> int | None:
     """Return the seat's place on its session's waiting list (1 = next), if waiting."""
     if seat.status != SeatStatus.waiting:

@@ -10,6 +10,7 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from voting.accounts.service import can_handle_attendees
+from voting.breakouts.service import confirmed_sessions
 from voting.checkin import service
 from voting.errors import Conflict, InvalidInput
 from voting.extensions import db
@@ -173,6 +174,8 @@ def _badge_page(event, chosen, *, status, single: bool = False, error: str | Non
         event=event,
         registrations=chosen,
         qr={registration.id: ticket_qr(registration.ticket_code) for registration in chosen},
+        # The assigned or chosen breakout sessions, so attendees find their rooms.
+        sessions=confirmed_sessions([registration.id for registration in chosen]),
         per_page=BADGES_PER_PAGE,
         status=status,
         statuses=list(RegistrationStatus),
