@@ -35,6 +35,18 @@ REQUIRED = {
 }
 
 
+MEMBERS = "__breakout_members__"  # key of the batch's (participant, breakout) member pairs
+
+
+def NOT_MEMBER() -> Forbidden:  # noqa: N802 - reads as the error it makes
+    """Return the refusal of a vote in a breakout poll by a non-member."""
+    return Forbidden(
+        "Only members of this breakout session vote in its polls. "
+        "Open your personal link from the confirmation email to vote.",
+        "not_member",
+    )
+
+
 @dataclass(frozen=True)
 class Voter:
     """What eligibility needs to know of a participant: their registration, if any."""
@@ -210,3 +222,31 @@ def voter_payload(voter: Voter, event_id: int) -> dict:
         "registered": voter.registered,
         "organisation": voter.organisation if voter.confirmed else "",
     }
+
+
+# --- breakout polls ----------------------------------------------------------------
+
+
+def breakout_members(pairs: set[tuple[str, int]]) -> set[tuple[str, int]]:
+    """Return which (participant key, breakout id) pairs are members: a confirmed seat or
+    the facilitator's role (one query for the whole batch)."""
+    from voting.models import Breakout, BreakoutSeat, SeatStatus
+
+    keys = {key for key, _ in pairs}
+    breakout_ids = {breakout for _, breakout in pairs}
+    seated = (
+        select(PARTICIPANTS.c.public_id, BreakoutSeat.breakout_id)
+        .join(BreakoutSeat, BreakoutSeat.registration_id == PARTICIPANTS.c.registration_id)
+        .where(
+            PARTICIPANTS.c.public_id.in_(keys),
+            BreakoutSeat.breakout_id.in_(breakout_ids),
+            BreakoutSeat.status == SeatStatus.confirmed,
+        )
+    )
+    facilitating = (
+        select(PARTICIPANTS.c.public_id, Breakout.id)
+        .join(Breakout, Breakout.facilitator_id == PARTICIPANTS.c.registration_id)
+        .where(PARTICIPANTS.c.public_id.in_(keys), Breakout.id.in_(breakout_ids))
+    )
+    rows = db.session.connection().execute(seated.union(facilitating))
+    return {(key, breakout_id) for key, breakout_id in rows} & pairs

@@ -56,6 +56,7 @@ class PollData:
     description: str = ""
     option_ids: list[int | None] = field(default_factory=list)
     eligibility: str = Eligibility.anyone
+    breakout_id: int | None = None  # a breakout's own poll: only its members vote
     show_countries: bool = False
 
 
@@ -112,6 +113,7 @@ def create_poll(event: Event, data: PollData) -> Poll:
         allow_change=data.allow_change,
         eligibility=data.eligibility,
         show_countries=data.show_countries,
+        breakout_id=data.breakout_id,
         position=position + 1,
         options=[Option(label=label, position=i) for i, label in enumerate(data.options)],
     )
@@ -216,7 +218,8 @@ def open_poll(poll: Poll) -> Poll:
     poll.status = PollStatus.open
     poll.opened_at = utcnow()
     poll.closed_at = None
-    poll.event.display_poll_id = poll.id
+    if poll.breakout_id is None:  # a breakout's poll never takes over the plenary screen
+        poll.event.display_poll_id = poll.id
     db.session.commit()
     _announce(poll, "opened")
     _push_tally(poll.id)
@@ -507,6 +510,7 @@ _POLL_ROWS = select(
     POLLS.c.allow_change,
     POLLS.c.max_choices,
     POLLS.c.eligibility,
+    POLLS.c.breakout_id,
 ).where(POLLS.c.id.in_(_ids("ids")))
 _POLL_ROWS_LOCKED = _POLL_ROWS.with_for_update(read=True)
 _OPTION_ROWS = select(OPTIONS.c.poll_id, OPTIONS.c.id).where(OPTIONS.c.poll_id.in_(_ids("ids")))
@@ -597,12 +601,24 @@ def _batch_voters(requests: list[VoteRequest], polls: dict[int, object]) -> dict
         for r in requests
         if r.poll_id in polls and polls[r.poll_id].eligibility != Eligibility.anyone
     }
-    return eligibility.voters(keys) if keys else {}
+    found = eligibility.voters(keys) if keys else {}
+    members = {
+        (r.participant_key, polls[r.poll_id].breakout_id)
+        for r in requests
+        if r.poll_id in polls and polls[r.poll_id].breakout_id is not None
+    }
+    # Breakout polls: which of these voters hold a seat in (or facilitate) the session.
+    found[eligibility.MEMBERS] = eligibility.breakout_members(members) if members else set()
+    return found
 
 
 def _check_eligibility(request: VoteRequest, poll, voters: dict) -> None:
     """Refuse a voter the poll does not admit; route organisation votes to one ballot."""
     request.ballot_key = None
+    if poll.breakout_id is not None and (
+        (request.participant_key, poll.breakout_id) not in voters.get(eligibility.MEMBERS, ())
+    ):
+        raise eligibility.NOT_MEMBER()
     if poll.eligibility == Eligibility.anyone:
         return
     voter = voters.get(request.participant_key, eligibility.ANONYMOUS)
@@ -895,6 +911,9 @@ def push_results(poll_id: int, *, participants: bool) -> None:
         # Send times of the votes this tally adds, for latency measurement (benchmarks).
         staff["echo"] = realtime.take_echo(poll_id)
     realtime.emit("results", staff, realtime.console_room(poll.event_id))
+    if poll.breakout_id is not None:
+        db.session.rollback()
+        return
     public = public_results(staff, poll.results_public)
     room = realtime.event_room if participants else realtime.display_room
     realtime.emit("results", public, room(poll.event_id))
@@ -946,13 +965,22 @@ def _announce(poll: Poll, action: str) -> None:
         "display_poll_id": event.display_poll_id,
     }
     realtime.emit("poll", payload, realtime.console_room(event.id))
+    if poll.breakout_id is not None:
+        return  # its members follow it on the breakout's page, not every phone in the hall
     if poll.status != PollStatus.draft or event.display_poll_id == poll.id:
         realtime.emit("poll", payload, realtime.event_room(event.id))
 
 
 def public_polls(event: Event) -> list[Poll]:
-    """Return the polls participants may see: open ones and closed ones, newest first."""
-    return [poll for poll in reversed(event.polls) if poll.status != PollStatus.draft]
+    """Return the plenary polls participants may see: open and closed ones, newest first.
+
+    A breakout's own polls stay on that breakout's page, among its members.
+    """
+    return [
+        poll
+        for poll in reversed(event.polls)
+        if poll.status != PollStatus.draft and poll.breakout_id is None
+    ]
 
 
 def open_polls(event: Event) -> list[Poll]:
