@@ -357,9 +357,13 @@ def test_concurrent_signups_for_two_sessions_of_one_slot_give_one_seat(
     assert errors == []
     assert conflicts == ["slot_taken"] * 30
     assert sorted(s.registration_id for s in seat_rows()) == sorted(ids)
-    assert service.seats_taken(first) <= 10
-    assert service.seats_taken(second) <= 10
-    assert service.seats_taken(first) + service.seats_taken(second) == 20
+    # Someone whose first click found A full waits in A, and their click on B is then
+    # refused (one place per slot), so B may keep free seats: what must hold is that no
+    # room overfills and nobody waits for a session that has a free seat.
+    for breakout in (first, second):
+        assert service.seats_taken(breakout) <= 10
+        if service.waiting_count(breakout):
+            assert service.seats_taken(breakout) == 10
 
 
 # --- pages ---------------------------------------------------------------------------------
