@@ -47,23 +47,13 @@ def register(phone, email: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def own_server(start_server):
-    """A server of its own: this test leaves a poll on the display, which others must not see."""
+def server(start_server):
+    """A server of its own (overrides the shared one for `devices` too): this test leaves a
+    poll on the display, which other tests must not see."""
     return start_server("eligibility")
 
 
-@pytest.fixture
-def own_devices(browser, own_server):
-    """Devices against this module's server."""
-    from tests.browser.conftest import Devices
-
-    made = Devices(browser, own_server)
-    yield made
-    made.close()
-
-
-def test_anonymous_phone_cannot_vote_attendee_can(own_devices, own_server, screenshot):
-    devices, server = own_devices, own_server
+def test_anonymous_phone_cannot_vote_attendee_can(devices, server, screenshot):
     laptop = devices.new("laptop", LAPTOP)
     sign_in(laptop, server.email, server.password)
     prepare_checked_in_poll(laptop)

@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import DISPLAY, LAPTOP, PHONE, Devices
+from tests.browser.conftest import DISPLAY, LAPTOP, PHONE
 from tests.browser.pages import EVENT, assert_not_reloaded, set_marker, sign_in, wait_online
 
 pytestmark = pytest.mark.browser
@@ -21,14 +21,6 @@ SKILLS = "Skills academies for SMEs — één plan für alle"
 def server(start_server):
     """A server of its own: the promoted theme would change the demo's 13 for other tests."""
     return start_server("ideas")
-
-
-@pytest.fixture
-def devices(browser, server):
-    """Devices against this module's server."""
-    made = Devices(browser, server)
-    yield made
-    made.close()
 
 
 def propose(phone: Page, text: str) -> None:

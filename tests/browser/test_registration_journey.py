@@ -26,21 +26,15 @@ def smtp_server():
 
 
 @pytest.fixture(scope="module")
-def mail_server(start_server, smtp_server):
-    """A Plenum server that mails through the local SMTP server."""
+def server(start_server, smtp_server):
+    """A Plenum server of its own (for `devices` too) that mails through the SMTP server."""
     _catcher, port = smtp_server
     return start_server("mail", env={"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": str(port)})
 
 
-def test_register_open_link_check_in_and_vote(mail_server, smtp_server, browser, screenshot):
-    from tests.browser.conftest import Devices
-
+def test_register_open_link_check_in_and_vote(server, smtp_server, devices, screenshot):
     catcher, _port = smtp_server
-    devices = Devices(browser, mail_server)
-    try:
-        _journey(devices, mail_server, catcher, screenshot)
-    finally:
-        devices.close()
+    _journey(devices, server, catcher, screenshot)
     assert devices.errors == []
 
 
