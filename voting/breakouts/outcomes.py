@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from voting.errors import Conflict, Forbidden, InvalidInput, NotFound
+from voting.errors import Conflict, Forbidden, InvalidInput
 from voting.extensions import db
 from voting.models import Breakout, BreakoutOutcome, Event, Poll, Registration, utcnow
 from voting.polls.service import MAX_OPTIONS, PollData, create_poll
@@ -52,19 +52,8 @@ def validate_outcome(data: OutcomeData) -> OutcomeData:
 
 
 def may_submit(breakout: Breakout, attendee: Registration | None, staff: bool) -> bool:
-    """Say whether this person may submit the breakout's outcome: its facilitator, or staff."""
+    """Say whether this person runs the breakout (its polls, its outcome): facilitator or staff."""
     return staff or (attendee is not None and attendee.id == breakout.facilitator_id)
-
-
-def find_breakout(event: Event, breakout_id) -> Breakout:
-    """Return a breakout of this event, or raise NotFound."""
-    from voting.database import as_id
-
-    number = as_id(breakout_id)
-    breakout = db.session.get(Breakout, number) if number else None
-    if breakout is None or breakout.event_id != event.id:
-        raise NotFound("No such breakout session in this event.", "unknown_breakout")
-    return breakout
 
 
 def submit_outcome(breakout: Breakout, data: OutcomeData, *, allowed: bool) -> BreakoutOutcome:

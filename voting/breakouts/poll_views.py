@@ -14,7 +14,7 @@ from flask_login import current_user
 
 from voting.accounts.service import can_run_polls
 from voting.breakouts import outcomes
-from voting.breakouts.service import members
+from voting.breakouts.service import find_breakout, members
 from voting.errors import InvalidInput, NotFound, VotingError
 from voting.models import Breakout, Event, Poll
 from voting.polls import service as polls
@@ -29,13 +29,11 @@ def _context(code: str, breakout_id: int) -> tuple[Event, Breakout, bool, bool]:
     """Return the event, the breakout, whether the visitor runs it and whether they may vote."""
     event = event_or_404(code)
     try:
-        breakout = outcomes.find_breakout(event, breakout_id)
+        breakout = find_breakout(event, breakout_id)
     except VotingError as error:
         abort(404, description=error.message)
     attendee = signed_in_attendee(event)
-    runs = can_run_polls(current_user, event) or (
-        attendee is not None and attendee.id == breakout.facilitator_id
-    )
+    runs = outcomes.may_submit(breakout, attendee, can_run_polls(current_user, event))
     member = attendee is not None and (
         attendee.id == breakout.facilitator_id or attendee in members(breakout)
     )

@@ -419,22 +419,62 @@ def _confirmed_on(day_id: int, ignore: int | None) -> int:
 
 
 def _promote_waiting(event: Event) -> list[Registration]:
-    """Confirm waiting registrations, oldest first, while seats allow; return them."""
+    """Confirm waiting registrations, oldest first, while seats allow; return them.
+
+    Seats are counted once and then tallied as people are promoted: counting again for
+    every person waiting would cost queries per person while the write lock is held.
+    """
+    if event.capacity is not None and _confirmed(event.id, None) >= event.capacity:
+        return []
     waiting = db.session.scalars(
         select(Registration)
         .where(Registration.event_id == event.id, Registration.status == Status.waiting)
         .order_by(Registration.created_at, Registration.id)
-    )
+    ).all()
+    if not waiting:
+        return []
+    free = _free_seats(event)
     promoted = []
     for registration in waiting:
+        days = [day.id for day in registration.days]
         # A later person may fit where an earlier one does not (other days): both are
         # checked, so a free seat on one day is not left empty.
-        if _fits(event, [day.id for day in registration.days]):
+        if free.take(days):
             registration.status = Status.confirmed
             registration.updated_at = utcnow()
-            db.session.flush()
             promoted.append(registration)
+    db.session.flush()
     return promoted
+
+
+@dataclass
+class _FreeSeats:
+    """Seats left for the event (None: unlimited) and per limited day, spent as people fit."""
+
+    event: int | None
+    days: dict[int, int]
+
+    def take(self, day_ids: list[int]) -> bool:
+        """Spend a seat on the event and on each of these days if all have one left."""
+        needed = [day for day in day_ids if day in self.days]
+        if self.event == 0 or any(self.days[day] <= 0 for day in needed):
+            return False
+        if self.event is not None:
+            self.event -= 1
+        for day in needed:
+            self.days[day] -= 1
+        return True
+
+
+def _free_seats(event: Event) -> _FreeSeats:
+    """Count the seats still free on the event and on each of its limited days."""
+    left = None if event.capacity is None else max(0, event.capacity - _confirmed(event.id, None))
+    days = {
+        day.id: max(0, day.capacity - _confirmed_on(day.id, None))
+        for day in event.days
+        if day.capacity is not None
+    }
+    return _FreeSeats(left, days)
 
 
 def fill_free_seats(event: Event) -> list[Registration]:

@@ -10,6 +10,7 @@ from flask_login import current_user
 
 from voting.accounts.service import can_run_polls
 from voting.breakouts import outcomes
+from voting.breakouts.service import find_breakout
 from voting.errors import InvalidInput, VotingError
 from voting.models import Event
 from voting.polls.forms import ActionForm
@@ -80,7 +81,7 @@ def prepare_dot_vote(event: Event):
 def outcome(code: str, breakout_id: int):
     """Let the facilitator (on their phone) or staff submit a breakout's outcome."""
     event = event_or_404(code)
-    breakout = outcomes.find_breakout(event, breakout_id)
+    breakout = find_breakout(event, breakout_id)
     allowed = outcomes.may_submit(
         breakout, signed_in_attendee(event), can_run_polls(current_user, event)
     )
