@@ -460,6 +460,53 @@ async def settle(
 # --- scenarios -------------------------------------------------------------------------
 
 
+@dataclass
+class Room:
+    """The demo event's two polls and everyone connected to it for a run."""
+
+    funding: int
+    focus: int
+    funding_options: list[int]
+    focus_options: list[int]
+    people: list
+    display: Display
+    console: LeanSocket
+    display_cookies: object
+    console_cookies: object
+
+
+async def set_up_room(
+    http, base: str, token: str, login: tuple[str, str], count: int, report
+) -> Room:
+    """Open the funding poll, prepare the phones' sessions, connect a display and a console."""
+    _, event, _ = await api(http, "GET", f"{base}/api/v1/events/{EVENT}", token)
+    polls = {p["id"]: p for p in event["polls"]}
+    funding, focus = list(polls)[:2]
+    await api(http, "POST", f"{base}/api/v1/events/{EVENT}/polls/{funding}/open", token)
+    people, report["prepare_sessions_s"] = await prepare(http, base, count, f"/e/{EVENT}")
+    display = Display(LeanSocket())
+    display.sock.on_event = display.on_event
+    d_cookies, d_csrf = await http_session(http, base, f"/e/{EVENT}/display")
+    await display.sock.connect(http, base, d_cookies, d_csrf)
+    await display.sock.emit("join", {"event": EVENT, "role": "display"})
+    c_cookies, c_csrf = await staff_session(http, base, *login)
+    console = LeanSocket()
+    await console.connect(http, base, c_cookies, c_csrf)
+    console_ack = await console.emit("join", {"event": EVENT, "role": "console"})
+    assert console_ack["ok"], console_ack
+    return Room(
+        funding=funding,
+        focus=focus,
+        funding_options=[o["id"] for o in polls[funding]["options"]],
+        focus_options=[o["id"] for o in polls[focus]["options"]],
+        people=people,
+        display=display,
+        console=console,
+        display_cookies=d_cookies,
+        console_cookies=c_cookies,
+    )
+
+
 async def run_plenum(args, workdir: Path) -> dict:
     """Run every scenario against `voting serve`."""
     server, token, email = start_plenum(workdir)
@@ -468,25 +515,12 @@ async def run_plenum(args, workdir: Path) -> dict:
     try:
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
             base = server.base
-            status, event, _ = await api(http, "GET", f"{base}/api/v1/events/{EVENT}", token)
-            polls = {p["id"]: p for p in event["polls"]}
-            funding, focus = list(polls)[:2]
-            funding_options = [o["id"] for o in polls[funding]["options"]]
-            focus_options = [o["id"] for o in polls[focus]["options"]]
-            await api(http, "POST", f"{base}/api/v1/events/{EVENT}/polls/{funding}/open", token)
-
-            people, prep_s = await prepare(http, base, args.participants, f"/e/{EVENT}")
-            report["prepare_sessions_s"] = prep_s
-            display = Display(LeanSocket())
-            display.sock.on_event = display.on_event
-            d_cookies, d_csrf = await http_session(http, base, f"/e/{EVENT}/display")
-            await display.sock.connect(http, base, d_cookies, d_csrf)
-            await display.sock.emit("join", {"event": EVENT, "role": "display"})
-            c_cookies, c_csrf = await staff_session(http, base, email, password)
-            console = LeanSocket()
-            await console.connect(http, base, c_cookies, c_csrf)
-            console_ack = await console.emit("join", {"event": EVENT, "role": "console"})
-            assert console_ack["ok"], console_ack
+            room = await set_up_room(
+                http, base, token, (email, password), args.participants, report
+            )
+            funding, focus = room.funding, room.focus
+            funding_options, focus_options = room.funding_options, room.focus_options
+            people, display, console = room.people, room.display, room.console
 
             storm = await join_storm(http, base, people, args.join_seconds)
             storm["rss_mb"] = server.rss_mb()

@@ -34,7 +34,6 @@ from pathlib import Path
 
 import aiohttp
 
-from benchmarks.client import LeanSocket
 from benchmarks.cluster import (
     Cluster,
     Service,
@@ -45,18 +44,13 @@ from benchmarks.cluster import (
     stop_all,
 )
 from benchmarks.run import (
-    EVENT,
-    Display,
-    api,
     burst,
     close_during_burst,
     fmt,
-    http_session,
     join_storm,
     platform_line,
-    prepare,
     revive,
-    staff_session,
+    set_up_room,
     sustained,
     table,
 )
@@ -190,27 +184,12 @@ async def run_scaleout(args, cluster: Cluster, services: dict[str, Service]) -> 
     report: dict = {"server": "plenum-scaleout"}
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
         base = cluster.url
-        _, event, _ = await api(http, "GET", f"{base}/api/v1/events/{EVENT}", token)
-        polls = {p["id"]: p for p in event["polls"]}
-        funding, focus = list(polls)[:2]
-        funding_options = [o["id"] for o in polls[funding]["options"]]
-        focus_options = [o["id"] for o in polls[focus]["options"]]
-        await api(http, "POST", f"{base}/api/v1/events/{EVENT}/polls/{funding}/open", token)
-
-        people, prep_s = await prepare(http, base, args.participants, f"/e/{EVENT}")
-        report["prepare_sessions_s"] = prep_s
-        display = Display(LeanSocket())
-        display.sock.on_event = display.on_event
-        d_cookies, d_csrf = await http_session(http, base, f"/e/{EVENT}/display")
-        await display.sock.connect(http, base, d_cookies, d_csrf)
-        await display.sock.emit("join", {"event": EVENT, "role": "display"})
-        c_cookies, c_csrf = await staff_session(http, base, email, password)
-        console = LeanSocket()
-        await console.connect(http, base, c_cookies, c_csrf)
-        console_ack = await console.emit("join", {"event": EVENT, "role": "console"})
-        assert console_ack["ok"], console_ack
-        report["display_on"] = names.get(await upstream_of(http, base, d_cookies), "?")
-        report["console_on"] = names.get(await upstream_of(http, base, c_cookies), "?")
+        room = await set_up_room(http, base, token, (email, password), args.participants, report)
+        funding, focus = room.funding, room.focus
+        funding_options, focus_options = room.funding_options, room.focus_options
+        people, display, console = room.people, room.display, room.console
+        report["display_on"] = names.get(await upstream_of(http, base, room.display_cookies), "?")
+        report["console_on"] = names.get(await upstream_of(http, base, room.console_cookies), "?")
 
         mark = meter.mark()
         storm = await join_storm(http, base, people, args.join_seconds)
