@@ -46,20 +46,19 @@ def index(code: str, breakout_id: int):
     event, breakout, runs, member = _context(code, breakout_id)
     if not (runs or member):
         return render_template("breakouts/polls_denied.html", event=event, breakout=breakout), 403
-    mine = polls.my_choices(
-        [p.id for p in _polls(event, breakout)], participant_key(event, create=False)
-    )
+    own = _polls(event, breakout)
+    mine = polls.my_choices([p.id for p in own], participant_key(event, create=False))
     return render_template(
         "breakouts/polls.html",
         event=event,
         breakout=breakout,
-        polls=_polls(event, breakout),
-        results={p.id: polls.results_payload(p, staff=runs) for p in _polls(event, breakout)},
+        polls=own,
+        results={p.id: polls.results_payload(p, staff=runs) for p in own},
         mine=mine,
         runs=runs,
         member=member,
         form=ActionForm(),
-        vote_ids={p.id: secrets.token_urlsafe(12) for p in _polls(event, breakout)},
+        vote_ids={p.id: secrets.token_urlsafe(12) for p in own},
     )
 
 
