@@ -13,7 +13,8 @@ from sqlalchemy import Integer, delete, func, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 
 from voting import realtime
-from voting.database import as_id, begin_write, lock_row
+from voting.boards import locked_event, participant_row, text_key
+from voting.database import as_id, begin_write
 from voting.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
 from voting.extensions import db
 from voting.models import Event, Idea, IdeaStatus, IdeaVote, Participant, Theme, utcnow
@@ -178,11 +179,6 @@ def clean_text(text) -> str:
     return cleaned
 
 
-def text_key(text: str) -> str:
-    """Return the form texts are compared in: case folded, spaces collapsed."""
-    return " ".join(text.split()).casefold()
-
-
 def _check_unique(event_id: int, text: str, exclude: int | None = None) -> None:
     """Refuse a text that repeats another idea of the event (any case or spacing)."""
     key = text_key(text)
@@ -207,35 +203,14 @@ def _duplicate(idea: Idea) -> DuplicateIdea:
 # --- proposing ---------------------------------------------------------------------
 
 
-def _participant_row(event_id: int, key: str, *, create: bool) -> Participant | None:
-    """Return the participant row of a key (created if asked), refusing other events' keys."""
-    participant = db.session.scalar(select(Participant).where(Participant.public_id == key))
-    if participant is not None and participant.event_id != event_id:
-        raise InvalidInput(_("This participant belongs to another event."), "wrong_event")
-    if participant is None and create:
-        participant = Participant(event_id=event_id, public_id=key)
-        db.session.add(participant)
-        db.session.flush()
-    return participant
-
-
-def _locked_event(event_id: int) -> Event:
-    """Reload the event under the write lock: the rules below read, then write."""
-    event = lock_row(Event, event_id, shared=False)
-    if event is None:
-        db.session.rollback()
-        raise NotFound(_("No event has this code."), "unknown_event")
-    return event
-
-
 def propose(event: Event, participant_key: str | None, text) -> Idea:
     """Store a proposed idea as pending; moderators see it at once."""
     text = clean_text(text)
     if not participant_key:
         raise NotAuthenticated(_("Open the event page first."), "no_session")
-    _locked_event(event.id)
+    locked_event(event.id)
     try:
-        participant = _participant_row(event.id, participant_key, create=True)
+        participant = participant_row(event.id, participant_key, create=True)
         _check_proposal(event.id, participant, text)
     except Exception:
         db.session.rollback()
@@ -270,7 +245,7 @@ def _check_proposal(event_id: int, participant: Participant, text: str) -> None:
 
 def _moderated(event: Event, idea_id) -> Idea:
     """Lock the event and return one of its ideas that is not merged away."""
-    _locked_event(event.id)
+    locked_event(event.id)
     idea = _found_or_rollback(event.id, idea_id)
     if idea.status == IdeaStatus.merged:
         db.session.rollback()
@@ -374,7 +349,7 @@ def upvote(event: Event | int, participant_key: str | None, idea_id, up: bool = 
         idea = find_idea(event_id, idea_id)
         if idea.status != IdeaStatus.approved:
             raise Conflict(_("Only ideas on the board can be upvoted."), "idea_not_open")
-        participant = _participant_row(event_id, participant_key, create=up)
+        participant = participant_row(event_id, participant_key, create=up)
         if participant is not None:
             _store_upvote(idea.id, participant.id, up)
         db.session.commit()
@@ -407,7 +382,7 @@ def _store_upvote(idea_id: int, participant_id: int, up: bool) -> None:
 def promote(event: Event, idea_ids=None, top=None) -> list[Theme]:
     """Make themes of chosen ideas (or the board's top N), each once, after the others."""
     ids = _promotion_ids(event.id, idea_ids, top)
-    _locked_event(event.id)
+    locked_event(event.id)
     try:
         ideas = [_promotable(event.id, idea_id) for idea_id in ids]
     except Exception:

@@ -11,12 +11,11 @@ from flask_login import current_user
 from flask_socketio import join_room
 
 from voting.accounts.service import can_run_polls
-from voting.errors import Forbidden, InvalidInput, NotAuthenticated, VotingError
-from voting.events.service import lookup_event
+from voting.boards import answer, check_participant, parse_join, socket_participant_key
+from voting.errors import Forbidden, InvalidInput, NotAuthenticated
 from voting.extensions import db
 from voting.ideas import service
 from voting.models import Event
-from voting.polls import eligibility
 
 ROLES = ("participant", "display", "moderator")
 
@@ -31,36 +30,16 @@ def register(socketio) -> None:
         socketio.on_event(name, handler)
 
 
-def _answer(action):
-    """Run a handler body, turning refusals into error acks and ending the transaction."""
-    try:
-        return action()
-    except VotingError as error:
-        return error.as_ack()
-    finally:
-        db.session.rollback()
-
-
 def join_ideas(payload):
     """Follow an event's board: {event: CODE, role?}; ack the board (and queue, own votes)."""
-    return _answer(lambda: _join(*_parse_join(payload)))
-
-
-def _parse_join(payload) -> tuple:
-    """Validate {event: CODE, role?: participant|display|moderator}."""
-    if not isinstance(payload, dict) or not isinstance(payload.get("event"), str):
-        raise InvalidInput("join_ideas needs {event: CODE}.", "invalid_payload")
-    role = payload.get("role", "participant")
-    if role not in ROLES:
-        raise InvalidInput("role must be participant, display or moderator.", "invalid_payload")
-    return lookup_event(payload["event"][:32]), role
+    return answer(lambda: _join(*parse_join(payload, "join_ideas", ROLES)))
 
 
 def _join(event, role: str) -> dict:
     """Put the socket in the board room (and the staff room) and return the snapshot."""
-    key = _participant_key(event) if role == "participant" else None
+    key = socket_participant_key(event) if role == "participant" else None
     if role == "participant":
-        _check_participant(event, key)
+        check_participant(event, key)
     if role == "moderator":
         if not can_run_polls(current_user, event):
             raise Forbidden("Only moderators of this event may moderate ideas.", "forbidden")
@@ -74,23 +53,6 @@ def _join(event, role: str) -> dict:
     if role == "moderator":
         ack["pending"] = service.queue(event.id)
     return ack
-
-
-def _check_participant(event, key: str | None) -> None:
-    """Refuse a phone without a participant id, or an anonymous one where registration is needed."""
-    if not event.allow_anonymous:
-        voter = eligibility.voter(key)
-        if not (voter.registered and voter.event_id == event.id):
-            raise Forbidden(
-                "This event asks participants to register first.", "registration_required"
-            )
-    if key is None:
-        raise NotAuthenticated("Open the ideas page first, then connect.", "no_session")
-
-
-def _participant_key(event) -> str | None:
-    """Return the participant id the HTTP page put in the session for this event."""
-    return (session.get("participants") or {}).get(str(event.id))
 
 
 def _joined() -> tuple[int, str]:
@@ -112,7 +74,7 @@ def propose_idea(payload):
         idea = service.propose(event, key, payload.get("text"))
         return {"ok": True, "idea": {"id": idea.id, "text": idea.text, "status": "pending"}}
 
-    return _answer(act)
+    return answer(act)
 
 
 def upvote_idea(payload):
@@ -125,4 +87,4 @@ def upvote_idea(payload):
         result = service.upvote(event_id, key, payload.get("idea_id"), payload.get("up", True))
         return {"ok": True, "idea_id": result.idea_id, "votes": result.votes, "mine": result.mine}
 
-    return _answer(act)
+    return answer(act)

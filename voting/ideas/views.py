@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import io
-
-import segno
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
 from voting.accounts.service import can_run_polls
+from voting.boards import blocked, qr_response, require_form
 from voting.errors import Forbidden, InvalidInput, VotingError
 from voting.extensions import limiter
 from voting.ideas import service
 from voting.ideas.forms import ActionForm, EditForm, ProposeForm
-from voting.polls import eligibility
 from voting.web import event_or_404, participant_key, public_url, staff_view
 
 bp = Blueprint("ideas", __name__)
@@ -42,7 +39,7 @@ def _board_context(event, key, form, error: str | None = None, duplicate=None) -
         "mine": set(service.mine(event.id, key)),
         "open_count": service.my_open_count(event.id, key),
         "limit": service.MAX_OPEN_PER_PARTICIPANT,
-        "blocked": _blocked(event, key),
+        "blocked": blocked(event, key),
         "form": form,
         "action_form": ActionForm(),
         "error": error,
@@ -50,18 +47,10 @@ def _board_context(event, key, form, error: str | None = None, duplicate=None) -
     }
 
 
-def _blocked(event, key) -> bool:
-    """Say whether this phone may not take part (the event requires registration)."""
-    if event.allow_anonymous:
-        return False
-    voter = eligibility.voter(key)
-    return not (voter.registered and voter.event_id == event.id)
-
-
 def _participant(event) -> str | None:
     """Return this phone's participant key, refusing phones the event does not admit."""
     key = participant_key(event, create=event.allow_anonymous)
-    if _blocked(event, key):
+    if blocked(event, key):
         raise Forbidden(
             _("This event asks participants to register first."), "registration_required"
         )
@@ -120,12 +109,7 @@ def display(code: str):
 def qr(code: str):
     """Return the QR code of the phone's ideas page as SVG."""
     event = event_or_404(code)
-    buffer = io.BytesIO()
-    qr_code = segno.make(public_url("ideas.board", code=event.code), error="m")
-    qr_code.save(buffer, kind="svg", scale=10, border=2, dark="#111", light="#fff", xmldecl=False)
-    return Response(
-        buffer.getvalue(), mimetype="image/svg+xml", headers={"Cache-Control": "max-age=300"}
-    )
+    return qr_response(public_url("ideas.board", code=event.code))
 
 
 # --- moderation -------------------------------------------------------------------------
@@ -162,7 +146,7 @@ MODERATION = {
 @staff_view(can_run_polls)
 def moderate(event, idea_id: int, action: str):
     """Approve or hide one idea."""
-    _require_form(ActionForm())
+    require_form(ActionForm())
     do, message = MODERATION[action]
     do(event, idea_id)
     flash(str(message), "success")
@@ -174,7 +158,7 @@ def moderate(event, idea_id: int, action: str):
 def edit(event, idea_id: int):
     """Correct an idea's text."""
     form = EditForm()
-    _require_form(form)
+    require_form(form)
     service.edit(event, idea_id, form.text.data)
     flash(_("Idea saved."), "success")
     return _back(event)
@@ -184,7 +168,7 @@ def edit(event, idea_id: int):
 @staff_view(can_run_polls)
 def merge(event, idea_id: int):
     """Fold a duplicate into the idea chosen in the form."""
-    _require_form(ActionForm())
+    require_form(ActionForm())
     target = service.merge(event, idea_id, request.form.get("into", ""))
     flash(_("Merged into “%(text)s”.", text=target.text), "success")
     return _back(event)
@@ -194,7 +178,7 @@ def merge(event, idea_id: int):
 @staff_view(can_run_polls)
 def promote(event):
     """Make themes of the ticked ideas, or of the board's top N."""
-    _require_form(ActionForm())
+    require_form(ActionForm())
     if request.form.get("top"):
         themes = service.promote(event, top=request.form["top"][:12])
     else:
@@ -207,12 +191,6 @@ def promote(event):
         message = _("No new theme: these ideas are themes already.")
     flash(message, "success")
     return _back(event)
-
-
-def _require_form(form) -> None:
-    """Refuse a form without a valid CSRF token."""
-    if not form.validate_on_submit():
-        raise InvalidInput(_("Your form expired. Reload the page and try again."), "invalid_form")
 
 
 def _back(event):
