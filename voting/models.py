@@ -571,6 +571,69 @@ class IdeaVote(db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class QnaStatus(enum.StrEnum):
+    """Moderation of a Q&A question: approved and answered ones are public."""
+
+    pending = "pending"  # waits for a moderator (when the event's Q&A needs approval)
+    approved = "approved"  # on the list, open for upvotes
+    answered = "answered"  # dealt with on stage; shown apart, no more upvotes
+    hidden = "hidden"
+
+
+class QnaSettings(db.Model):
+    """An event's Q&A settings and the question being answered now (one row per event)."""
+
+    __tablename__ = "qna_settings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), unique=True)
+    # Questions wait for a moderator before anyone sees them.
+    needs_approval: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # Phones may ask new questions (upvoting goes on while closed).
+    open: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # The question on the display's stage: one at a time by construction.
+    highlighted_id: Mapped[int | None] = mapped_column(
+        ForeignKey("qna_questions.id", ondelete="SET NULL"), default=None
+    )
+
+
+class QnaQuestion(db.Model):
+    """A question asked from a phone in an event's Q&A."""
+
+    __tablename__ = "qna_questions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(String(300))
+    status: Mapped[QnaStatus] = mapped_column(
+        Enum(QnaStatus, native_enum=False, length=20), default=QnaStatus.pending
+    )
+    # Who asked (kept for the per-person limit, never shown as such).
+    participant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("participants.id", ondelete="SET NULL"), default=None
+    )
+    # The asker chose to be named: an attendee by their registration's name, anyone
+    # else by the name typed here. False shows "Anonymous".
+    show_name: Mapped[bool] = mapped_column(Boolean, default=False)
+    author_name: Mapped[str] = mapped_column(String(60), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    answered_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+
+
+class QnaUpvote(db.Model):
+    """One participant's upvote of a Q&A question: at most one each."""
+
+    __tablename__ = "qna_upvotes"
+    __table_args__ = (UniqueConstraint("question_id", "participant_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question_id: Mapped[int] = mapped_column(
+        ForeignKey("qna_questions.id", ondelete="CASCADE"), index=True
+    )
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class AgendaItem(db.Model):
     """A plenary item of the programme (talks, breaks); breakout slots are Slot rows."""
 
