@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import random
+import re
 
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import csrf_from
+from tests.conftest import csrf_from, events_named
 from voting.breakouts import preferences
 from voting.breakouts.assignment import (
     Person,
@@ -450,13 +451,143 @@ def test_publish_confirms_and_attendees_then_see_their_sessions(conference, make
     with pytest.raises(Conflict):
         preferences.preview(conference)
     with pytest.raises(Conflict):
-        preferences.move(conference, people[0].id, sessions_of(conference)["Morning"][1].id)
-    with pytest.raises(Conflict):
         preferences.save_ranking(conference, people[0], {})
+    # a published seat can still be moved by hand, and stays confirmed
+    morning = sessions_of(conference)["Morning"]
+    seat = preferences.move(conference, people[0].id, morning[1].id)
+    assert (seat.breakout_id, seat.status) == (morning[1].id, SeatStatus.confirmed)
+    titles = [seat.breakout.title for seat in preferences.published_seats(people[0])]
+    assert titles == ["Morning B", "Afternoon B"]
     preferences.preview(conference, rerun=True)
     assert conference.assignment_published_at is None
     assert {status for _, _, status in seat_rows(conference)} == {"proposed"}
     assert preferences.published_seats(people[0]) == []
+
+
+def attendee_socket(app, socket_for, event, token):
+    """Return a phone's socket on the sessions page, signed in by the personal link, joined."""
+    client = app.test_client()
+    sign_in_attendee(client, event, token)
+    sock = socket_for(client, f"/e/{event.code}/breakouts")
+    ack = sock.emit("join_breakouts", {"event": event.code}, callback=True)
+    assert ack["ok"] is True
+    return sock, ack
+
+
+def test_published_assignment_reaches_each_phone_live_and_only_its_own(
+    app, conference, make_registration, socket_for
+):
+    signed = [make_registration(conference, first_name=f"P{i}") for i in range(3)]
+    people = [registration for registration, _ in signed]
+    rank_everyone(conference, people, [("A", "B"), ("B", "C"), ("C", "A")])
+    phones = []
+    for _, token in signed:
+        sock, ack = attendee_socket(app, socket_for, conference, token)
+        assert ack["mine"]["published"] is False
+        assert ack["mine"]["sessions"] == []
+        phones.append(sock)
+    anonymous = socket_for(app.test_client(), "/e/PREF/breakouts")
+    ack = anonymous.emit("join_breakouts", {"event": "PREF"}, callback=True)
+    assert ack["ok"] is True
+    assert ack["mine"] is None
+
+    preferences.preview(conference)  # a proposal: nobody hears of it
+    assert all(events_named(sock, "my_breakouts") == [] for sock in [*phones, anonymous])
+
+    preferences.publish(conference)
+    expected = [
+        ["Morning A", "Afternoon B"],
+        ["Morning B", "Afternoon C"],
+        ["Morning C", "Afternoon A"],
+    ]
+    for sock, titles in zip(phones, expected, strict=True):
+        received = sock.get_received()
+        (mine,) = [m["args"][0] for m in received if m["name"] == "my_breakouts"]
+        assert mine["published"] is True
+        assert [s["title"] for s in mine["sessions"]] == titles
+        assert {s["status"] for s in mine["sessions"]} == {"confirmed"}
+        assert [s["room"] for s in mine["sessions"]] == ["R" + title[-1] for title in titles]
+        assert set(mine["sessions"][0]) == {
+            "id",
+            "slot_id",
+            "title",
+            "room",
+            "date",
+            "day",
+            "starts",
+            "ends",
+            "status",
+            "position",
+        }
+        # the public figures follow too: every session now has one seat taken
+        (seats,) = [m["args"][0] for m in received if m["name"] == "breakout_seats"]
+        assert {s["taken"] for s in seats["sessions"]} == {1}
+    assert events_named(anonymous, "my_breakouts") == []  # no one's sessions reach others
+
+    # Adjusting a published seat tells that attendee, and nobody else, at once.
+    morning = sessions_of(conference)["Morning"]
+    preferences.move(conference, people[0].id, morning[1].id)
+    (mine,) = events_named(phones[0], "my_breakouts")
+    assert [s["title"] for s in mine["sessions"]] == ["Morning B", "Afternoon B"]
+    assert events_named(phones[1], "my_breakouts") == []
+    assert events_named(anonymous, "my_breakouts") == []
+
+    # A re-run withdraws the published seats from every phone until the next publish.
+    preferences.preview(conference, rerun=True)
+    for sock in phones:
+        (mine,) = events_named(sock, "my_breakouts")
+        assert (mine["published"], mine["sessions"]) == (False, [])
+
+    # A reconnecting phone gets its sessions in the join ack.
+    preferences.publish(conference)
+    ack = phones[2].emit("join_breakouts", {"event": "PREF"}, callback=True)
+    assert [s["title"] for s in ack["mine"]["sessions"]] == expected[2]
+
+
+def test_attendee_pages_carry_the_live_sessions_box(conference, make_registration, client):
+    ada, token = make_registration(conference)
+    rank_everyone(conference, [ada], [("B", "C")])
+    conference.breakout_signup_open = False  # ranking closed: the personal page hides the card
+    db.session.commit()
+    sign_in_attendee(client, conference, token)
+    me = client.get("/e/PREF/me").get_data(as_text=True)
+    assert re.search(r'<section [^>]*data-my-sessions data-event="PREF"[^>]*\shidden>', me)
+    assert 'data-session-url="/e/PREF/breakouts/"' in me
+    assert "js/breakouts.js" in me
+    sessions = client.get("/e/PREF/breakouts").get_data(as_text=True)
+    assert re.search(r'<section class="card my-card"[^>]*data-my-sessions[^>]*\shidden>', sessions)
+    preferences.preview(conference)
+    preferences.publish(conference)
+    for url in ("/e/PREF/me", "/e/PREF/breakouts"):
+        page = client.get(url).get_data(as_text=True)
+        titles = re.findall(r'<li data-my-session="\d+"><a href="[^"]+">([^<]+)</a>', page)
+        assert titles == ["Morning B", "Afternoon C"], url
+        assert not re.search(r"<section [^>]*data-my-sessions[^>]*\shidden>", page), url
+
+
+def test_staff_publish_over_http_pushes_to_the_phone(
+    app, conference, make_registration, make_user, login, client, socket_for
+):
+    ada, token = make_registration(conference)
+    rank_everyone(conference, [ada], [("B", "C")])
+    phone, _ = attendee_socket(app, socket_for, conference, token)
+    login(client, make_user("admin"))
+    csrf = csrf_from(client.get("/manage/PREF/breakouts/assignment").get_data(as_text=True))
+    assert (
+        client.post(
+            "/manage/PREF/breakouts/assignment/preview", data={"csrf_token": csrf}
+        ).status_code
+        == 303
+    )
+    assert events_named(phone, "my_breakouts") == []
+    assert (
+        client.post(
+            "/manage/PREF/breakouts/assignment/publish", data={"csrf_token": csrf}
+        ).status_code
+        == 303
+    )
+    (mine,) = events_named(phone, "my_breakouts")
+    assert [s["title"] for s in mine["sessions"]] == ["Morning B", "Afternoon C"]
 
 
 def test_preview_mixes_countries_in_each_room(conference, make_registration):
@@ -559,14 +690,18 @@ def test_attendee_sees_the_assignment_only_after_publishing(conference, make_reg
     preferences.preview(conference)
     sign_in_attendee(client, conference, token)
     page = client.get("/e/PREF/breakouts/rank").get_data(as_text=True)
-    assert "Your sessions" not in page
+    # the sessions part is there for the live push, hidden and empty; the form shows
+    assert re.search(r"<section [^>]*data-when-assigned hidden", page)
+    assert "data-my-session=" not in page
+    assert "<div data-until-assigned>" in page
     assert "Morning B" in page  # as an option of the form, not as a seat
     preferences.publish(conference)
     page = client.get("/e/PREF/breakouts/rank").get_data(as_text=True)
-    assert "Your sessions" in page
-    assert "Morning B" in page
-    assert "Afternoon C" in page
-    assert "<select" not in page
+    assert re.search(r"<section [^>]*data-when-assigned\s", page)
+    assert "<div data-until-assigned hidden>" in page
+    sessions = re.findall(r'<li data-my-session="\d+"><a href="[^"]+">([^<]+)</a>', page)
+    assert sessions == ["Morning B", "Afternoon C"]
+    assert "js/breakouts.js" in page
 
 
 def test_staff_preview_move_and_publish(conference, make_registration, make_user, login, client):
@@ -596,6 +731,66 @@ def test_staff_preview_move_and_publish(conference, make_registration, make_user
     response = client.post("/manage/PREF/breakouts/assignment/publish", data={"csrf_token": csrf})
     assert response.status_code == 303
     assert {status for _, _, status in seat_rows(conference)} == {SeatStatus.confirmed.value}
+
+
+def test_signup_mode_page_explains_and_links_to_the_mode_switch(
+    conference, make_registration, make_user, login, client
+):
+    ada, _ = make_registration(conference, first_name="Secret")
+    conference.breakout_mode = BreakoutMode.signup
+    db.session.commit()
+    login(client, make_user("admin"))
+    response = client.get("/manage/PREF/breakouts/assignment")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "Sessions are first come, first served" in page
+    assert 'href="/manage/PREF/breakouts#signup-title"' in page
+    assert "Switch to preference mode" in page
+    # no buttons the service would refuse, no rosters or figures
+    assert "/assignment/preview" not in page
+    assert "/assignment/publish" not in page
+    assert "/assignment/move" not in page
+    assert "Satisfaction" not in page
+    assert "Secret" not in page
+    assert db.session.scalar(select(AccessLog.action)) is None  # no names shown, no look logged
+    # a hand-made post is still refused with a clear message, changing nothing
+    csrf = csrf_from(page)
+    response = client.post("/manage/PREF/breakouts/assignment/preview", data={"csrf_token": csrf})
+    assert response.status_code == 409
+    assert "first come, first served" in response.get_data(as_text=True)
+    assert seat_rows(conference) == []
+
+
+def test_sign_up_seats_can_be_replaced_by_a_preference_assignment(
+    conference, make_registration, make_user, login, client
+):
+    from voting.breakouts import service
+
+    ada, _ = make_registration(conference)
+    conference.breakout_mode = BreakoutMode.signup
+    db.session.commit()
+    service.sign_up(ada, sessions_of(conference)["Morning"][2])
+    conference.breakout_mode = BreakoutMode.preference
+    db.session.commit()
+    rank_everyone(conference, [ada], [("A", "A")])
+    login(client, make_user("admin"))
+    page = client.get("/manage/PREF/breakouts/assignment").get_data(as_text=True)
+    assert "Replace the 1 seats attendees signed up for themselves" in page
+    csrf = csrf_from(page)
+    url = "/manage/PREF/breakouts/assignment/preview"
+    assert client.post(url, data={"csrf_token": csrf}).status_code == 409
+    assert client.post(url, data={"csrf_token": csrf, "rerun": "1"}).status_code == 303
+    assert {status for _, _, status in seat_rows(conference)} == {"proposed"}
+
+
+def test_preference_page_without_sessions_offers_no_preview(make_event, make_user, login, client):
+    event = make_event("NOSESS")
+    event.breakout_mode = BreakoutMode.preference
+    db.session.commit()
+    login(client, make_user("admin"))
+    page = client.get("/manage/NOSESS/breakouts/assignment").get_data(as_text=True)
+    assert "There are no breakout sessions to assign yet." in page
+    assert "/assignment/preview" not in page
 
 
 def test_staff_actions_need_csrf(conference, make_registration, make_user, login, client):

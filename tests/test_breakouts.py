@@ -643,6 +643,50 @@ def test_seats_left_are_pushed_to_the_sessions_page(app, event, make_registratio
     assert unknown["ok"] is False
 
 
+def test_promotion_reaches_the_promoted_phone_and_nobody_else(
+    app, event, make_registration, socket_for
+):
+    breakout = session_in(event, slot_for(event), title="Skills", capacity=1, room="Aula 1")
+    phones = {}
+    for name in ("Ana", "Ben", "Cy"):
+        client, registration = signed_in(app, make_registration, event, first_name=name)
+        sock = socket_for(client, f"/e/{event.code}/breakouts")
+        ack = sock.emit("join_breakouts", {"event": event.code}, callback=True)
+        assert ack["mine"]["sessions"] == []
+        phones[name] = (sock, registration)
+    service.sign_up(phones["Ana"][1], breakout)
+    service.sign_up(phones["Ben"][1], breakout)  # full: Ben waits
+    service.sign_up(phones["Cy"][1], breakout)  # Cy waits behind Ben
+    (ben_waits,) = events_named(phones["Ben"][0], "my_breakouts")
+    assert ben_waits["sessions"][0]["status"] == "waiting"
+    assert ben_waits["sessions"][0]["position"] == 1
+    (cy_waits,) = events_named(phones["Cy"][0], "my_breakouts")
+    assert cy_waits["sessions"][0]["position"] == 2
+    events_named(phones["Ana"][0], "my_breakouts")
+
+    service.withdraw(phones["Ana"][1], breakout)
+    (ana,) = events_named(phones["Ana"][0], "my_breakouts")
+    assert ana["sessions"] == []
+    (ben,) = events_named(phones["Ben"][0], "my_breakouts")
+    (seat,) = ben["sessions"]
+    assert (seat["title"], seat["room"], seat["status"], seat["position"]) == (
+        "Skills",
+        "Aula 1",
+        "confirmed",
+        None,
+    )
+    assert (seat["starts"], seat["ends"]) == ("11:00", "12:30")
+    assert events_named(phones["Cy"][0], "my_breakouts") == []  # not Ben's news
+
+    # A staff change of the session reaches its members' pages; deleting it empties them.
+    service.update_session(breakout, SessionData(title="Skills", room="Aula 2", capacity=1))
+    (ben,) = events_named(phones["Ben"][0], "my_breakouts")
+    assert ben["sessions"][0]["room"] == "Aula 2"
+    service.delete_session(breakout)
+    (ben,) = events_named(phones["Ben"][0], "my_breakouts")
+    assert ben["sessions"] == []
+
+
 def test_breakouts_api(app, event, client, make_registration):
     breakout = session_in(event, slot_for(event), capacity=4, theme_id=event.themes[0].id)
     ana, _ = make_registration(event, first_name="Secretive")

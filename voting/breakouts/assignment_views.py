@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext
 from flask_login import current_user
 
 from voting.accounts.service import can_manage_registrations
-from voting.breakouts import preferences
+from voting.breakouts import preferences, service
 from voting.errors import InvalidInput, VotingError
 from voting.extensions import db
 from voting.models import BreakoutMode, Event, Registration
@@ -47,7 +47,7 @@ def _submitted(slots) -> dict[int, list[str | None]]:
 
 
 def _rank_page(event: Event, attendee: Registration | None, status: int = 200, picks=None):
-    """Render the ranking page (or the attendee's published sessions)."""
+    """Render the ranking page and the attendee's sessions (shown once published, live)."""
     slots = preferences.slots_for(attendee) if attendee else []
     ranking = picks if picks is not None else (preferences.ranking_of(attendee) if attendee else {})
     return render_template(
@@ -59,7 +59,7 @@ def _rank_page(event: Event, attendee: Registration | None, status: int = 200, p
         ranks=range(1, preferences.MAX_CHOICES + 1),
         ordinals=ORDINALS,
         is_open=preferences.ranking_open(event),
-        seats=preferences.published_seats(attendee) if attendee else [],
+        entries=service.my_sessions_payload(attendee)["sessions"] if attendee else [],
         form=ActionForm(),
     ), status
 
@@ -92,7 +92,13 @@ def rank(code: str):
 @bp.get("/manage/<code>/breakouts/assignment")
 @staff_view(can_manage_registrations)
 def manage(event: Event):
-    """Show the current assignment: figures, rosters with a move control, preview and publish."""
+    """Show the current assignment: figures, rosters with a move control, preview and publish.
+
+    In first-come mode there is nothing to assign: the page says so and links to the mode
+    switch instead of showing buttons the service would refuse.
+    """
+    if event.breakout_mode != BreakoutMode.preference:
+        return render_template("breakouts/assignment.html", event=event, preference_mode=False)
     result = preferences.current(event)
     slots = preferences.rosters(event, result)
     # rosters name attendees: the look is recorded like every look at personal data
@@ -104,7 +110,9 @@ def manage(event: Event):
         figures=result.figures,
         slots=slots,
         has_seats=any(r.members for s in slots for r in s.rosters),
-        preference_mode=event.breakout_mode == BreakoutMode.preference,
+        has_sessions=bool(slots),
+        fixed_seats=preferences.fixed_seats(event),
+        preference_mode=True,
         form=ActionForm(),
         ordinals=ORDINALS,
     )

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select, update
 
-from voting.breakouts import assignment
+from voting.breakouts import assignment, service
 from voting.database import as_id, lock_row
 from voting.errors import Conflict, Forbidden, InvalidInput, NotFound
 from voting.extensions import db
@@ -298,7 +298,7 @@ def _slot_ids(event: Event):
     return select(Slot.id).where(Slot.event_id == event.id)
 
 
-def _fixed_seats(event: Event) -> int:
+def fixed_seats(event: Event) -> int:
     """Return how many seats of the event are not proposals (published or signed up)."""
     query = select(func.count(BreakoutSeat.id)).where(
         BreakoutSeat.slot_id.in_(_slot_ids(event)),
@@ -314,7 +314,7 @@ def preview(event: Event, *, rerun: bool = False) -> Plan:
     unless `rerun`: then those seats are removed and the assignment is unpublished.
     """
     _check_preference_mode(event)
-    if _fixed_seats(event) and not rerun:
+    if fixed_seats(event) and not rerun:
         raise Conflict(
             "Seats have been published or signed up for: ask for a re-run to replace them.",
             "seats_exist",
@@ -324,7 +324,8 @@ def preview(event: Event, *, rerun: bool = False) -> Plan:
         _check_preference_mode(locked)
         if _session_shapes(locked) != {(s.id, s.slot, s.capacity) for s in result.sessions}:
             raise Conflict("The sessions changed meanwhile. Run the preview again.", "changed")
-        if _fixed_seats(locked) and not rerun:
+        replaced = fixed_seats(locked)
+        if replaced and not rerun:
             raise Conflict("Seats were published meanwhile.", "seats_exist")
         db.session.execute(
             delete(BreakoutSeat)
@@ -334,6 +335,9 @@ def preview(event: Event, *, rerun: bool = False) -> Plan:
         locked.assignment_published_at = None
         _store_proposals(result.seats)
         db.session.commit()
+    if replaced:  # attendees lose the seats they saw until the next publish
+        service.push_seats(event.id)
+        service.push_my_sessions(event.id)
     return result
 
 
@@ -394,9 +398,15 @@ def _taken(breakout: Breakout) -> int:
 
 
 def move(event: Event, registration_id, breakout_id) -> BreakoutSeat:
-    """Move one attendee's proposed seat (or give them one) to a session of the same slot."""
+    """Move one attendee's seat (or give them one) to a session of the same slot.
+
+    Before publishing the seat is a proposal; after, it is the attendee's confirmed seat,
+    and their open pages are told at once.
+    """
     _check_preference_mode(event)
     with _locked(event, shared=False) as locked:
+        published = locked.assignment_published_at is not None
+        status = SeatStatus.confirmed if published else SeatStatus.proposed
         target = _find_breakout(locked, breakout_id)
         registration = find_registration(locked, registration_id)
         if registration.status != Confirmed or registration.erased_at is not None:
@@ -407,17 +417,24 @@ def move(event: Event, registration_id, breakout_id) -> BreakoutSeat:
                 BreakoutSeat.slot_id == target.slot_id,
             )
         )
-        if seat is not None and seat.status != SeatStatus.proposed:
-            raise Conflict("That seat is published; re-run the assignment to change it.", "fixed")
-        if seat is None or seat.breakout_id != target.id:
+        if seat is not None and seat.status != status:
+            # a sign-up seat or waiting place from first-come mode, not part of the assignment
+            raise Conflict(
+                "That seat was signed up for; re-run the assignment to change it.", "fixed"
+            )
+        moved = seat is None or seat.breakout_id != target.id
+        if moved:
             if _taken(target) >= target.capacity:
                 raise Conflict(f"{target.title} is full.", "full")
             seat = seat or BreakoutSeat(
-                registration_id=registration.id, slot_id=target.slot_id, status=SeatStatus.proposed
+                registration_id=registration.id, slot_id=target.slot_id, status=status
             )
             seat.breakout_id = target.id
             db.session.add(seat)
         db.session.commit()
+    if published and moved:
+        service.push_seats(event.id)
+        service.push_my_sessions(event.id, [registration.id])
     return seat
 
 
@@ -450,6 +467,8 @@ def publish(event: Event) -> int:
         db.session.commit()
     # seats were changed by a bulk statement: reload them on next access
     db.session.expire_all()
+    service.push_seats(event.id)
+    service.push_my_sessions(event.id)
     return result.rowcount
 
 

@@ -353,6 +353,7 @@ def update_slot(slot: Slot, data: TimeData) -> Slot:
     slot.title = _text(data.title, TITLE_MAX, "title", required=False)
     slot.day_id, slot.starts_at, slot.ends_at = day.id, starts, ends
     db.session.commit()
+    push_my_sessions(slot.event_id)  # the times members' pages show
     return slot
 
 
@@ -362,6 +363,7 @@ def delete_slot(slot: Slot) -> None:
     db.session.delete(slot)
     db.session.commit()
     push_seats(event_id)
+    push_my_sessions(event_id)
 
 
 def create_agenda_item(event: Event, data: TimeData) -> AgendaItem:
@@ -521,6 +523,7 @@ def update_session(breakout: Breakout, data: SessionData) -> list[tuple[Registra
     promoted = _promote(breakout)
     db.session.commit()
     _after_seat_change(event.id, promoted)
+    push_my_sessions(event.id)  # title, room or capacity as members' pages show them
     return promoted
 
 
@@ -530,6 +533,7 @@ def delete_session(breakout: Breakout) -> None:
     db.session.delete(breakout)
     db.session.commit()
     push_seats(event_id)
+    push_my_sessions(event_id)
 
 
 # --- staff: mode and sign-up -------------------------------------------------------------
@@ -628,7 +632,7 @@ def sign_up(registration: Registration, breakout: Breakout) -> SeatChange:
     )
     db.session.add(seat)
     _commit_seat()
-    _after_seat_change(event.id, promoted)
+    _after_seat_change(event.id, promoted, (registration.id,))
     return SeatChange(seat, promoted)
 
 
@@ -650,7 +654,7 @@ def change(registration: Registration, breakout: Breakout) -> SeatChange:
     if had_seat:
         promoted += _promote(old)
     _commit_seat()
-    _after_seat_change(event.id, promoted)
+    _after_seat_change(event.id, promoted, (registration.id,))
     return SeatChange(seat, promoted)
 
 
@@ -668,7 +672,7 @@ def withdraw(registration: Registration, breakout: Breakout) -> SeatChange:
     if had_seat:
         promoted += _promote(breakout)
     db.session.commit()
-    _after_seat_change(event.id, promoted)
+    _after_seat_change(event.id, promoted, (registration.id,))
     return SeatChange(None, promoted)
 
 
@@ -753,9 +757,15 @@ def announce_seat_changes(event_id: int, promoted: list[tuple[Registration, Brea
     _after_seat_change(event_id, promoted)
 
 
-def _after_seat_change(event_id: int, promoted: list[tuple[Registration, Breakout]]) -> None:
-    """After the commit: publish the new figures and mail whoever got a seat."""
+def _after_seat_change(
+    event_id: int, promoted: list[tuple[Registration, Breakout]], changed: tuple[int, ...] = ()
+) -> None:
+    """After the commit: publish the new figures, tell the attendees whose seats changed
+    (`changed` and the promoted) on their own pages, and mail whoever got a seat."""
     push_seats(event_id)
+    mine = [*changed, *(registration.id for registration, _ in promoted)]
+    if mine:
+        push_my_sessions(event_id, mine)
     if promoted:
         from voting.breakouts.mails import send_promoted
 
@@ -800,6 +810,122 @@ def push_seats(event_id: int) -> None:
             realtime.emit("breakout_seats", seats_payload(event), breakouts_room(event_id))
 
     realtime.coalesce(breakouts_room(event_id), push)
+
+
+# --- an attendee's own sessions, live ----------------------------------------------------
+
+
+def attendee_room(registration_id: int) -> str:
+    """Room of one attendee's own pages (sessions, ranking, personal page): their seats only."""
+    return f"attendee:{registration_id}"
+
+
+def _session_entry(seat: BreakoutSeat, position: int | None) -> dict:
+    """Describe one of the attendee's seats as their pages show it (dates formatted here)."""
+    from flask_babel import format_date
+
+    breakout = seat.breakout
+    slot = breakout.slot
+    return {
+        "id": breakout.id,
+        "slot_id": slot.id,
+        "title": breakout.title,
+        "room": breakout.room,
+        "date": slot.day.date.isoformat(),
+        "day": format_date(slot.day.date, "medium"),
+        "starts": slot.starts_at.strftime("%H:%M"),
+        "ends": slot.ends_at.strftime("%H:%M"),
+        "status": seat.status.value,
+        "position": position,
+    }
+
+
+def _mine(event: Event, entries: list[dict]) -> dict:
+    """Wrap an attendee's session entries with the event's state."""
+    return {
+        "seq": realtime.next_seq(),
+        "mode": event.breakout_mode.value,
+        "published": event.assignment_published_at is not None,
+        "sessions": entries,
+    }
+
+
+def my_sessions_payload(registration: Registration) -> dict:
+    """Return one attendee's own seats and waiting places, for their pages only."""
+    entries = [_session_entry(seat, waiting_position(seat)) for seat in seats_of(registration)]
+    return _mine(registration.event, entries)
+
+
+def _everyones_sessions(event: Event) -> dict[int, list[dict]]:
+    """Return {registration id: session entries} for every registration of the event.
+
+    Three queries whatever the number of attendees: the registrations, their seats (in
+    slot time order) and the waiting lists, numbered here as waiting_position does.
+    """
+    ids = db.session.scalars(
+        select(Registration.id).where(
+            Registration.event_id == event.id, Registration.erased_at.is_(None)
+        )
+    )
+    mine: dict[int, list[dict]] = {registration_id: [] for registration_id in ids}
+    positions: dict[int, int] = {}
+    waiting = db.session.scalars(
+        _counted_seats()
+        .join(Breakout, Breakout.id == BreakoutSeat.breakout_id)
+        .where(Breakout.event_id == event.id, BreakoutSeat.status == SeatStatus.waiting)
+        .order_by(BreakoutSeat.breakout_id, BreakoutSeat.created_at, BreakoutSeat.id)
+    )
+    last_breakout, number = None, 0
+    for seat in waiting:
+        number = number + 1 if seat.breakout_id == last_breakout else 1
+        last_breakout = seat.breakout_id
+        positions[seat.id] = number
+    seats = db.session.scalars(
+        select(BreakoutSeat)
+        .join(Slot, Slot.id == BreakoutSeat.slot_id)
+        .join(EventDay, EventDay.id == Slot.day_id)
+        .where(
+            Slot.event_id == event.id,
+            BreakoutSeat.status.in_([SeatStatus.confirmed, SeatStatus.waiting]),
+        )
+        .order_by(EventDay.date, Slot.starts_at)
+    )
+    for seat in seats:
+        if seat.registration_id in mine:
+            mine[seat.registration_id].append(_session_entry(seat, positions.get(seat.id)))
+    return mine
+
+
+def push_my_sessions(event_id: int, registration_ids: list[int] | None = None) -> None:
+    """After a commit: send attendees their own sessions, each to their own room only.
+
+    `registration_ids` None means every registration of the event (a published or
+    replaced assignment, a session changed by staff); pushes are coalesced per attendee,
+    or per event for everyone.
+    """
+    if registration_ids is None:
+
+        def push_all() -> None:
+            event = db.session.get(Event, event_id)
+            if event is None:
+                return
+            for registration_id, entries in _everyones_sessions(event).items():
+                realtime.emit("my_breakouts", _mine(event, entries), attendee_room(registration_id))
+
+        realtime.coalesce(f"attendees:{event_id}", push_all)
+        return
+    for registration_id in sorted(set(registration_ids)):
+
+        def push_one(registration_id: int = registration_id) -> None:
+            registration = db.session.get(Registration, registration_id)
+            if registration is not None and registration.erased_at is None:
+                realtime.emit(
+                    "my_breakouts",
+                    my_sessions_payload(registration),
+                    attendee_room(registration_id),
+                )
+
+        realtime.coalesce(attendee_room(registration_id), push_one)
 
 
 def sessions_payload(event: Event) -> dict:

@@ -12,7 +12,7 @@ from voting.breakouts import service
 from voting.breakouts.service import SessionData, TimeData
 from voting.errors import InvalidInput, VotingError
 from voting.extensions import db
-from voting.models import BreakoutMode, Event, Registration, RegistrationStatus
+from voting.models import Breakout, BreakoutMode, Event, Registration, RegistrationStatus
 from voting.polls.forms import ActionForm
 from voting.registration.views import signed_in_attendee
 from voting.web import event_or_404, staff_view
@@ -35,6 +35,9 @@ def _page_context(event: Event, attendee: Registration | None) -> dict:
     return {
         "event": event,
         "attendee": attendee,
+        "mine": service.my_sessions_payload(attendee)["sessions"] if attendee else [],
+        "assigned": event.breakout_mode == BreakoutMode.preference
+        and event.assignment_published_at is not None,
         "slots": service.sessions_of(event),
         "my_seats": {seat.slot_id: seat for seat in seats},
         "positions": {seat.id: service.waiting_position(seat) for seat in seats},
@@ -319,16 +322,19 @@ def staff_action(event: Event, action: str):
 
 
 @bp.app_context_processor
-def _my_sessions_helper() -> dict:
-    """Give templates `breakout_seats(registration)` for the attendee page's include."""
-    return {"breakout_seats": _seats_for_template}
+def _my_sessions_helpers() -> dict:
+    """Give templates what the attendee page's "My sessions" include needs."""
+    return {"my_sessions": _sessions_for_template, "has_breakout_sessions": _has_sessions}
 
 
-def _seats_for_template(registration: Registration) -> list[dict]:
-    """Return the attendee's seats with their waiting positions, for _my_sessions.html."""
+def _sessions_for_template(registration: Registration | None) -> list[dict]:
+    """Return the attendee's seats as the live push describes them, for _my_sessions_list.html."""
     if registration is None:
         return []
-    return [
-        {"seat": seat, "breakout": seat.breakout, "position": service.waiting_position(seat)}
-        for seat in service.seats_of(registration)
-    ]
+    return service.my_sessions_payload(registration)["sessions"]
+
+
+def _has_sessions(event: Event) -> bool:
+    """Say whether the event has any breakout session (then the attendee page follows them)."""
+    query = select(Breakout.id).where(Breakout.event_id == event.id).limit(1)
+    return db.session.scalar(query) is not None
