@@ -196,6 +196,11 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(idea_views.bp)
     idea_sockets.register(socketio)
+    from voting.qna import sockets as qna_sockets
+    from voting.qna import views as qna_views
+
+    app.register_blueprint(qna_views.bp)
+    qna_sockets.register(socketio)
     from voting.breakouts.assignment_views import bp as assignment_bp
 
     app.register_blueprint(assignment_bp)

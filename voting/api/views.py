@@ -166,3 +166,22 @@ def breakouts(code: str):
     from voting.breakouts.service import sessions_payload
 
     return jsonify(sessions_payload(event_or_404(code)))
+
+
+@bp.get("/events/<code>/questions")
+@limiter.limit("600 per minute")
+def questions(code: str):
+    """List the event's public Q&A: live questions ranked (or ?sort=recent), answered ones."""
+    from voting.qna import service as qna
+
+    event = event_or_404(code)
+    sort = request.args.get("sort", "top")
+    sort = sort if sort in qna.SORTS else "top"
+    board = qna.board(event.id)
+    return jsonify(
+        sort=sort,
+        open=board["open"],
+        highlighted=board["highlighted"],
+        questions=qna.sort_questions(board["questions"], sort),
+        answered=board["answered"],
+    )

@@ -1,0 +1,1 @@
+"""Q&A: participants ask and upvote questions; moderators approve, highlight and answer."""
