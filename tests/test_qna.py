@@ -676,3 +676,16 @@ def test_api_lists_public_questions_only(app, client, event):
     missing = client.get("/api/v1/events/NOPE/questions")
     assert missing.status_code == 404
     assert missing.get_json()["error"] == "http_404"
+
+
+def test_demo_event_has_sample_questions(app):
+    from voting.demo import create_demo_event
+
+    event = create_demo_event()
+    board = service.board(event.id)
+    assert [q["votes"] for q in board["questions"]] == [14, 9, 6]
+    assert board["questions"][0]["name"] == "Ana Pereira, Cluster Norte"
+    assert board["questions"][1]["name"] is None
+    assert len(board["answered"]) == 1
+    assert len(service.queue(event.id)) == 1
+    assert all(len(q["text"]) <= service.MAX_LENGTH for q in board["questions"])

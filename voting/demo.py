@@ -112,6 +112,7 @@ def create_demo_event(today: dt.date | None = None) -> Event:
     )
     _add_registration_setup(event)
     _add_programme(event)
+    _add_questions(event)
     return event
 
 
@@ -219,3 +220,73 @@ def _add_programme(event: Event) -> None:
                 SessionData(theme_id=theme.id, room=ROOMS[index], capacity=15 + (index * 3) % 6),
             )
     service.set_signup_open(event, True)
+
+
+# Q&A: (question, name typed or "" for anonymous, status, upvotes).
+QUESTIONS = [
+    (
+        "How will the next call balance the funding mix between a few large partnerships "
+        "and many smaller ones?",
+        "Ana Pereira, Cluster Norte",
+        "approved",
+        14,
+    ),
+    (
+        "Can SMEs from outside the partnership join our internationalisation missions, "
+        "for instance to Japan or Canada?",
+        "",
+        "approved",
+        9,
+    ),
+    (
+        "Once the project ends, what support is left for SMEs that want to scale up "
+        "beyond their home region?",
+        "Jonas Berg",
+        "approved",
+        6,
+    ),
+    (
+        "Will the partner search on the European Cluster Collaboration Platform get "
+        "matchmaking by value chain?",
+        "",
+        "answered",
+        11,
+    ),
+    (
+        "Could the agency publish the evaluation criteria for joint cluster initiatives "
+        "before the call opens?",
+        "",
+        "pending",
+        0,
+    ),
+]
+
+
+def _add_questions(event: Event) -> None:
+    """Give the demo Q&A a few questions: ranked, one answered, one waiting for a moderator."""
+    from voting.events.service import new_participant_id
+    from voting.models import Participant, QnaQuestion, QnaStatus, QnaUpvote, utcnow
+
+    # Stored directly rather than through the service: nobody is connected yet to be told.
+    voters = [Participant(event_id=event.id, public_id=new_participant_id()) for _ in range(15)]
+    db.session.add_all(voters)
+    db.session.flush()
+    start = utcnow() - dt.timedelta(minutes=len(QUESTIONS) * 7)
+    for index, (text, name, status, votes) in enumerate(QUESTIONS):
+        asked_at = start + dt.timedelta(minutes=index * 7)
+        question = QnaQuestion(
+            event_id=event.id,
+            text=text,
+            participant_id=voters[index].id,
+            show_name=bool(name),
+            author_name=name,
+            status=QnaStatus(status),
+            created_at=asked_at,
+            answered_at=asked_at + dt.timedelta(minutes=3) if status == "answered" else None,
+        )
+        db.session.add(question)
+        db.session.flush()
+        db.session.add_all(
+            QnaUpvote(question_id=question.id, participant_id=voter.id) for voter in voters[:votes]
+        )
+    db.session.commit()
