@@ -44,6 +44,28 @@ class PollKind(enum.StrEnum):
 
     single = "single"
     multiple = "multiple"
+    yes_no = "yes_no"  # fixed options Yes / No / Abstain, optional required majority
+    quiz = "quiz"  # one choice; the correct option is revealed on close
+    rating = "rating"  # a scale 1..n; its options are the scale's points
+    points = "points"  # split a budget across the options
+    ranking = "ranking"  # order all options
+    text = "text"  # a short open answer; a word cloud of the answers
+
+
+class Majority(enum.StrEnum):
+    """What a yes/no vote needs to pass: counted over yes and no, abstentions aside."""
+
+    none = "none"
+    simple = "simple"  # more yes than no
+    two_thirds = "two_thirds"  # yes at least two thirds of yes + no
+
+
+class AnswerStatus(enum.StrEnum):
+    """Moderation of an open-text answer: only shown answers reach the display."""
+
+    pending = "pending"
+    shown = "shown"
+    hidden = "hidden"
 
 
 class PollStatus(enum.StrEnum):
@@ -200,6 +222,8 @@ class Event(db.Model):
     )
     # Days after the event's end at which personal data is erased; None keeps it.
     retention_days: Mapped[int | None] = mapped_column(Integer, default=None)
+    # Words that open-text answers may not contain, one per line (moderation).
+    blocked_words: Mapped[str] = mapped_column(Text, default="", server_default="")
     # The poll the projector shows; None shows the join screen only.
     display_poll_id: Mapped[int | None] = mapped_column(
         ForeignKey("polls.id", ondelete="SET NULL", use_alter=True), default=None
@@ -321,6 +345,15 @@ class Poll(db.Model):
     )
     # The display shows how many voted per country (of the voters' registrations).
     show_countries: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Settings of particular kinds (ignored by the others).
+    budget: Mapped[int] = mapped_column(Integer, default=100, server_default="100")  # points
+    scale_low_label: Mapped[str] = mapped_column(String(60), default="", server_default="")
+    scale_high_label: Mapped[str] = mapped_column(String(60), default="", server_default="")
+    majority: Mapped[Majority] = mapped_column(
+        Enum(Majority, native_enum=False, length=20), default=Majority.none, server_default="none"
+    )
+    # Open text: answers wait for a moderator before they reach the display.
+    moderate_answers: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     position: Mapped[int] = mapped_column(Integer, default=0)
     opened_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
@@ -354,6 +387,7 @@ class Option(db.Model):
     poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"))
     label: Mapped[str] = mapped_column(String(200))
     position: Mapped[int] = mapped_column(Integer, default=0)
+    correct: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # quiz
 
     poll: Mapped[Poll] = relationship(back_populates="options")
 
@@ -369,6 +403,11 @@ class Ballot(db.Model):
     participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Open-text polls: the answer and its moderation (None in other kinds).
+    text: Mapped[str | None] = mapped_column(String(200), default=None)
+    answer_status: Mapped[AnswerStatus | None] = mapped_column(
+        Enum(AnswerStatus, native_enum=False, length=10), default=None
+    )
 
     choices: Mapped[list[BallotChoice]] = relationship(
         back_populates="ballot", cascade="all, delete-orphan"
@@ -386,6 +425,8 @@ class BallotChoice(db.Model):
     option_id: Mapped[int] = mapped_column(
         ForeignKey("options.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+    # Points given (points polls) or the rank, 1 = first (ranking polls); else None.
+    value: Mapped[int | None] = mapped_column(Integer, default=None)
 
     ballot: Mapped[Ballot] = relationship(back_populates="choices")
 

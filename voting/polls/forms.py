@@ -11,6 +11,17 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 KIND_CHOICES = [
     SelectChoice("single", _l("Single choice")),
     SelectChoice("multiple", _l("Multiple choice")),
+    SelectChoice("yes_no", _l("Yes / no / abstain")),
+    SelectChoice("quiz", _l("Quiz (one correct answer)")),
+    SelectChoice("rating", _l("Rating scale")),
+    SelectChoice("points", _l("Points allocation")),
+    SelectChoice("ranking", _l("Ranking")),
+    SelectChoice("text", _l("Open text and word cloud")),
+]
+MAJORITY_CHOICES = [
+    SelectChoice("none", _l("No required majority")),
+    SelectChoice("simple", _l("Simple majority (more yes than no)")),
+    SelectChoice("two_thirds", _l("Two-thirds majority of yes and no")),
 ]
 VISIBILITY_CHOICES = [
     SelectChoice("live", _l("Live, as votes come in")),
@@ -42,6 +53,28 @@ class PollForm(FlaskForm):
     )
     eligibility = SelectField(_l("Who may vote"), choices=ELIGIBILITY_CHOICES, default="anyone")
     show_countries = BooleanField(_l("Show turnout by country on the display"), default=False)
+    budget = IntegerField(
+        _l("Points to split (points allocation)"),
+        default=100,
+        validators=[Optional(), NumberRange(min=1, max=10_000)],
+    )
+    scale = IntegerField(
+        _l("Scale from 1 to (rating)"),
+        default=5,
+        validators=[Optional(), NumberRange(min=2, max=10)],
+    )
+    scale_low_label = StringField(
+        _l("Label of the lowest value (rating)"), validators=[Optional(), Length(max=60)]
+    )
+    scale_high_label = StringField(
+        _l("Label of the highest value (rating)"), validators=[Optional(), Length(max=60)]
+    )
+    majority = SelectField(
+        _l("Required majority (yes / no)"), choices=MAJORITY_CHOICES, default="none"
+    )
+    moderate_answers = BooleanField(
+        _l("Answers wait for a moderator before they show (open text)"), default=False
+    )
 
 
 class ActionForm(FlaskForm):

@@ -19,10 +19,12 @@ from voting.events.service import forget_event_refs
 from voting.extensions import db, socketio
 from voting.groupcommit import GroupCommitter, Ticket
 from voting.models import (
+    AnswerStatus,
     Ballot,
     BallotChoice,
     Eligibility,
     Event,
+    Majority,
     Option,
     Participant,
     Poll,
@@ -32,7 +34,7 @@ from voting.models import (
     Vote,
     utcnow,
 )
-from voting.polls import eligibility
+from voting.polls import eligibility, tallies
 from voting.registration.countries import country_name
 
 VOTE_ID_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
@@ -58,6 +60,21 @@ class PollData:
     eligibility: str = Eligibility.anyone
     breakout_id: int | None = None  # a breakout's own poll: only its members vote
     show_countries: bool = False
+    budget: int = 100  # points
+    scale: int = 5  # rating: 1..scale
+    scale_low_label: str = ""
+    scale_high_label: str = ""
+    majority: str = Majority.none  # yes/no
+    correct: list[int] = field(default_factory=list)  # quiz: positions of correct options
+    moderate_answers: bool = False  # open text
+
+
+FIXED_OPTION_KINDS = ("yes_no", "rating", "text")
+CHOICE_KINDS = (PollKind.single, PollKind.multiple, PollKind.yes_no, PollKind.quiz)
+YES_NO_LABELS = ("Yes", "No", "Abstain")
+MAX_RANKED = 20  # ordering more on a phone is not a fair question
+MAX_BUDGET = 10_000
+MAX_ANSWER = 140  # characters of an open-text answer
 
 
 def validate_poll_data(data: PollData) -> PollData:
@@ -68,33 +85,101 @@ def validate_poll_data(data: PollData) -> PollData:
     try:
         data.kind = PollKind(data.kind)
         data.visibility = Visibility(data.visibility)
+        data.majority = Majority(data.majority or Majority.none)
     except ValueError:
         raise InvalidInput("Unknown poll type or results visibility.", "invalid_kind") from None
     try:
         data.eligibility = Eligibility(data.eligibility)
     except ValueError:
         raise InvalidInput("Unknown choice of who may vote.", "invalid_eligibility") from None
+    _fixed_options(data)
+    _validate_options(data)
+    _validate_kind_settings(data)
+    data.description = (data.description or "").strip()[:2000]
+    return data
+
+
+def _fixed_options(data: PollData) -> None:
+    """Give yes/no, rating and open-text polls the options their kind fixes."""
+    if data.kind == PollKind.yes_no:
+        labels = list(YES_NO_LABELS)
+    elif data.kind == PollKind.rating:
+        if not _is_int(data.scale) or not 2 <= data.scale <= 10:
+            raise InvalidInput("A rating scale goes from 1 to 2..10.", "invalid_scale")
+        labels = [str(value) for value in range(1, data.scale + 1)]
+    elif data.kind == PollKind.text:
+        labels = []
+    else:
+        return
+    # Keep the ids of the options already there, by position, so votes stay attached.
+    ids = list(data.option_ids or [])
+    data.option_ids = [ids[i] if i < len(ids) else None for i in range(len(labels))]
+    data.options = labels
+
+
+def _validate_options(data: PollData) -> None:
+    """Check the option texts: count for the kind, length, no duplicates."""
     labels = [(label or "").strip() for label in data.options]
     if not data.option_ids:
         data.option_ids = [None] * len(labels)
     pairs = [(oid, label) for oid, label in zip(data.option_ids, labels, strict=False) if label]
-    if len(pairs) < 2 or len(pairs) > MAX_OPTIONS:
-        raise InvalidInput(f"A poll needs 2 to {MAX_OPTIONS} options.", "invalid_options")
+    if data.kind != PollKind.text:
+        most = MAX_RANKED if data.kind == PollKind.ranking else MAX_OPTIONS
+        if len(pairs) < 2 or len(pairs) > most:
+            raise InvalidInput(f"A poll needs 2 to {most} options.", "invalid_options")
     if any(len(label) > 200 for _, label in pairs):
         raise InvalidInput("An option can have at most 200 characters.", "invalid_options")
     if len({label.casefold() for _, label in pairs}) != len(pairs):
         raise InvalidInput("Two options have the same text.", "invalid_options")
+    kept = [i for i, label in enumerate(labels) if label]
+    # Quiz answers are given as positions in the submitted list: follow the blanks out.
+    data.correct = [kept.index(i) for i in (data.correct or []) if _is_int(i) and i in kept]
     data.option_ids = [oid for oid, _ in pairs]
     data.options = [label for _, label in pairs]
-    if data.kind == PollKind.single:
+
+
+def _validate_kind_settings(data: PollData) -> None:
+    """Check the settings that belong to the poll's kind and fix the others."""
+    count = len(data.options)
+    if data.kind == PollKind.multiple:
+        if not _is_int(data.max_choices) or not 1 <= data.max_choices <= count:
+            raise InvalidInput(
+                f"The maximum number of choices must be between 1 and {count}.",
+                "invalid_max_choices",
+            )
+    elif data.kind in (PollKind.points, PollKind.ranking):
+        data.max_choices = count
+    else:
         data.max_choices = 1
-    elif not isinstance(data.max_choices, int) or not 1 <= data.max_choices <= len(pairs):
-        raise InvalidInput(
-            f"The maximum number of choices must be between 1 and {len(pairs)}.",
-            "invalid_max_choices",
-        )
-    data.description = (data.description or "").strip()[:2000]
-    return data
+    if data.kind == PollKind.points and (
+        not _is_int(data.budget) or not 1 <= data.budget <= MAX_BUDGET
+    ):
+        raise InvalidInput(f"The budget must be 1 to {MAX_BUDGET} points.", "invalid_budget")
+    if data.kind == PollKind.quiz and len(data.correct) != 1:
+        raise InvalidInput("Mark exactly one option as the correct answer.", "invalid_correct")
+    if data.kind != PollKind.quiz:
+        data.correct = []
+    if data.kind != PollKind.yes_no:
+        data.majority = Majority.none
+    data.scale_low_label = (data.scale_low_label or "").strip()[:60]
+    data.scale_high_label = (data.scale_high_label or "").strip()[:60]
+    data.moderate_answers = bool(data.moderate_answers) and data.kind == PollKind.text
+
+
+def _is_int(value) -> bool:
+    """Say whether a value is a real integer (not a bool)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _kind_fields(data: PollData) -> dict:
+    """Return the poll columns that hold the kind's settings."""
+    return {
+        "budget": data.budget if data.kind == PollKind.points else 100,
+        "scale_low_label": data.scale_low_label if data.kind == PollKind.rating else "",
+        "scale_high_label": data.scale_high_label if data.kind == PollKind.rating else "",
+        "majority": data.majority,
+        "moderate_answers": data.moderate_answers,
+    }
 
 
 def create_poll(event: Event, data: PollData) -> Poll:
@@ -115,7 +200,11 @@ def create_poll(event: Event, data: PollData) -> Poll:
         show_countries=data.show_countries,
         breakout_id=data.breakout_id,
         position=position + 1,
-        options=[Option(label=label, position=i) for i, label in enumerate(data.options)],
+        options=[
+            Option(label=label, position=i, correct=i in data.correct)
+            for i, label in enumerate(data.options)
+        ],
+        **_kind_fields(data),
     )
     db.session.add(poll)
     db.session.commit()
@@ -129,6 +218,9 @@ def update_poll(poll: Poll, data: PollData) -> Poll:
     Options keep their ids (and so their votes) when only their text changes; once a
     poll has votes, options can no longer be added or removed.
     """
+    if data.kind in FIXED_OPTION_KINDS and not any(data.option_ids or ()):
+        # The form sends no options for these kinds: keep the ones there, by position.
+        data.option_ids = [option.id for option in poll.options]
     data = validate_poll_data(data)
     has_votes = ballot_count(poll.id) > 0
     existing = {option.id: option for option in poll.options}
@@ -138,6 +230,10 @@ def update_poll(poll: Poll, data: PollData) -> Poll:
     if has_votes and (set(kept_ids) != set(existing) or None in data.option_ids):
         raise Conflict(
             "This poll has votes: reset it before adding or removing options.", "poll_has_votes"
+        )
+    if has_votes and poll.kind == PollKind.points and data.budget != poll.budget:
+        raise Conflict(
+            "This poll has votes: reset it before changing the budget.", "poll_has_votes"
         )
     if has_votes and data.kind != poll.kind:
         raise Conflict("This poll has votes: reset it before changing its type.", "poll_has_votes")
@@ -154,11 +250,14 @@ def update_poll(poll: Poll, data: PollData) -> Poll:
     poll.allow_change = data.allow_change
     poll.eligibility = data.eligibility
     poll.show_countries = data.show_countries
+    for name, value in _kind_fields(data).items():
+        setattr(poll, name, value)
     options = []
     for position, (oid, label) in enumerate(zip(data.option_ids, data.options, strict=True)):
         option = existing[oid] if oid is not None else Option(label=label)
         option.label = label
         option.position = position
+        option.correct = position in data.correct
         options.append(option)
     poll.options = options
     db.session.commit()
@@ -181,6 +280,13 @@ def duplicate_poll(poll: Poll) -> Poll:
             description=poll.description,
             eligibility=poll.eligibility,
             show_countries=poll.show_countries,
+            budget=poll.budget,
+            scale=len(poll.options) if poll.kind == PollKind.rating else 5,
+            scale_low_label=poll.scale_low_label,
+            scale_high_label=poll.scale_high_label,
+            majority=poll.majority,
+            correct=[i for i, option in enumerate(poll.options) if option.correct],
+            moderate_answers=poll.moderate_answers,
         ),
     )
 
@@ -269,13 +375,10 @@ def show_on_display(event: Event, poll: Poll | None) -> None:
     event.display_poll_id = poll.id if poll else None
     db.session.commit()
     _forget_snapshot(event.id)
-    payload = {
-        "action": "shown",
-        "poll": poll_payload(poll) if poll else None,
-        "display_poll_id": event.display_poll_id,
-    }
-    realtime.emit("poll", payload, realtime.event_room(event.id))
-    realtime.emit("poll", payload, realtime.console_room(event.id))
+    payload = {"action": "shown", "display_poll_id": event.display_poll_id}
+    for room, staff in ((realtime.event_room, False), (realtime.console_room, True)):
+        shown = poll_payload(poll, staff=staff) if poll else None
+        realtime.emit("poll", payload | {"poll": shown}, room(event.id))
     if poll is not None:
         _push_tally(poll.id)
 
@@ -300,6 +403,7 @@ class VoteResult:
     poll_id: int
     choices: list[int]
     duplicate: bool = False
+    ballot: dict = field(default_factory=dict)  # the ballot as stored, in its wire form
 
 
 @dataclass
@@ -312,6 +416,11 @@ class VoteRequest:
     choices: list[int]
     vote_id: str
     sent_at: float | None = None
+    # Which ballot form was sent (see BALLOT_FORMS) and what goes with it.
+    form: str = "choices"
+    values: list[int] | None = None  # points per chosen option, or their ranks
+    rating: int | None = None
+    text: str | None = None
     # Whose ballot the vote fills: the organisation's shared row in organisation polls,
     # else the participant's own (None). The vote log always names the participant.
     ballot_key: str | None = None
@@ -321,11 +430,38 @@ class VoteRequest:
         """Return the participant key whose ballot this vote creates or replaces."""
         return self.ballot_key or self.participant_key
 
+    @property
+    def ballot(self) -> dict:
+        """Return the ballot in its wire form, as acknowledged and kept in the vote log."""
+        if self.form == "points":
+            return {"points": {str(o): v for o, v in zip(self.choices, self.values, strict=True)}}
+        if self.form == "ranking":
+            return {"ranking": list(self.choices)}
+        if self.form == "rating":
+            return {"rating": self.rating}
+        if self.form == "text":
+            return {"text": self.text}
+        return {"choices": list(self.choices)}
+
+
+# The ballot forms cast_vote accepts, one per vote, and the poll kinds each fills.
+BALLOT_FORMS = {
+    "choices": CHOICE_KINDS,
+    "points": (PollKind.points,),
+    "ranking": (PollKind.ranking,),
+    "rating": (PollKind.rating,),
+    "text": (PollKind.text,),
+}
+
 
 def cast_vote(
-    event: Event | int, poll_id, participant_key: str, choices, vote_id, sent_at=None
+    event: Event | int, poll_id, participant_key: str, ballot, vote_id, sent_at=None
 ) -> VoteResult:
     """Record a participant's ballot; return only after it is committed.
+
+    `ballot` is a list of option ids, or a dict with exactly one of the BALLOT_FORMS:
+    {"choices": [ids]}, {"points": {id: n}}, {"ranking": [ids]}, {"rating": n},
+    {"text": "..."}; the poll's kind says which it must be.
 
     Votes from concurrent callers are written together (group commit). The same vote_id
     again returns the first answer's receipt; the unique constraints on (poll,
@@ -337,11 +473,72 @@ def cast_vote(
         event_id=event if isinstance(event, int) else event.id,
         poll_id=_valid_poll_id(poll_id),
         participant_key=participant_key,
-        choices=_valid_choices(choices),
+        choices=[],
         vote_id=_valid_vote_id(vote_id),
         sent_at=_valid_sent_at(sent_at),
     )
+    _read_ballot(request, ballot)
     return _committer().submit(request)
+
+
+def _read_ballot(request: VoteRequest, ballot) -> None:
+    """Check a ballot's shape (not yet against its poll) and put it on the request."""
+    if isinstance(ballot, list):
+        ballot = {"choices": ballot}
+    if not isinstance(ballot, dict):
+        raise InvalidInput(
+            "A vote needs choices, points, ranking, rating or text.", "invalid_ballot"
+        )
+    forms = [form for form in BALLOT_FORMS if ballot.get(form) is not None]
+    if len(forms) != 1:
+        raise InvalidInput(
+            "A vote carries exactly one of choices, points, ranking, rating or text.",
+            "invalid_ballot",
+        )
+    request.form = form = forms[0]
+    value = ballot[form]
+    if form == "choices":
+        request.choices = _valid_choices(value)
+    elif form == "ranking":
+        request.choices = _valid_choices(value)
+        request.values = list(range(1, len(request.choices) + 1))
+    elif form == "points":
+        request.choices, request.values = _valid_points(value)
+    elif form == "rating":
+        if not _is_int(value):
+            raise InvalidInput("rating must be a whole number.", "invalid_rating")
+        request.rating = value
+    else:
+        request.text = _valid_text(value)
+
+
+def _valid_points(points) -> tuple[list[int], list[int]]:
+    """Return (option ids, points) of an allocation, leaving out options given 0."""
+    if not isinstance(points, dict) or not points or len(points) > MAX_OPTIONS:
+        raise InvalidInput("points must map option numbers to points.", "invalid_points")
+    ids, values = [], []
+    for key, value in points.items():
+        option_id = as_id(key)
+        if option_id is None or option_id in ids:
+            raise InvalidInput("points must map option numbers to points.", "invalid_points")
+        if not _is_int(value) or not 0 <= value <= MAX_BUDGET:
+            raise InvalidInput(
+                "Each option gets a whole number of points, 0 or more.", "invalid_points"
+            )
+        if value:
+            ids.append(option_id)
+            values.append(value)
+    return ids, values
+
+
+def _valid_text(text) -> str:
+    """Return an open-text answer with its spacing tidied, if it has 1 to MAX_ANSWER characters."""
+    if not isinstance(text, str):
+        raise InvalidInput("text must be a string.", "invalid_text")
+    text = " ".join(text.split())
+    if not text or len(text) > MAX_ANSWER:
+        raise InvalidInput(f"An answer has 1 to {MAX_ANSWER} characters.", "invalid_text")
+    return text
 
 
 def _committer() -> GroupCommitter:
@@ -448,6 +645,7 @@ def _record_votes(tickets: list[Ticket]) -> None:
     begin_write()
     polls = _lock_polls({r.poll_id for r in requests})
     options = _option_ids(polls)
+    blocked = _blocked_words(requests)
     stored = _stored_votes({r.vote_id for r in requests})
     participants = _participant_ids({r.participant_key for r in requests})
     voters = _batch_voters(requests, polls)
@@ -464,7 +662,7 @@ def _record_votes(tickets: list[Ticket]) -> None:
                 _same_vote(first.item, request)
                 repeats.append((ticket, first))
             else:
-                _check_vote(request, polls.get(request.poll_id), options)
+                _check_vote(request, polls.get(request.poll_id), options, blocked)
                 owner = participants.get(request.participant_key)
                 if owner is not None and owner[1] != request.event_id:
                     raise InvalidInput("This participant belongs to another event.", "wrong_event")
@@ -511,9 +709,17 @@ _POLL_ROWS = select(
     POLLS.c.max_choices,
     POLLS.c.eligibility,
     POLLS.c.breakout_id,
+    POLLS.c.kind,
+    POLLS.c.budget,
+    POLLS.c.moderate_answers,
 ).where(POLLS.c.id.in_(_ids("ids")))
 _POLL_ROWS_LOCKED = _POLL_ROWS.with_for_update(read=True)
-_OPTION_ROWS = select(OPTIONS.c.poll_id, OPTIONS.c.id).where(OPTIONS.c.poll_id.in_(_ids("ids")))
+_OPTION_ROWS = select(OPTIONS.c.poll_id, OPTIONS.c.id, OPTIONS.c.position).where(
+    OPTIONS.c.poll_id.in_(_ids("ids"))
+)
+_BLOCKED_WORDS = select(Event.__table__.c.id, Event.__table__.c.blocked_words).where(
+    Event.__table__.c.id.in_(_ids("ids"))
+)
 _VOTE_ROWS = (
     select(
         VOTES.c.vote_id, VOTES.c.poll_id, PARTICIPANTS.c.public_id, VOTES.c.receipt, VOTES.c.choices
@@ -531,6 +737,11 @@ _CLEAR_CHOICES = delete(CHOICES).where(CHOICES.c.ballot_id.in_(_ids("ids")))
 _TOUCH_BALLOTS = (
     update(BALLOTS).where(BALLOTS.c.id.in_(_ids("ids"))).values(updated_at=bindparam("now"))
 )
+_SET_ANSWER = (
+    update(BALLOTS)
+    .where(BALLOTS.c.id == bindparam("b_id"))
+    .values(text=bindparam("text"), answer_status=bindparam("status"))
+)
 _INSERT_PARTICIPANTS, _INSERT_BALLOTS = insert(PARTICIPANTS), insert(BALLOTS)
 _INSERT_CHOICES, _INSERT_VOTES = insert(CHOICES), insert(VOTES)
 
@@ -541,12 +752,21 @@ def _lock_polls(poll_ids: set[int]) -> dict[int, object]:
     return {row.id: row for row in _conn().execute(query, {"ids": list(poll_ids)})}
 
 
-def _option_ids(polls: dict[int, object]) -> dict[int, set[int]]:
-    """Return the option ids of each poll."""
-    found: dict[int, set[int]] = {poll_id: set() for poll_id in polls}
-    for poll_id, option_id in _conn().execute(_OPTION_ROWS, {"ids": list(polls)}):
-        found[poll_id].add(option_id)
+def _option_ids(polls: dict[int, object]) -> dict[int, dict[int, int]]:
+    """Return the option ids of each poll with their positions."""
+    found: dict[int, dict[int, int]] = {poll_id: {} for poll_id in polls}
+    for poll_id, option_id, position in _conn().execute(_OPTION_ROWS, {"ids": list(polls)}):
+        found[poll_id][option_id] = position
     return found
+
+
+def _blocked_words(requests: list[VoteRequest]) -> dict[int, list[str]]:
+    """Return the blocked words of the events of a batch's open-text answers (else nothing)."""
+    event_ids = {r.event_id for r in requests if r.form == "text"}
+    if not event_ids:
+        return {}
+    rows = _conn().execute(_BLOCKED_WORDS, {"ids": list(event_ids)})
+    return {event_id: tallies.parse_blocked_words(words) for event_id, words in rows}
 
 
 def _stored_votes(vote_ids: set[str]) -> dict[str, tuple]:
@@ -563,10 +783,24 @@ def _participant_ids(keys: set[str]) -> dict[str, tuple[int, int]]:
 
 def _replay_of(earlier: tuple, request: VoteRequest) -> VoteResult:
     """Answer a resent vote with the stored receipt, if it really is the same voter and poll."""
-    poll_id, owner, receipt, choices = earlier
+    poll_id, owner, receipt, logged = earlier
     if owner != request.participant_key or poll_id != request.poll_id:
         raise Conflict("This vote id was used for another vote.", "vote_id_conflict")
-    return VoteResult(receipt=receipt, poll_id=poll_id, choices=list(choices), duplicate=True)
+    ballot = {"choices": list(logged)} if isinstance(logged, list) else dict(logged)
+    return VoteResult(
+        receipt=receipt,
+        poll_id=poll_id,
+        choices=_logged_option_ids(ballot),
+        duplicate=True,
+        ballot=ballot,
+    )
+
+
+def _logged_option_ids(ballot: dict) -> list[int]:
+    """Return the option ids a logged ballot names (none for ratings and answers)."""
+    if "points" in ballot:
+        return [int(option_id) for option_id in ballot["points"]]
+    return list(ballot.get("choices") or ballot.get("ranking") or [])
 
 
 def _replay_from_db(request: VoteRequest) -> VoteResult | None:
@@ -581,14 +815,41 @@ def _same_vote(first: VoteRequest, again: VoteRequest) -> None:
         raise Conflict("This vote id was used for another vote.", "vote_id_conflict")
 
 
-def _check_vote(request: VoteRequest, poll, options: dict[int, set[int]]) -> None:
+def _check_vote(request: VoteRequest, poll, options: dict, blocked: dict) -> None:
     """Apply the rules a vote must pass against its poll."""
     if poll is None or poll.event_id != request.event_id:
         raise NotFound("This poll does not exist in this event.", "unknown_poll")
     if poll.status != PollStatus.open:
         code = "poll_closed" if poll.status == PollStatus.closed else "poll_not_open"
         raise Conflict("This poll is not open for votes.", code)
+    if poll.kind not in BALLOT_FORMS[request.form]:
+        raise InvalidInput(f"This poll does not take a {request.form} ballot.", "wrong_ballot_form")
+    if request.form == "rating":
+        _rating_to_choice(request, options[poll.id])
+    elif request.form == "text":
+        _check_answer(request, blocked.get(request.event_id, ()))
+        return
     _check_choices(poll, request.choices, options[poll.id])
+    if request.form == "points" and sum(request.values) != poll.budget:
+        raise InvalidInput(f"The points must add up to {poll.budget}.", "points_sum")
+    if request.form == "ranking" and len(request.choices) != len(options[poll.id]):
+        raise InvalidInput("Rank every option, each once.", "incomplete_ranking")
+
+
+def _rating_to_choice(request: VoteRequest, positions: dict[int, int]) -> None:
+    """Turn a rating 1..n into the scale point's option (position rating - 1)."""
+    by_position = {position: option_id for option_id, position in positions.items()}
+    option_id = by_position.get(request.rating - 1) if request.rating >= 1 else None
+    if option_id is None:
+        raise InvalidInput(f"The rating goes from 1 to {len(positions)}.", "invalid_rating")
+    request.choices = [option_id]
+
+
+def _check_answer(request: VoteRequest, blocked) -> None:
+    """Refuse an open-text answer that holds a blocked word."""
+    word = tallies.blocked_word_in(request.text, blocked)
+    if word is not None:
+        raise InvalidInput("This answer contains a word that is not allowed here.", "blocked_word")
 
 
 def _batch_voters(requests: list[VoteRequest], polls: dict[int, object]) -> dict:
@@ -654,7 +915,7 @@ def _store_ballots(tickets: list[Ticket], polls: dict[int, object], participants
     """Create or replace each voter's ballot and log each submission, set-based."""
     pairs = {(t.item.poll_id, participants[t.item.owner_key][0]) for t in tickets}
     existing = _ballot_ids(pairs)
-    final: dict[tuple[int, int], list[int]] = {}
+    final: dict[tuple[int, int], VoteRequest] = {}
     accepted: list[Ticket] = []
     for ticket in tickets:
         request = ticket.item
@@ -662,9 +923,12 @@ def _store_ballots(tickets: list[Ticket], polls: dict[int, object], participants
         if (pair in existing or pair in final) and not polls[request.poll_id].allow_change:
             ticket.error = _no_change_error(request)
             continue
-        final[pair] = request.choices  # a later vote in the batch replaces an earlier one
+        final[pair] = request  # a later vote in the batch replaces an earlier one
         ticket.result = VoteResult(
-            receipt=_new_receipt(), poll_id=request.poll_id, choices=request.choices
+            receipt=_new_receipt(),
+            poll_id=request.poll_id,
+            choices=request.choices,
+            ballot=request.ballot,
         )
         accepted.append(ticket)
     if not accepted:
@@ -684,14 +948,16 @@ def _store_ballots(tickets: list[Ticket], polls: dict[int, object], participants
             ],
         )
         existing.update(_ballot_ids(set(new_pairs)))
-    conn.execute(
-        _INSERT_CHOICES,
-        [
-            {"ballot_id": existing[pair], "option_id": option_id}
-            for pair, choices in final.items()
-            for option_id in choices
-        ],
-    )
+    _store_answers(final, existing, polls)
+    rows = [
+        {"ballot_id": existing[pair], "option_id": option_id, "value": value}
+        for pair, request in final.items()
+        for option_id, value in zip(
+            request.choices, request.values or [None] * len(request.choices), strict=True
+        )
+    ]
+    if rows:
+        conn.execute(_INSERT_CHOICES, rows)
     conn.execute(
         _INSERT_VOTES,
         [
@@ -700,12 +966,30 @@ def _store_ballots(tickets: list[Ticket], polls: dict[int, object], participants
                 "poll_id": t.item.poll_id,
                 "participant_id": participants[t.item.participant_key][0],
                 "receipt": t.result.receipt,
-                "choices": t.item.choices,
+                # The log keeps plain choice ballots as a list, as it always has.
+                "choices": t.item.choices if t.item.form == "choices" else t.item.ballot,
                 "created_at": now,
             }
             for t in accepted
         ],
     )
+
+
+def _store_answers(final: dict, ballot_ids: dict, polls: dict[int, object]) -> None:
+    """Write the open-text answers of a batch onto their ballots (moderated or shown)."""
+    answers = [
+        {
+            "b_id": ballot_ids[pair],
+            "text": request.text,
+            "status": AnswerStatus.pending
+            if polls[request.poll_id].moderate_answers
+            else AnswerStatus.shown,
+        }
+        for pair, request in final.items()
+        if request.form == "text"
+    ]
+    if answers:
+        _conn().execute(_SET_ANSWER, answers)
 
 
 def _no_change_error(request: VoteRequest) -> Conflict:
@@ -734,9 +1018,9 @@ def _ballot_ids(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], int]:
     return found
 
 
-def _check_choices(poll, choices: list[int], valid: set[int]) -> None:
+def _check_choices(poll, choices: list[int], valid: dict[int, int]) -> None:
     """Refuse options of another poll and too many choices."""
-    if not set(choices) <= valid:
+    if not set(choices) <= valid.keys():
         raise InvalidInput("A chosen option is not part of this poll.", "invalid_option")
     if len(choices) > poll.max_choices:
         raise InvalidInput(f"Choose at most {poll.max_choices} options.", "too_many_choices")
@@ -791,22 +1075,49 @@ def _new_receipt() -> str:
     return f"{raw[:4]}-{raw[4:]}"
 
 
-_MY_CHOICES = (
-    select(BALLOTS.c.poll_id, CHOICES.c.option_id)
-    .join(CHOICES, CHOICES.c.ballot_id == BALLOTS.c.id)
-    .join(PARTICIPANTS, PARTICIPANTS.c.id == BALLOTS.c.participant_id)
+_MY_BALLOTS = (
+    select(
+        BALLOTS.c.poll_id,
+        POLLS.c.kind,
+        CHOICES.c.option_id,
+        CHOICES.c.value,
+        OPTIONS.c.position,
+        BALLOTS.c.text,
+    )
+    .select_from(
+        BALLOTS.join(PARTICIPANTS, PARTICIPANTS.c.id == BALLOTS.c.participant_id)
+        .join(POLLS, POLLS.c.id == BALLOTS.c.poll_id)
+        .outerjoin(CHOICES, CHOICES.c.ballot_id == BALLOTS.c.id)
+        .outerjoin(OPTIONS, OPTIONS.c.id == CHOICES.c.option_id)
+    )
     .where(PARTICIPANTS.c.public_id == bindparam("key"), BALLOTS.c.poll_id.in_(_ids("ids")))
 )
 
 
-def my_choices(poll_ids: list[int], participant_key: str | None) -> dict[int, list[int]]:
-    """Return the options a participant marked, per poll."""
+def my_choices(poll_ids: list[int], participant_key: str | None) -> dict[int, list | dict]:
+    """Return a participant's ballot per poll: option ids in choice polls, else its wire form.
+
+    Points: {"points": {id: n}}; ranking: {"ranking": [ids]}; rating: {"rating": n};
+    open text: {"text": "..."} (docs/realtime.md).
+    """
     if not participant_key or not poll_ids:
         return {}
-    rows = db.session.execute(_MY_CHOICES, {"key": participant_key, "ids": poll_ids})
-    mine: dict[int, list[int]] = {}
-    for poll_id, option_id in rows:
-        mine.setdefault(poll_id, []).append(option_id)
+    rows = db.session.execute(_MY_BALLOTS, {"key": participant_key, "ids": poll_ids})
+    mine: dict[int, list | dict] = {}
+    for poll_id, kind, option_id, value, position, text in rows:
+        if kind in CHOICE_KINDS:
+            mine.setdefault(poll_id, []).append(option_id)
+        elif kind == PollKind.points:
+            mine.setdefault(poll_id, {"points": {}})["points"][str(option_id)] = value
+        elif kind == PollKind.ranking:
+            mine.setdefault(poll_id, {"ranking": []})["ranking"].append((value, option_id))
+        elif kind == PollKind.rating and position is not None:
+            mine[poll_id] = {"rating": position + 1}
+        elif kind == PollKind.text:
+            mine[poll_id] = {"text": text}
+    for ballot in mine.values():
+        if isinstance(ballot, dict) and "ranking" in ballot:
+            ballot["ranking"] = [option_id for _, option_id in sorted(ballot["ranking"])]
     return mine
 
 
@@ -842,9 +1153,9 @@ def countries_payload(poll: Poll) -> list[dict]:
     return sorted(rows, key=lambda row: (row["country"] == "", -row["count"], row["name"]))
 
 
-def poll_payload(poll: Poll) -> dict:
-    """Describe a poll for any client (no results)."""
-    return {
+def poll_payload(poll: Poll, *, staff: bool = False) -> dict:
+    """Describe a poll for a client (no results); a quiz's answer only to staff or once closed."""
+    payload = {
         "id": poll.id,
         "title": poll.title,
         "description": poll.description,
@@ -858,6 +1169,24 @@ def poll_payload(poll: Poll) -> dict:
         "show_countries": poll.show_countries,
         "options": [{"id": option.id, "label": option.label} for option in poll.options],
     }
+    payload.update(_kind_settings(poll))
+    if poll.kind == PollKind.quiz and (staff or poll.status == PollStatus.closed):
+        for row, option in zip(payload["options"], poll.options, strict=True):
+            row["correct"] = option.correct
+    return payload
+
+
+def _kind_settings(poll: Poll) -> dict:
+    """Return the settings a client needs to show a poll of this kind."""
+    if poll.kind == PollKind.points:
+        return {"budget": poll.budget}
+    if poll.kind == PollKind.rating:
+        return {"low_label": poll.scale_low_label, "high_label": poll.scale_high_label}
+    if poll.kind == PollKind.yes_no:
+        return {"majority": str(poll.majority)}
+    if poll.kind == PollKind.text:
+        return {"max_length": MAX_ANSWER, "moderated": poll.moderate_answers}
+    return {}
 
 
 # Figures of a results payload that only consoles (and staff API calls) receive.
@@ -868,11 +1197,13 @@ def results_payload(poll: Poll, *, staff: bool) -> dict:
     """Return the full tally for staff or when public, else only how many voted.
 
     Staff also get `eligible` (how many may vote; None when anyone may); a poll that
-    shows turnout by country carries `countries` for everyone, like `total`.
+    shows turnout by country carries `countries` for everyone, like `total`. The tally's
+    shape depends on the poll's kind (docs/realtime.md, "Results by kind").
     """
     total = ballot_count(poll.id)
     payload = {
         "poll_id": poll.id,
+        "kind": str(poll.kind),
         "status": str(poll.status),
         "seq": realtime.next_seq(),
         "total": total,
@@ -883,17 +1214,126 @@ def results_payload(poll: Poll, *, staff: bool) -> dict:
     if poll.show_countries:
         payload["countries"] = countries_payload(poll)
     if payload["visible"]:
-        counts = tally(poll)
-        payload["options"] = [
+        payload.update(_kind_results(poll, total, staff=staff))
+    return payload
+
+
+def _kind_results(poll: Poll, total: int, *, staff: bool) -> dict:
+    """Return the tally of a poll in the shape of its kind."""
+    if poll.kind == PollKind.points:
+        return _points_results(poll, total)
+    if poll.kind == PollKind.ranking:
+        return _ranking_results(poll, total)
+    if poll.kind == PollKind.text:
+        return _text_results(poll, staff=staff)
+    counts = tally(poll)
+    results: dict = {
+        "options": [
             {
                 "id": option.id,
                 "label": option.label,
                 "count": counts[option.id],
-                "percent": round(100 * counts[option.id] / total) if total else 0,
+                "percent": tallies.percent(counts[option.id], total),
             }
             for option in poll.options
         ]
-    return payload
+    }
+    if poll.kind == PollKind.rating:
+        results.update(tallies.rating_summary([counts[option.id] for option in poll.options]))
+    elif poll.kind == PollKind.yes_no:
+        yes, no = (counts[option.id] for option in poll.options[:2])
+        results["majority"] = str(poll.majority)
+        # The outcome is an assembly's decision: announced once voting has ended.
+        if poll.status == PollStatus.closed or staff:
+            results["outcome"] = tallies.majority_outcome(yes, no, poll.majority)
+    elif poll.kind == PollKind.quiz and (poll.status == PollStatus.closed or staff):
+        for row, option in zip(results["options"], poll.options, strict=True):
+            row["correct"] = option.correct
+    return results
+
+
+def _option_values(poll: Poll) -> list[tuple[int, int]]:
+    """Return (option id, value) of every ballot choice of a points or ranking poll."""
+    return list(
+        db.session.execute(
+            select(BallotChoice.option_id, BallotChoice.value)
+            .join(Ballot, Ballot.id == BallotChoice.ballot_id)
+            .where(Ballot.poll_id == poll.id)
+        )
+    )
+
+
+def _points_results(poll: Poll, total: int) -> dict:
+    """Average allocation per option (the averages add up to the budget)."""
+    summary = tallies.points_summary(_option_values(poll), [o.id for o in poll.options], total)
+    return {
+        "budget": poll.budget,
+        "options": [
+            {
+                "id": option.id,
+                "label": option.label,
+                **summary[option.id],
+                "percent": tallies.percent(summary[option.id]["average"], poll.budget),
+            }
+            for option in poll.options
+        ],
+    }
+
+
+def _ranking_results(poll: Poll, total: int) -> dict:
+    """Borda score and average rank per option; percent of the highest possible score."""
+    summary = tallies.borda(_option_values(poll), [o.id for o in poll.options])
+    best = total * (len(poll.options) - 1)
+    return {
+        "options": [
+            {
+                "id": option.id,
+                "label": option.label,
+                **summary[option.id],
+                "percent": tallies.percent(summary[option.id]["borda"], best),
+            }
+            for option in poll.options
+        ]
+    }
+
+
+ANSWERS_SHOWN = 60  # newest answers listed with the cloud
+
+
+def _text_results(poll: Poll, *, staff: bool) -> dict:
+    """The word cloud of shown answers; staff also get every answer to moderate."""
+    rows = db.session.execute(
+        select(Ballot.id, Ballot.text, Ballot.answer_status)
+        .where(Ballot.poll_id == poll.id, Ballot.text.is_not(None))
+        .order_by(Ballot.updated_at.desc(), Ballot.id.desc())
+    ).all()
+    shown = [text for _, text, status in rows if status == AnswerStatus.shown]
+    results = {
+        "cloud": tallies.word_cloud(shown),
+        "answers": [{"text": text} for text in shown[:ANSWERS_SHOWN]],
+        "shown": len(shown),
+    }
+    if staff:
+        results["answers"] = [
+            {"id": ballot_id, "text": text, "status": str(status)}
+            for ballot_id, text, status in rows[:500]
+        ]
+        results["pending"] = sum(1 for *_, status in rows if status == AnswerStatus.pending)
+    return results
+
+
+def moderate_answer(poll: Poll, ballot_id, status) -> None:
+    """Show, hide (or send back to waiting) one open-text answer, and push the change."""
+    try:
+        status = AnswerStatus(status)
+    except ValueError:
+        raise InvalidInput("status must be shown, hidden or pending.", "invalid_status") from None
+    ballot = db.session.get(Ballot, as_id(ballot_id)) if as_id(ballot_id) else None
+    if ballot is None or ballot.poll_id != poll.id or ballot.text is None:
+        raise NotFound("This answer does not exist in this poll.", "unknown_answer")
+    ballot.answer_status = status
+    db.session.commit()
+    _push_tally(poll.id)
 
 
 def push_results(poll_id: int, *, participants: bool) -> None:
@@ -914,10 +1354,24 @@ def push_results(poll_id: int, *, participants: bool) -> None:
     if poll.breakout_id is not None:
         db.session.rollback()
         return
-    public = public_results(staff, poll.results_public)
+    if _staff_tally_differs(poll):
+        public = results_payload(poll, staff=False) | {"echo": staff.get("echo", [])}
+    else:
+        public = public_results(staff, poll.results_public)
     room = realtime.event_room if participants else realtime.display_room
     realtime.emit("results", public, room(poll.event_id))
     db.session.rollback()  # end the read transaction; the worker's session is reused
+
+
+def _staff_tally_differs(poll: Poll) -> bool:
+    """Say whether staff see more of this tally than the public beyond STAFF_ONLY figures.
+
+    Open-text answers carry moderation (ids, hidden ones); an open quiz or yes/no vote
+    carries the correct answer or the outcome so far.
+    """
+    return poll.kind == PollKind.text or (
+        poll.kind in (PollKind.quiz, PollKind.yes_no) and poll.status != PollStatus.closed
+    )
 
 
 def public_results(staff: dict, results_public: bool) -> dict:
@@ -959,16 +1413,13 @@ def _announce(poll: Poll, action: str) -> None:
     """Tell clients that a poll changed; participants hear only of open or shown polls."""
     event = poll.event
     _forget_snapshot(event.id)
-    payload = {
-        "action": action,
-        "poll": poll_payload(poll),
-        "display_poll_id": event.display_poll_id,
-    }
-    realtime.emit("poll", payload, realtime.console_room(event.id))
+    payload = {"action": action, "display_poll_id": event.display_poll_id}
+    staff = payload | {"poll": poll_payload(poll, staff=True)}
+    realtime.emit("poll", staff, realtime.console_room(event.id))
     if poll.breakout_id is not None:
         return  # its members follow it on the breakout's page, not every phone in the hall
     if poll.status != PollStatus.draft or event.display_poll_id == poll.id:
-        realtime.emit("poll", payload, realtime.event_room(event.id))
+        realtime.emit("poll", payload | {"poll": poll_payload(poll)}, realtime.event_room(event.id))
 
 
 def public_polls(event: Event) -> list[Poll]:
@@ -997,7 +1448,7 @@ def snapshot(event: Event, *, staff: bool, participant_key: str | None = None) -
         "ok": True,
         "event": {"code": event.code, "name": event.name},
         "display_poll_id": event.display_poll_id,
-        "polls": [poll_payload(poll) for poll in polls],
+        "polls": [poll_payload(poll, staff=True) for poll in polls],
         "results": {str(poll.id): results_payload(poll, staff=True) for poll in polls},
         "mine": {},
         "connected": realtime.connected_count(event.id),

@@ -130,7 +130,7 @@ def cast_vote(payload, saved_session):
             event,
             payload.get("poll_id"),
             key,
-            payload.get("choices"),
+            {form: payload.get(form) for form in service.BALLOT_FORMS},
             payload.get("vote_id"),
             payload.get("sent_at"),
         )
@@ -143,6 +143,7 @@ def cast_vote(payload, saved_session):
         "receipt": result.receipt,
         "poll_id": result.poll_id,
         "choices": result.choices,
+        "ballot": result.ballot,
         "duplicate": result.duplicate,
     }
 

@@ -50,6 +50,8 @@ def edit(event, poll_id: int):
     """Change a poll's question, options and settings."""
     poll = service.find_poll(event, poll_id)
     form = PollForm(obj=poll) if request.method == "GET" else PollForm()
+    if request.method == "GET" and poll.kind == "rating":
+        form.scale.data = len(poll.options)
     if form.validate_on_submit():
         try:
             service.update_poll(poll, _poll_data(form))
@@ -66,14 +68,18 @@ def _form_page(event, form, poll, error: str | None = None):
         rows = list(
             zip(request.form.getlist("option_id"), request.form.getlist("option"), strict=False)
         )
+        correct = request.form.get("correct", "")
     elif poll is not None:
         rows = [(str(option.id), option.label) for option in poll.options]
+        correct = next((str(i) for i, o in enumerate(poll.options) if o.correct), "")
     else:
-        rows = []
+        rows, correct = [], ""
     rows += [("", "")] * max(EMPTY_OPTION_ROWS, 4 - len(rows))
     if error:
         flash(error, "error")
-    return render_template("polls/form.html", event=event, form=form, poll=poll, rows=rows)
+    return render_template(
+        "polls/form.html", event=event, form=form, poll=poll, rows=rows, correct=correct
+    )
 
 
 def _poll_data(form: PollForm) -> service.PollData:
@@ -97,6 +103,13 @@ def _poll_data(form: PollForm) -> service.PollData:
         allow_change=form.allow_change.data,
         eligibility=form.eligibility.data,
         show_countries=form.show_countries.data,
+        budget=form.budget.data or 100,
+        scale=form.scale.data or 5,
+        scale_low_label=form.scale_low_label.data or "",
+        scale_high_label=form.scale_high_label.data or "",
+        majority=form.majority.data,
+        correct=[int(raw)] if (raw := request.form.get("correct", "")).isdigit() else [],
+        moderate_answers=form.moderate_answers.data,
     )
 
 

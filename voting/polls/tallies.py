@@ -1,0 +1,123 @@
+"""Pure tally arithmetic per poll kind: no database, so property tests can drive it."""
+
+from __future__ import annotations
+
+import re
+import statistics
+from collections import Counter
+from collections.abc import Iterable
+
+from voting.models import Majority
+
+# Answers that differ only in case, spacing or surrounding punctuation are one entry.
+_SPACES = re.compile(r"\s+")
+_EDGE_PUNCTUATION = " .,;:!?\"'()[]{}"
+
+
+def percent(part: float, whole: float) -> int:
+    """Return part as a whole-number percentage of whole (0 when whole is 0)."""
+    return round(100 * part / whole) if whole else 0
+
+
+def points_summary(allocations: Iterable[tuple[int, int]], option_ids: list[int], ballots: int):
+    """Sum and average the points per option; `allocations` are (option id, points) rows.
+
+    The average is over all ballots (an option a voter gave nothing counts as 0), so the
+    averages add up to the budget.
+    """
+    sums = dict.fromkeys(option_ids, 0)
+    for option_id, points in allocations:
+        sums[option_id] += points
+    return {
+        option_id: {"sum": total, "average": round(total / ballots, 2) if ballots else 0.0}
+        for option_id, total in sums.items()
+    }
+
+
+def borda(ranks: Iterable[tuple[int, int]], option_ids: list[int]):
+    """Borda score and average rank per option; `ranks` are (option id, rank 1..n) rows.
+
+    With n options, rank r earns n - r points (first place n - 1, last 0).
+    """
+    n = len(option_ids)
+    score = dict.fromkeys(option_ids, 0)
+    rank_sum = dict.fromkeys(option_ids, 0)
+    times = dict.fromkeys(option_ids, 0)
+    for option_id, rank in ranks:
+        score[option_id] += n - rank
+        rank_sum[option_id] += rank
+        times[option_id] += 1
+    return {
+        option_id: {
+            "borda": score[option_id],
+            "average_rank": round(rank_sum[option_id] / times[option_id], 2)
+            if times[option_id]
+            else None,
+        }
+        for option_id in option_ids
+    }
+
+
+def rating_summary(histogram: list[int]) -> dict:
+    """Mean and median of a rating scale from its histogram (index 0 is the value 1)."""
+    total = sum(histogram)
+    if not total:
+        return {"mean": None, "median": None}
+    mean = sum((value + 1) * count for value, count in enumerate(histogram)) / total
+    values = [value + 1 for value, count in enumerate(histogram) for _ in range(count)]
+    return {"mean": round(mean, 2), "median": statistics.median(values)}
+
+
+def majority_outcome(yes: int, no: int, rule: Majority) -> str | None:
+    """Say whether a yes/no vote passed under its rule: "adopted", "rejected" or None.
+
+    Abstentions are not counted (the usual rule of assemblies: a majority of the votes
+    cast for or against); a tie is not a majority.
+    """
+    if rule == Majority.none:
+        return None
+    if rule == Majority.simple:
+        return "adopted" if yes > no else "rejected"
+    return "adopted" if yes + no > 0 and 3 * yes >= 2 * (yes + no) else "rejected"
+
+
+def normalise_answer(text: str) -> str:
+    """Return the form of an answer under which equal answers are counted together."""
+    return _SPACES.sub(" ", text).strip(_EDGE_PUNCTUATION).casefold()
+
+
+def word_cloud(answers: Iterable[str], limit: int = 60) -> list[dict]:
+    """Count equal answers (case and spacing aside); the most frequent first.
+
+    Each entry keeps the spelling most people used, so the cloud shows what was typed.
+    """
+    counts: Counter[str] = Counter()
+    spellings: dict[str, Counter[str]] = {}
+    for answer in answers:
+        key = normalise_answer(answer)
+        if not key:
+            continue
+        counts[key] += 1
+        spellings.setdefault(key, Counter())[answer.strip()] += 1
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:limit]
+    return [{"text": spellings[key].most_common(1)[0][0], "count": n} for key, n in ranked]
+
+
+def blocked_word_in(text: str, blocked: Iterable[str]) -> str | None:
+    """Return the first blocked word that occurs in text as a whole word, else None."""
+    words = set(re.findall(r"\w+", text.casefold()))
+    folded = normalise_answer(text)
+    for word in blocked:
+        target = word.strip().casefold()
+        if not target:
+            continue
+        # Single words match whole words (so "ass" does not block "class"); phrases
+        # match as a phrase.
+        if (" " in target and target in folded) or target in words:
+            return word.strip()
+    return None
+
+
+def parse_blocked_words(text: str) -> list[str]:
+    """Split an event's blocked-word setting (one per line or comma-separated)."""
+    return [word.strip() for word in re.split(r"[\n,]", text or "") if word.strip()]
