@@ -89,7 +89,8 @@ def normalise_answer(text: str) -> str:
 def word_cloud(answers: Iterable[str], limit: int = 60) -> list[dict]:
     """Count equal answers (case and spacing aside); the most frequent first.
 
-    Each entry keeps the spelling most people used, so the cloud shows what was typed.
+    Each entry keeps the spelling most people used (edge punctuation aside), so the
+    cloud shows what was typed.
     """
     counts: Counter[str] = Counter()
     spellings: dict[str, Counter[str]] = {}
@@ -98,9 +99,15 @@ def word_cloud(answers: Iterable[str], limit: int = 60) -> list[dict]:
         if not key:
             continue
         counts[key] += 1
-        spellings.setdefault(key, Counter())[answer.strip()] += 1
+        spelling = _SPACES.sub(" ", answer).strip(_EDGE_PUNCTUATION)
+        spellings.setdefault(key, Counter())[spelling] += 1
     ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:limit]
-    return [{"text": spellings[key].most_common(1)[0][0], "count": n} for key, n in ranked]
+    return [{"text": _usual_spelling(spellings[key]), "count": n} for key, n in ranked]
+
+
+def _usual_spelling(spellings: Counter[str]) -> str:
+    """Return the spelling used most; on a tie the one sorting first (capitals first)."""
+    return min(spellings.items(), key=lambda item: (-item[1], item[0]))[0]
 
 
 def blocked_word_in(text: str, blocked: Iterable[str]) -> str | None:

@@ -156,6 +156,18 @@ def _run_action(event, poll, action: str) -> None:
         raise InvalidInput(_("Unknown action."), "unknown_action")
 
 
+@bp.post("/<int:poll_id>/answers/<int:ballot_id>")
+@staff_view()
+def moderate_answer(event, poll_id: int, ballot_id: int):
+    """Show, hide or hold back one open-text answer (the form's `status`)."""
+    if not ActionForm().validate_on_submit():
+        raise InvalidInput(_("Your form expired. Reload the console."), "invalid_form")
+    poll = service.find_poll(event, poll_id)
+    service.moderate_answer(poll, ballot_id, request.form.get("status", ""))
+    flash(_("Answer moderated."), "success")
+    return redirect(url_for("polls.console", code=event.code) + f"#poll-{poll_id}")
+
+
 @bp.post("/display/clear")
 @staff_view()
 def clear_display(event):
