@@ -719,6 +719,8 @@ def test_staff_preview_move_and_publish(conference, make_registration, make_user
     assert "Move to" in page
     assert db.session.scalar(select(AccessLog.action)) == "breakout_assignment"
     morning = sessions_of(conference)["Morning"]
+    assert f'<option value="{morning[0].id}">' not in page  # A is full: never offered
+    assert f'<option value="{morning[2].id}">' in page
     in_b = next(r for r, b, _ in seat_rows(conference) if b == morning[1].id)
     full = {"csrf_token": csrf, "registration_id": in_b, "breakout_id": morning[0].id}
     before = seat_rows(conference)

@@ -119,6 +119,12 @@
       if (mine.sessions.length || assigned) box.hidden = false;
     });
     if (mine.mode === "preference") {
+      var until = document.querySelector("[data-until-assigned]");
+      if (until && until.hidden !== assigned) {
+        // the page changes state: flashed messages (e.g. "choices saved") are about the old one
+        var flashes = document.querySelector(".flashes");
+        if (flashes) flashes.remove();
+      }
       toggleAll("[data-when-assigned]", assigned);
       toggleAll("[data-until-assigned]", !assigned);
     }
