@@ -368,3 +368,89 @@ def test_yes_no_poll_keeps_its_options_when_edited(event, make_poll):
     assert ids(poll) == before
     assert poll.title == "Renamed?"
     assert poll.status == PollStatus.open
+
+
+# --- the console form and the event's blocked words ----------------------------------
+
+
+def test_console_form_prepares_each_kind(client, login, make_user, event, page_token):
+    login(client, make_user("moderator", events=[event]))
+    token = page_token(client, f"/manage/{event.code}/polls/new")
+    base = {"csrf_token": token, "visibility": "live", "allow_change": "y"}
+    forms = [
+        {"title": "Split the fund", "kind": "points", "budget": "10", "option": ["Big", "Small"]},
+        {"title": "Order these", "kind": "ranking", "option": ["A", "B", "C"]},
+        {"title": "How useful?", "kind": "rating", "scale": "7", "scale_low_label": "Not"},
+        {"title": "Adopt?", "kind": "yes_no", "majority": "two_thirds"},
+        {"title": "One word", "kind": "text", "moderate_answers": "y"},
+        {"title": "Capital?", "kind": "quiz", "option": ["", "Rome", "Oslo"], "correct": "2"},
+    ]
+    for form in forms:
+        response = client.post(f"/manage/{event.code}/polls/new", data=base | form)
+        assert response.status_code == 302, form
+    points, ranking, rating, yes_no, text, quiz = event.polls
+    assert points.budget == 10
+    assert [o.label for o in ranking.options] == ["A", "B", "C"]
+    assert len(rating.options) == 7
+    assert rating.scale_low_label == "Not"
+    assert yes_no.majority == "two_thirds"
+    assert text.moderate_answers is True
+    assert [o.correct for o in quiz.options] == [False, True]  # the blank row is left out
+
+
+def test_console_form_refuses_a_quiz_without_answer(client, login, make_user, event, page_token):
+    login(client, make_user("moderator", events=[event]))
+    token = page_token(client, f"/manage/{event.code}/polls/new")
+    response = client.post(
+        f"/manage/{event.code}/polls/new",
+        data={
+            "csrf_token": token,
+            "title": "Q",
+            "kind": "quiz",
+            "visibility": "live",
+            "option": ["A", "B"],
+        },
+    )
+    assert response.status_code == 400
+    assert "Mark exactly one option" in response.get_data(as_text=True)
+    assert event.polls == []
+
+
+def test_moderator_shows_and_hides_an_answer(
+    client, login, make_user, event, make_poll, page_token
+):
+    poll = make_poll(event, kind="text", options=[], moderate_answers=True)
+    service.open_poll(poll)
+    cast(event, poll, "p1", {"text": "Matchmaking"})
+    answer_id = staff_results(poll)["answers"][0]["id"]
+    login(client, make_user("moderator", events=[event]))
+    token = page_token(client, f"/manage/{event.code}/polls")
+    url = f"/manage/{event.code}/polls/{poll.id}/answers/{answer_id}"
+    assert client.post(url, data={"csrf_token": token, "status": "shown"}).status_code == 302
+    assert public_results(poll)["cloud"] == [{"text": "Matchmaking", "count": 1}]
+    assert client.post(url, data={"csrf_token": token, "status": "gone"}).status_code == 400
+    assert client.post(url, data={"status": "hidden"}).status_code == 400  # no CSRF token
+    assert public_results(poll)["cloud"] == [{"text": "Matchmaking", "count": 1}]
+    other = f"/manage/{event.code}/polls/{poll.id}/answers/999999"
+    assert client.post(other, data={"csrf_token": token, "status": "hidden"}).status_code == 404
+
+
+def test_admin_sets_blocked_words(client, login, make_user, event, page_token):
+    login(client, make_user("admin"))
+    url = f"/manage/{event.code}/settings"
+    token = page_token(client, url)
+    data = {
+        "csrf_token": token,
+        "name": event.name,
+        "code": event.code,
+        "starts_on": event.starts_on.isoformat(),
+        "ends_on": event.ends_on.isoformat(),
+        "blocked_words": "darn,  heck\n\nfoo bar",
+    }
+    assert client.post(url, data=data).status_code == 302
+    assert event.blocked_words == "darn\nheck\nfoo bar"
+    too_long = client.post(url, data=data | {"blocked_words": "x" * 61})
+    assert too_long.status_code == 400
+    assert "at most 60 characters" in too_long.get_data(as_text=True)
+    db.session.refresh(event)
+    assert event.blocked_words == "darn\nheck\nfoo bar"

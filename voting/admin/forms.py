@@ -30,6 +30,10 @@ class EventForm(FlaskForm):
     venue = StringField(_l("Venue"), validators=[Optional(), Length(max=200)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
     allow_anonymous = BooleanField(_l("Participants may join without registering"), default=True)
+    blocked_words = TextAreaField(
+        _l("Blocked words (one per line): open-text answers holding one are refused"),
+        validators=[Optional(), Length(max=30_000)],
+    )
 
 
 class StaffForm(FlaskForm):

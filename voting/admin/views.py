@@ -132,6 +132,7 @@ def _event_data(form: EventForm) -> events.EventData:
         venue=form.venue.data or "",
         description=form.description.data or "",
         allow_anonymous=form.allow_anonymous.data,
+        blocked_words=form.blocked_words.data or "",
     )
 
 
@@ -142,6 +143,7 @@ def _field_error(form: EventForm, error: VotingError) -> None:
         "code_taken": form.code,
         "invalid_name": form.name,
         "invalid_dates": form.ends_on,
+        "invalid_blocked_words": form.blocked_words,
     }.get(error.code)
     if field is not None:
         field.errors = [*field.errors, error.message]

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from voting.errors import Conflict, InvalidInput, NotFound
 from voting.extensions import db
 from voting.models import Event
+from voting.polls.tallies import parse_blocked_words
 
 CODE_RE = re.compile(r"^[A-Z0-9]{4,12}$")
 # Letters and digits that cannot be mistaken for each other on a projector.
@@ -93,6 +94,10 @@ class EventData:
     venue: str = ""
     description: str = ""
     allow_anonymous: bool = True
+    blocked_words: str = ""  # open-text answers holding one are refused
+
+
+MAX_BLOCKED_WORDS = 500
 
 
 def validate_event_data(data: EventData) -> EventData:
@@ -107,6 +112,13 @@ def validate_event_data(data: EventData) -> EventData:
         raise InvalidInput("The event cannot end before it starts.", "invalid_dates")
     data.venue = (data.venue or "").strip()[:200]
     data.description = (data.description or "").strip()[:5000]
+    words = parse_blocked_words(data.blocked_words)
+    if len(words) > MAX_BLOCKED_WORDS or any(len(word) > 60 for word in words):
+        raise InvalidInput(
+            f"Up to {MAX_BLOCKED_WORDS} blocked words of at most 60 characters each.",
+            "invalid_blocked_words",
+        )
+    data.blocked_words = "\n".join(words)
     return data
 
 
