@@ -109,7 +109,10 @@
     var list = root.querySelector("[data-questions]");
     if (!list || !board) return;
     // An own question that reached the list (or was answered) waits no more.
+    var before = waiting.size;
     board.questions.concat(board.answered).forEach(function (q) { waiting.delete(q.id); });
+    var status = root.querySelector("[data-ask-status]");
+    if (status && waiting.size < before) status.textContent = "";
     renderWaiting();
     var focused = document.activeElement && document.activeElement.closest("[data-question]");
     var focusId = focused ? focused.dataset.question : null;
@@ -121,6 +124,14 @@
       if (again) again.focus();
     }
     root.querySelector("[data-count]").textContent = questions.length;
+    var stage = board.questions.filter(function (q) { return q.id === board.highlighted; })[0];
+    var now = root.querySelector("[data-now]");
+    if (now) {
+      now.hidden = !stage;
+      var link = now.querySelector("[data-now-link]");
+      link.textContent = stage ? stage.text : "";
+      link.setAttribute("href", "#q-" + (stage ? stage.id : 0));
+    }
     var card = root.querySelector("[data-ask-card]");
     if (card) card.hidden = !board.open;
     var closed = root.querySelector("[data-closed-notice]");
