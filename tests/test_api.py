@@ -84,3 +84,82 @@ def test_unknown_things_are_json_404(client, event, url):
     response = client.get(url)
     assert response.status_code == 404
     assert response.get_json()["error"]
+
+
+POLL_BODIES = [
+    {"title": "Funding mix", "kind": "points", "budget": 100, "options": ["Bigger", "Smaller"]},
+    {"title": "Priorities", "kind": "ranking", "options": ["Internationalisation", "Uptake"]},
+    {"title": "Useful?", "kind": "rating", "scale": 10, "low_label": "No", "high_label": "Very"},
+    {"title": "Adopt the mix?", "kind": "yes_no", "majority": "simple"},
+    {"title": "One word", "kind": "text", "moderate_answers": True},
+    {"title": "Capital?", "kind": "quiz", "options": ["Oslo", "Rome"], "correct": [1]},
+    {"title": "Pick", "kind": "multiple", "max_choices": 2, "options": ["A", "B", "C"]},
+]
+
+
+@pytest.mark.parametrize("body", POLL_BODIES, ids=[b["kind"] for b in POLL_BODIES])
+def test_staff_token_creates_a_poll_of_each_kind(client, event, make_user, body):
+    token = create_token(make_user("moderator", events=[event]))
+    response = client.post("/api/v1/events/API001/polls", json=body, headers=bearer(token))
+    assert response.status_code == 201, response.get_json()
+    data = response.get_json()
+    assert data["kind"] == body["kind"]
+    assert data["status"] == "draft"
+    created = event.polls[-1]
+    assert created.title == body["title"]
+    if body["kind"] == "points":
+        assert data["budget"] == 100
+    if body["kind"] == "rating":
+        assert len(data["options"]) == 10
+        assert data["high_label"] == "Very"
+    if body["kind"] == "quiz":
+        assert [o["correct"] for o in data["options"]] == [False, True]
+    # Public listing of a quiz never carries its answer before close.
+    service.open_poll(created)
+    public = client.get("/api/v1/events/API001").get_json()["polls"][0]
+    assert all("correct" not in option for option in public["options"])
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        (None, "invalid_json"),
+        ([1, 2], "invalid_json"),
+        ({"kind": "single", "options": ["A", "B"]}, "invalid_title"),
+        ({"title": 5, "options": ["A", "B"]}, "invalid_field"),
+        ({"title": "T", "options": "A,B"}, "invalid_field"),
+        ({"title": "T", "options": [1, 2]}, "invalid_options"),
+        ({"title": "T", "options": ["A", "B"], "kind": "lottery"}, "invalid_kind"),
+        ({"title": "T", "options": ["A", "B"], "max_choices": True}, "invalid_field"),
+        ({"title": "T", "options": ["A", "B"], "colour": "red"}, "invalid_field"),
+        ({"title": "T", "kind": "points", "options": ["A", "B"], "budget": 0}, "invalid_budget"),
+        ({"title": "T", "kind": "rating", "scale": 1}, "invalid_scale"),
+        ({"title": "T", "kind": "quiz", "options": ["A", "B"]}, "invalid_correct"),
+    ],
+)
+def test_bad_poll_bodies_are_refused_and_nothing_created(client, event, make_user, body, code):
+    token = create_token(make_user("moderator", events=[event]))
+    if body is None:
+        response = client.post(
+            "/api/v1/events/API001/polls", data="not json", headers=bearer(token)
+        )
+    else:
+        response = client.post("/api/v1/events/API001/polls", json=body, headers=bearer(token))
+    assert response.status_code == 400
+    assert response.get_json()["error"] == code
+    assert event.polls == []
+
+
+def test_creating_polls_needs_a_staff_token_of_the_event(client, event, make_event, make_user):
+    body = {"title": "T", "options": ["A", "B"]}
+    assert client.post("/api/v1/events/API001/polls", json=body).status_code == 401
+    other = make_event("API002")
+    token = create_token(make_user("moderator", events=[other]))
+    forbidden = client.post("/api/v1/events/API001/polls", json=body, headers=bearer(token))
+    assert forbidden.status_code == 403
+    checkin = create_token(make_user("checkin", events=[event]))
+    assert (
+        client.post("/api/v1/events/API001/polls", json=body, headers=bearer(checkin)).status_code
+        == 403
+    )
+    assert event.polls == []

@@ -8,7 +8,7 @@ from flask import Blueprint, g, jsonify, request
 
 from voting.accounts.service import can_handle_attendees, can_run_polls, user_for_token
 from voting.checkin import service as checkin
-from voting.errors import Forbidden, NotAuthenticated
+from voting.errors import Forbidden, InvalidInput, NotAuthenticated
 from voting.extensions import db, limiter
 from voting.polls import service
 from voting.registration.audit import log_access
@@ -66,6 +66,7 @@ def event_detail(code: str):
     user = _bearer_user()
     staff = user is not None and can_run_polls(user, event)
     polls = event.polls if staff else service.public_polls(event)
+    summaries = [_poll_summary(poll, staff=staff) for poll in polls]
     return jsonify(
         code=event.code,
         name=event.name,
@@ -73,26 +74,71 @@ def event_detail(code: str):
         ends_on=event.ends_on.isoformat(),
         venue=event.venue,
         display_poll_id=event.display_poll_id,
-        polls=[_poll_summary(poll) for poll in polls],
+        polls=summaries,
     )
 
 
-def _poll_summary(poll) -> dict:
-    """Describe a poll for the API."""
-    data = service.poll_payload(poll)
-    return {
-        key: data[key]
-        for key in (
-            "id",
-            "title",
-            "kind",
-            "status",
-            "max_choices",
-            "visibility",
-            "eligibility",
-            "options",
-        )
-    }
+SUMMARY_KEYS = ("id", "title", "kind", "status", "max_choices", "visibility", "eligibility")
+KIND_KEYS = ("budget", "low_label", "high_label", "majority", "max_length", "moderated")
+
+
+def _poll_summary(poll, *, staff: bool = False) -> dict:
+    """Describe a poll for the API: its settings of its kind, options (quiz answers to staff)."""
+    data = service.poll_payload(poll, staff=staff)
+    keys = (*SUMMARY_KEYS, *(key for key in KIND_KEYS if key in data), "options")
+    return {key: data[key] for key in keys}
+
+
+# JSON fields of a new poll: name -> (PollData field, accepted types).
+POLL_FIELDS = {
+    "title": ("title", str),
+    "description": ("description", str),
+    "kind": ("kind", str),
+    "options": ("options", list),
+    "max_choices": ("max_choices", int),
+    "visibility": ("visibility", str),
+    "allow_change": ("allow_change", bool),
+    "eligibility": ("eligibility", str),
+    "show_countries": ("show_countries", bool),
+    "budget": ("budget", int),
+    "scale": ("scale", int),
+    "low_label": ("scale_low_label", str),
+    "high_label": ("scale_high_label", str),
+    "majority": ("majority", str),
+    "correct": ("correct", list),
+    "moderate_answers": ("moderate_answers", bool),
+}
+
+
+def _poll_data(body) -> service.PollData:
+    """Turn a JSON body into PollData, refusing unknown fields and wrong types."""
+    if not isinstance(body, dict):
+        raise InvalidInput("Send a JSON object describing the poll.", "invalid_json")
+    unknown = sorted(set(body) - set(POLL_FIELDS))
+    if unknown:
+        raise InvalidInput(f"Unknown field: {unknown[0][:40]}.", "invalid_field")
+    values = {}
+    for name, (attribute, kind) in POLL_FIELDS.items():
+        if name not in body:
+            continue
+        value = body[name]
+        wrong_bool = kind is int and isinstance(value, bool)
+        if not isinstance(value, kind) or wrong_bool:
+            raise InvalidInput(f"{name} must be a {kind.__name__}.", "invalid_field")
+        values[attribute] = value
+    if not all(isinstance(label, str) for label in values.get("options", [])):
+        raise InvalidInput("options must be a list of texts.", "invalid_options")
+    if "title" not in values:
+        raise InvalidInput("A poll needs a title.", "invalid_title")
+    return service.PollData(**{"options": [], **values})
+
+
+@bp.post("/events/<code>/polls")
+@staff_token_required
+def create_poll(event):
+    """Prepare a poll of any kind from JSON (staff token); answers 201 with the poll."""
+    poll = service.create_poll(event, _poll_data(request.get_json(silent=True)))
+    return jsonify(_poll_summary(poll, staff=True)), 201
 
 
 @bp.post("/events/<code>/polls/<int:poll_id>/open")
@@ -100,7 +146,7 @@ def _poll_summary(poll) -> dict:
 def open_poll(event, poll_id: int):
     """Open a poll (staff token)."""
     poll = service.open_poll(service.find_poll(event, poll_id))
-    return jsonify(_poll_summary(poll))
+    return jsonify(_poll_summary(poll, staff=True))
 
 
 @bp.post("/events/<code>/polls/<int:poll_id>/close")
@@ -108,7 +154,7 @@ def open_poll(event, poll_id: int):
 def close_poll(event, poll_id: int):
     """Close a poll (staff token)."""
     poll = service.close_poll(service.find_poll(event, poll_id))
-    return jsonify(_poll_summary(poll))
+    return jsonify(_poll_summary(poll, staff=True))
 
 
 @bp.get("/events/<code>/polls/<int:poll_id>/results")
