@@ -32,6 +32,7 @@ def register_commands(app) -> None:
     for command in (serve, demo, create_user, create_token, grant_access, purge_personal_data):
         app.cli.add_command(command)
     app.cli.add_command(assign_breakouts)
+    app.cli.add_command(verify_audit)
 
 
 def _prepare_database() -> None:
@@ -321,3 +322,35 @@ def assign_breakouts(code: str, dry_run: bool, rerun: bool) -> None:
             f"Stored as a proposal, NOT published: attendees see nothing until staff publish it "
             f"at /manage/{event.code}/breakouts/assignment."
         )
+
+
+@click.command("verify-audit")
+@click.argument("code", required=False)
+@with_appcontext
+def verify_audit(code: str | None) -> None:
+    """Check the hash chain of the poll audit log of one event (or of every event)."""
+    from sqlalchemy import select
+
+    from voting.errors import VotingError
+    from voting.events.service import find_event
+    from voting.extensions import db
+    from voting.models import Event
+    from voting.polls import audit
+
+    try:
+        events = [find_event(code)] if code else list(db.session.scalars(select(Event)))
+    except VotingError as error:
+        raise click.ClickException(error.message) from None
+    broken = 0
+    for event in events:
+        result = audit.verify(event.id)
+        if result.ok:
+            click.echo(f"{event.code}: {result.entries} entries, chain intact.")
+        else:
+            broken += 1
+            click.echo(
+                f"{event.code}: BROKEN at entry {result.broken_seq} of {result.entries}: "
+                f"{result.reason}."
+            )
+    if broken:
+        raise SystemExit(1)

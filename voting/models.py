@@ -564,6 +564,30 @@ class Registration(db.Model):
         return self.partnership.name if self.partnership else self.partnership_other
 
 
+class PollAuditEntry(db.Model):
+    """One link of an event's hash-chained log of poll actions (open, close, reset, edit).
+
+    Each entry's hash covers its content and the previous entry's hash, so changing or
+    removing an entry breaks every later hash (`voting verify-audit` finds where). The
+    poll id is kept without a foreign key: deleting a poll leaves its history in place.
+    """
+
+    __tablename__ = "poll_audit"
+    __table_args__ = (UniqueConstraint("event_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    # 1, 2, 3... per event; the unique constraint stops two writers forking the chain.
+    seq: Mapped[int] = mapped_column(Integer)
+    poll_id: Mapped[int | None] = mapped_column(Integer, default=None)
+    action: Mapped[str] = mapped_column(String(30))
+    actor: Mapped[str] = mapped_column(String(300))
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
 class AccessLog(db.Model):
     """Who looked at or exported personal data, and when (shown to the event's staff)."""
 

@@ -34,7 +34,7 @@ from voting.models import (
     Vote,
     utcnow,
 )
-from voting.polls import eligibility, tallies
+from voting.polls import audit, eligibility, tallies
 from voting.registration.countries import country_name
 
 VOTE_ID_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
@@ -207,6 +207,8 @@ def create_poll(event: Event, data: PollData) -> Poll:
         **_kind_fields(data),
     )
     db.session.add(poll)
+    db.session.flush()  # the poll's id, for the audit entry in the same transaction
+    audit.record(event.id, poll.id, "created", _audit_settings(poll))
     db.session.commit()
     _announce(poll, "created")
     return poll
@@ -260,6 +262,7 @@ def update_poll(poll: Poll, data: PollData) -> Poll:
         option.correct = position in data.correct
         options.append(option)
     poll.options = options
+    audit.record(poll.event_id, poll.id, "updated", _audit_settings(poll))
     db.session.commit()
     _announce(poll, "updated")
     _push_tally(poll.id)
@@ -297,12 +300,38 @@ def delete_poll(poll: Poll) -> None:
     poll_id = poll.id
     if event.display_poll_id == poll_id:
         event.display_poll_id = None
+    audit.record(event.id, poll_id, "deleted", {"title": poll.title, **_audit_result(poll)})
     db.session.delete(poll)
     db.session.commit()
     _forget_snapshot(event.id)
     payload = {"action": "deleted", "poll_id": poll_id, "display_poll_id": event.display_poll_id}
     realtime.emit("poll", payload, realtime.event_room(event.id))
     realtime.emit("poll", payload, realtime.console_room(event.id))
+
+
+def _audit_settings(poll: Poll) -> dict:
+    """Return what the audit log keeps of a poll's question and settings."""
+    db.session.flush()  # option ids of new options
+    return {
+        "title": poll.title,
+        "kind": str(poll.kind),
+        "options": [[option.id, option.label] for option in poll.options],
+        "visibility": str(poll.visibility),
+        "eligibility": str(poll.eligibility),
+        "allow_change": poll.allow_change,
+        "max_choices": poll.max_choices,
+        **_kind_settings(poll),
+    }
+
+
+def _audit_result(poll: Poll) -> dict:
+    """Return the figures the audit log keeps of a poll's result: voters and per option."""
+    total = ballot_count(poll.id)
+    if poll.kind == PollKind.text:
+        return {"total": total}
+    figure = {PollKind.points: "sum", PollKind.ranking: "borda"}.get(poll.kind, "count")
+    options = _kind_results(poll, total, staff=True)["options"]
+    return {"total": total, figure: {str(row["id"]): row[figure] for row in options}}
 
 
 def find_poll(event: Event, poll_id) -> Poll:
@@ -326,6 +355,7 @@ def open_poll(poll: Poll) -> Poll:
     poll.closed_at = None
     if poll.breakout_id is None:  # a breakout's poll never takes over the plenary screen
         poll.event.display_poll_id = poll.id
+    audit.record(poll.event_id, poll.id, "opened", {"title": poll.title})
     db.session.commit()
     _announce(poll, "opened")
     _push_tally(poll.id)
@@ -339,6 +369,9 @@ def close_poll(poll: Poll) -> Poll:
         raise Conflict("This poll is not open.", "poll_not_open")
     poll.status = PollStatus.closed
     poll.closed_at = utcnow()
+    # The result at the close, under the same lock that stops votes: the log records
+    # what the poll ended with.
+    audit.record(poll.event_id, poll.id, "closed", {"title": poll.title, **_audit_result(poll)})
     db.session.commit()
     _announce(poll, "closed")
     _push_tally(poll.id)
@@ -348,6 +381,7 @@ def close_poll(poll: Poll) -> Poll:
 def reset_poll(poll: Poll) -> Poll:
     """Delete all votes of a poll and hide its results again; status stays as it is."""
     poll = _locked(poll, shared=False)
+    audit.record(poll.event_id, poll.id, "reset", {"title": poll.title, **_audit_result(poll)})
     db.session.execute(delete(Vote).where(Vote.poll_id == poll.id))
     ballot_ids = select(Ballot.id).where(Ballot.poll_id == poll.id)
     db.session.execute(delete(BallotChoice).where(BallotChoice.ballot_id.in_(ballot_ids)))
@@ -362,6 +396,7 @@ def reset_poll(poll: Poll) -> Poll:
 def reveal_results(poll: Poll, revealed: bool = True) -> Poll:
     """Reveal (or hide again) the results of a poll whose results are hidden."""
     poll.revealed = revealed
+    audit.record(poll.event_id, poll.id, "revealed" if revealed else "hidden", {})
     db.session.commit()
     _announce(poll, "updated")
     _push_tally(poll.id)

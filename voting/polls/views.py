@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 
 from voting.database import as_id
 from voting.errors import InvalidInput, VotingError
-from voting.polls import service
+from voting.polls import audit, service
 from voting.polls.forms import ActionForm, PollForm
 from voting.web import staff_view
 
@@ -26,6 +26,18 @@ def console(event):
         polls=event.polls,
         results={poll.id: service.results_payload(poll, staff=True) for poll in event.polls},
         action_form=ActionForm(),
+    )
+
+
+@bp.get("/audit")
+@staff_view()
+def audit_log(event):
+    """Show the event's hash-chained log of poll actions and whether the chain holds."""
+    return render_template(
+        "polls/audit.html",
+        event=event,
+        entries=audit.entries(event.id),
+        verification=audit.verify(event.id),
     )
 
 
