@@ -38,7 +38,7 @@ def allocations(draw):
 @given(allocations())
 def test_point_averages_add_up_to_the_budget(case):
     option_ids, budget, ballots = case
-    rows = [(oid, n) for ballot in ballots for oid, n in ballot.items() if n]
+    rows = [(oid, n, 1.0) for ballot in ballots for oid, n in ballot.items() if n]
     summary = tallies.points_summary(rows, option_ids, len(ballots))
     assert sum(entry["sum"] for entry in summary.values()) == budget * len(ballots)
     if ballots:
@@ -59,7 +59,7 @@ def rankings(draw):
 def test_borda_scores_sum_to_the_points_handed_out(case):
     option_ids, ballots = case
     n = len(option_ids)
-    rows = [(oid, rank) for ballot in ballots for rank, oid in enumerate(ballot, start=1)]
+    rows = [(oid, rank, 1) for ballot in ballots for rank, oid in enumerate(ballot, start=1)]
     summary = tallies.borda(rows, option_ids)
     assert sum(entry["borda"] for entry in summary.values()) == len(ballots) * n * (n - 1) // 2
     for oid in option_ids:
@@ -76,7 +76,7 @@ def test_an_option_everyone_ranks_first_wins(case):
     option_ids, ballots = case
     favourite = option_ids[0]
     ballots = [[favourite, *[o for o in ballot if o != favourite]] for ballot in ballots]
-    rows = [(oid, rank) for ballot in ballots for rank, oid in enumerate(ballot, start=1)]
+    rows = [(oid, rank, 1) for ballot in ballots for rank, oid in enumerate(ballot, start=1)]
     summary = tallies.borda(rows, option_ids)
     best = max(entry["borda"] for entry in summary.values())
     assert summary[favourite]["borda"] == best
@@ -122,3 +122,28 @@ def test_word_cloud_counts_every_non_empty_answer_once(answers):
 def test_blocked_word_found_is_one_of_the_list(text, blocked):
     found = tallies.blocked_word_in(text, blocked)
     assert found is None or found in [w.strip() for w in blocked]
+
+
+@given(st.lists(st.integers(0, 50), min_size=2, max_size=10), st.integers(1, 7))
+def test_weights_scale_every_figure_alike(histogram, factor):
+    """Giving every ballot the same weight changes no mean, median or share."""
+    plain = tallies.rating_summary(histogram)
+    weighted = tallies.rating_summary([count * factor / 3 for count in histogram])
+    assert weighted["median"] == plain["median"]
+    if plain["mean"] is not None:
+        assert abs(weighted["mean"] - plain["mean"]) < 0.011
+
+
+@given(rankings(), st.lists(st.floats(0.1, 5), min_size=25, max_size=25))
+def test_weighted_borda_is_the_weighted_sum_of_places(case, weights):
+    option_ids, ballots = case
+    n = len(option_ids)
+    rows = [
+        (oid, rank, weights[i])
+        for i, ballot in enumerate(ballots)
+        for rank, oid in enumerate(ballot, start=1)
+    ]
+    summary = tallies.borda(rows, option_ids)
+    total = sum(entry["borda"] for entry in summary.values())
+    expected = sum(weights[: len(ballots)]) * n * (n - 1) / 2
+    assert abs(total - expected) <= 0.01 * n + 1e-6

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     Enum,
+    Float,
     ForeignKey,
     Integer,
     String,
@@ -354,6 +355,12 @@ class Poll(db.Model):
     )
     # Open text: answers wait for a moderator before they reach the display.
     moderate_answers: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Secret ballot: who voted (poll_voters) is stored apart from what (ballots).
+    secret: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Tallies count each ballot with its voter's weight (Registration.vote_weight).
+    weighted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # After close: the receipts with their ballots are public, so anyone can recount.
+    receipts_published: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     position: Mapped[int] = mapped_column(Integer, default=0)
     opened_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
@@ -400,9 +407,16 @@ class Ballot(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"), index=True)
-    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # None in secret polls, whose ballots also carry no times and a random id.
+    participant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE")
+    )
+    created_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # The receipt of the vote that made the ballot what it is (published after close).
+    receipt: Mapped[str | None] = mapped_column(String(16), default=None)
+    # The voter's weight when the ballot was cast (weighted polls; 1 otherwise).
+    weight: Mapped[float] = mapped_column(Float, default=1.0, server_default="1")
     # Open-text polls: the answer and its moderation (None in other kinds).
     text: Mapped[str | None] = mapped_column(String(200), default=None)
     answer_status: Mapped[AnswerStatus | None] = mapped_column(
@@ -431,15 +445,37 @@ class BallotChoice(db.Model):
     ballot: Mapped[Ballot] = relationship(back_populates="choices")
 
 
+class PollVoter(db.Model):
+    """Who voted in a secret poll: no time, no order, nothing that points to the ballot.
+
+    On SQLite the table has no rowid, so its rows are stored in key order rather than
+    in the order the votes came.
+    """
+
+    __tablename__ = "poll_voters"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    poll_id: Mapped[int] = mapped_column(
+        ForeignKey("polls.id", ondelete="CASCADE"), primary_key=True
+    )
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
 class Vote(db.Model):
     """Every accepted vote submission, keyed by the client's vote id (idempotency log)."""
 
     __tablename__ = "votes"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Secret polls keep only the SHA-256 of the vote id, no participant, no ballot, and
+    # the receipt encrypted with the vote id (which only the voter's phone holds).
     vote_id: Mapped[str] = mapped_column(String(64), unique=True)
     poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"), index=True)
-    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    participant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE")
+    )
     receipt: Mapped[str] = mapped_column(String(16))
     choices: Mapped[list[int]] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(
@@ -531,6 +567,9 @@ class Registration(db.Model):
     consent_photos: Mapped[bool] = mapped_column(Boolean, default=False)
     # Whether other attendees may see this attendee's name on breakout rosters.
     show_on_rosters: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # How much this attendee's ballot counts in weighted polls (e.g. a partnership's one
+    # vote split among its delegates).
+    vote_weight: Mapped[float] = mapped_column(Float, default=1.0, server_default="1")
     status: Mapped[RegistrationStatus] = mapped_column(
         Enum(RegistrationStatus, native_enum=False, length=20), index=True
     )

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
+import random
 import re
 import secrets
 import time
 from dataclasses import dataclass, field, replace
 
 from flask import current_app
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from voting import realtime
@@ -30,11 +31,13 @@ from voting.models import (
     Poll,
     PollKind,
     PollStatus,
+    PollVoter,
+    Registration,
     Visibility,
     Vote,
     utcnow,
 )
-from voting.polls import audit, eligibility, tallies
+from voting.polls import audit, eligibility, secrecy, tallies
 from voting.registration.countries import country_name
 
 VOTE_ID_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
@@ -67,6 +70,8 @@ class PollData:
     majority: str = Majority.none  # yes/no
     correct: list[int] = field(default_factory=list)  # quiz: positions of correct options
     moderate_answers: bool = False  # open text
+    secret: bool = False  # who voted stored apart from what; ballots cannot change
+    weighted: bool = False  # ballots count with their voter's weight
 
 
 FIXED_OPTION_KINDS = ("yes_no", "rating", "text")
@@ -164,6 +169,13 @@ def _validate_kind_settings(data: PollData) -> None:
     data.scale_low_label = (data.scale_low_label or "").strip()[:60]
     data.scale_high_label = (data.scale_high_label or "").strip()[:60]
     data.moderate_answers = bool(data.moderate_answers) and data.kind == PollKind.text
+    data.secret, data.weighted = bool(data.secret), bool(data.weighted)
+    if data.secret:
+        data.allow_change = False  # a changed ballot would have to be found again
+        if data.show_countries:
+            raise InvalidInput(
+                "A secret ballot does not show turnout by country.", "secret_countries"
+            )
 
 
 def _is_int(value) -> bool:
@@ -179,6 +191,8 @@ def _kind_fields(data: PollData) -> dict:
         "scale_high_label": data.scale_high_label if data.kind == PollKind.rating else "",
         "majority": data.majority,
         "moderate_answers": data.moderate_answers,
+        "secret": data.secret,
+        "weighted": data.weighted,
     }
 
 
@@ -237,6 +251,10 @@ def update_poll(poll: Poll, data: PollData) -> Poll:
         raise Conflict(
             "This poll has votes: reset it before changing the budget.", "poll_has_votes"
         )
+    if has_votes and (data.secret != poll.secret or data.weighted != poll.weighted):
+        raise Conflict(
+            "This poll has votes: reset it before making it secret or weighted.", "poll_has_votes"
+        )
     if has_votes and data.kind != poll.kind:
         raise Conflict("This poll has votes: reset it before changing its type.", "poll_has_votes")
     if has_votes and data.eligibility != poll.eligibility:
@@ -290,6 +308,8 @@ def duplicate_poll(poll: Poll) -> Poll:
             majority=poll.majority,
             correct=[i for i, option in enumerate(poll.options) if option.correct],
             moderate_answers=poll.moderate_answers,
+            secret=poll.secret,
+            weighted=poll.weighted,
         ),
     )
 
@@ -320,6 +340,8 @@ def _audit_settings(poll: Poll) -> dict:
         "eligibility": str(poll.eligibility),
         "allow_change": poll.allow_change,
         "max_choices": poll.max_choices,
+        "secret": poll.secret,
+        "weighted": poll.weighted,
         **_kind_settings(poll),
     }
 
@@ -330,7 +352,7 @@ def _audit_result(poll: Poll) -> dict:
     if poll.kind == PollKind.text:
         return {"total": total}
     figure = {PollKind.points: "sum", PollKind.ranking: "borda"}.get(poll.kind, "count")
-    options = _kind_results(poll, total, staff=True)["options"]
+    options = _kind_results(poll, total_weight(poll), staff=True)["options"]
     return {"total": total, figure: {str(row["id"]): row[figure] for row in options}}
 
 
@@ -386,7 +408,9 @@ def reset_poll(poll: Poll) -> Poll:
     ballot_ids = select(Ballot.id).where(Ballot.poll_id == poll.id)
     db.session.execute(delete(BallotChoice).where(BallotChoice.ballot_id.in_(ballot_ids)))
     db.session.execute(delete(Ballot).where(Ballot.poll_id == poll.id))
+    db.session.execute(delete(PollVoter).where(PollVoter.poll_id == poll.id))
     poll.revealed = False
+    poll.receipts_published = False
     db.session.commit()
     _announce(poll, "reset")
     _push_tally(poll.id)
@@ -681,7 +705,9 @@ def _record_votes(tickets: list[Ticket]) -> None:
     polls = _lock_polls({r.poll_id for r in requests})
     options = _option_ids(polls)
     blocked = _blocked_words(requests)
-    stored = _stored_votes({r.vote_id for r in requests})
+    # Secret polls log the vote id's hash: look both up (the poll's kind is not known yet).
+    sealed = {r.vote_id: secrecy.hashed_vote_id(r.vote_id) for r in requests}
+    stored = _stored_votes({r.vote_id for r in requests} | set(sealed.values()))
     participants = _participant_ids({r.participant_key for r in requests})
     voters = _batch_voters(requests, polls)
     accepted: dict[str, Ticket] = {}
@@ -689,7 +715,7 @@ def _record_votes(tickets: list[Ticket]) -> None:
     for ticket in tickets:
         request = ticket.item
         try:
-            earlier = stored.get(request.vote_id)
+            earlier = stored.get(request.vote_id) or stored.get(sealed[request.vote_id])
             if earlier is not None:
                 ticket.result = _replay_of(earlier, request)
             elif request.vote_id in accepted:
@@ -707,7 +733,12 @@ def _record_votes(tickets: list[Ticket]) -> None:
             ticket.error = error
     valid = list(accepted.values())
     _create_participants(valid, participants)
-    _store_ballots(valid, polls, participants)
+    weights = _voter_weights(valid, polls)
+    _store_ballots(
+        [t for t in valid if not polls[t.item.poll_id].secret], polls, participants, weights
+    )
+    secret = [t for t in valid if polls[t.item.poll_id].secret]
+    _store_secret_ballots(secret, polls, participants, weights)
     db.session.commit()
     for ticket, first in repeats:
         # The same vote id twice in one batch: both get the first one's answer.
@@ -722,6 +753,7 @@ def _record_votes(tickets: list[Ticket]) -> None:
 # no objects, only rows.
 POLLS, OPTIONS, VOTES = Poll.__table__, Option.__table__, Vote.__table__
 PARTICIPANTS, BALLOTS, CHOICES = Participant.__table__, Ballot.__table__, BallotChoice.__table__
+POLL_VOTERS, REGISTRATIONS = PollVoter.__table__, Registration.__table__
 
 
 def _conn():
@@ -747,6 +779,8 @@ _POLL_ROWS = select(
     POLLS.c.kind,
     POLLS.c.budget,
     POLLS.c.moderate_answers,
+    POLLS.c.secret,
+    POLLS.c.weighted,
 ).where(POLLS.c.id.in_(_ids("ids")))
 _POLL_ROWS_LOCKED = _POLL_ROWS.with_for_update(read=True)
 _OPTION_ROWS = select(OPTIONS.c.poll_id, OPTIONS.c.id, OPTIONS.c.position).where(
@@ -759,7 +793,7 @@ _VOTE_ROWS = (
     select(
         VOTES.c.vote_id, VOTES.c.poll_id, PARTICIPANTS.c.public_id, VOTES.c.receipt, VOTES.c.choices
     )
-    .join(PARTICIPANTS, PARTICIPANTS.c.id == VOTES.c.participant_id)
+    .outerjoin(PARTICIPANTS, PARTICIPANTS.c.id == VOTES.c.participant_id)
     .where(VOTES.c.vote_id.in_(_ids("ids")))
 )
 _PARTICIPANT_ROWS = select(
@@ -769,8 +803,10 @@ _BALLOT_ROWS = select(BALLOTS.c.participant_id, BALLOTS.c.id).where(
     BALLOTS.c.poll_id == bindparam("poll_id"), BALLOTS.c.participant_id.in_(_ids("ids"))
 )
 _CLEAR_CHOICES = delete(CHOICES).where(CHOICES.c.ballot_id.in_(_ids("ids")))
-_TOUCH_BALLOTS = (
-    update(BALLOTS).where(BALLOTS.c.id.in_(_ids("ids"))).values(updated_at=bindparam("now"))
+_UPDATE_BALLOT = (
+    update(BALLOTS)
+    .where(BALLOTS.c.id == bindparam("b_id"))
+    .values(updated_at=bindparam("now"), receipt=bindparam("receipt"), weight=bindparam("weight"))
 )
 _SET_ANSWER = (
     update(BALLOTS)
@@ -819,6 +855,11 @@ def _participant_ids(keys: set[str]) -> dict[str, tuple[int, int]]:
 def _replay_of(earlier: tuple, request: VoteRequest) -> VoteResult:
     """Answer a resent vote with the stored receipt, if it really is the same voter and poll."""
     poll_id, owner, receipt, logged = earlier
+    if owner is None and poll_id == request.poll_id:
+        # A secret vote: its log names no one; knowing the vote id is the proof, and it
+        # also unseals the receipt. The ballot itself cannot be looked up.
+        receipt = secrecy.open_receipt(receipt, request.vote_id)
+        return VoteResult(receipt=receipt, poll_id=poll_id, choices=[], duplicate=True)
     if owner != request.participant_key or poll_id != request.poll_id:
         raise Conflict("This vote id was used for another vote.", "vote_id_conflict")
     ballot = {"choices": list(logged)} if isinstance(logged, list) else dict(logged)
@@ -908,6 +949,21 @@ def _batch_voters(requests: list[VoteRequest], polls: dict[int, object]) -> dict
     return found
 
 
+_WEIGHT_ROWS = (
+    select(PARTICIPANTS.c.public_id, REGISTRATIONS.c.vote_weight)
+    .join(REGISTRATIONS, REGISTRATIONS.c.id == PARTICIPANTS.c.registration_id)
+    .where(PARTICIPANTS.c.public_id.in_(_ids("ids")))
+)
+
+
+def _voter_weights(tickets: list[Ticket], polls: dict) -> dict[str, float]:
+    """Return participant key -> vote weight for the voters in weighted polls (else 1)."""
+    keys = {t.item.participant_key for t in tickets if polls[t.item.poll_id].weighted}
+    if not keys:
+        return {}
+    return dict(_conn().execute(_WEIGHT_ROWS, {"ids": list(keys)}).all())
+
+
 def _check_eligibility(request: VoteRequest, poll, voters: dict) -> None:
     """Refuse a voter the poll does not admit; route organisation votes to one ballot."""
     request.ballot_key = None
@@ -946,11 +1002,13 @@ def _create_participants(tickets, participants: dict[str, tuple[int, int]]) -> N
     participants.update(_participant_ids(set(new)))
 
 
-def _store_ballots(tickets: list[Ticket], polls: dict[int, object], participants) -> None:
+def _store_ballots(tickets: list[Ticket], polls: dict, participants, weights: dict) -> None:
     """Create or replace each voter's ballot and log each submission, set-based."""
+    if not tickets:
+        return
     pairs = {(t.item.poll_id, participants[t.item.owner_key][0]) for t in tickets}
     existing = _ballot_ids(pairs)
-    final: dict[tuple[int, int], VoteRequest] = {}
+    final: dict[tuple[int, int], Ticket] = {}
     accepted: list[Ticket] = []
     for ticket in tickets:
         request = ticket.item
@@ -958,7 +1016,7 @@ def _store_ballots(tickets: list[Ticket], polls: dict[int, object], participants
         if (pair in existing or pair in final) and not polls[request.poll_id].allow_change:
             ticket.error = _no_change_error(request)
             continue
-        final[pair] = request  # a later vote in the batch replaces an earlier one
+        final[pair] = ticket  # a later vote in the batch replaces an earlier one
         ticket.result = VoteResult(
             receipt=_new_receipt(),
             poll_id=request.poll_id,
@@ -969,30 +1027,41 @@ def _store_ballots(tickets: list[Ticket], polls: dict[int, object], participants
     if not accepted:
         return
     conn, now = _conn(), utcnow()
-    changed = [existing[pair] for pair in final if pair in existing]
+    changed = [pair for pair in final if pair in existing]
     if changed:
-        conn.execute(_CLEAR_CHOICES, {"ids": changed})
-        conn.execute(_TOUCH_BALLOTS, {"ids": changed, "now": now})
+        conn.execute(_CLEAR_CHOICES, {"ids": [existing[pair] for pair in changed]})
+        conn.execute(
+            _UPDATE_BALLOT,
+            [
+                {
+                    "b_id": existing[pair],
+                    "now": now,
+                    "receipt": final[pair].result.receipt,
+                    "weight": weights.get(final[pair].item.participant_key, 1.0),
+                }
+                for pair in changed
+            ],
+        )
     new_pairs = [pair for pair in final if pair not in existing]
     if new_pairs:
         conn.execute(
             _INSERT_BALLOTS,
             [
-                {"poll_id": poll_id, "participant_id": pid, "created_at": now, "updated_at": now}
+                {
+                    "poll_id": poll_id,
+                    "participant_id": pid,
+                    "created_at": now,
+                    "updated_at": now,
+                    "receipt": final[poll_id, pid].result.receipt,
+                    "weight": weights.get(final[poll_id, pid].item.participant_key, 1.0),
+                }
                 for poll_id, pid in new_pairs
             ],
         )
         existing.update(_ballot_ids(set(new_pairs)))
-    _store_answers(final, existing, polls)
-    rows = [
-        {"ballot_id": existing[pair], "option_id": option_id, "value": value}
-        for pair, request in final.items()
-        for option_id, value in zip(
-            request.choices, request.values or [None] * len(request.choices), strict=True
-        )
-    ]
-    if rows:
-        conn.execute(_INSERT_CHOICES, rows)
+    by_ballot = {existing[pair]: ticket.item for pair, ticket in final.items()}
+    _store_answers(by_ballot, polls)
+    _store_choices(by_ballot)
     conn.execute(
         _INSERT_VOTES,
         [
@@ -1010,21 +1079,111 @@ def _store_ballots(tickets: list[Ticket], polls: dict[int, object], participants
     )
 
 
-def _store_answers(final: dict, ballot_ids: dict, polls: dict[int, object]) -> None:
+def _store_choices(by_ballot: dict[int, VoteRequest]) -> None:
+    """Insert the options (with points or ranks) each ballot of a batch marks."""
+    rows = [
+        {"ballot_id": ballot_id, "option_id": option_id, "value": value}
+        for ballot_id, request in by_ballot.items()
+        for option_id, value in zip(
+            request.choices, request.values or [None] * len(request.choices), strict=True
+        )
+    ]
+    if rows:
+        _conn().execute(_INSERT_CHOICES, rows)
+
+
+def _store_answers(by_ballot: dict[int, VoteRequest], polls: dict[int, object]) -> None:
     """Write the open-text answers of a batch onto their ballots (moderated or shown)."""
     answers = [
         {
-            "b_id": ballot_ids[pair],
+            "b_id": ballot_id,
             "text": request.text,
             "status": AnswerStatus.pending
             if polls[request.poll_id].moderate_answers
             else AnswerStatus.shown,
         }
-        for pair, request in final.items()
+        for ballot_id, request in by_ballot.items()
         if request.form == "text"
     ]
     if answers:
         _conn().execute(_SET_ANSWER, answers)
+
+
+_VOTER_ROWS = select(POLL_VOTERS.c.poll_id, POLL_VOTERS.c.participant_id).where(
+    POLL_VOTERS.c.poll_id == bindparam("poll_id"), POLL_VOTERS.c.participant_id.in_(_ids("ids"))
+)
+
+
+def _store_secret_ballots(tickets: list[Ticket], polls: dict, participants, weights: dict) -> None:
+    """Store secret ballots: who voted, what was voted and the log, none pointing at another.
+
+    A secret ballot cannot be changed, so a second vote is refused. The rows of a batch
+    are written in shuffled order, and ballots get random ids and no times.
+    """
+    if not tickets:
+        return
+    conn = _conn()
+    voted: set[tuple[int, int]] = set()
+    for poll_id in {t.item.poll_id for t in tickets}:
+        pids = [participants[t.item.owner_key][0] for t in tickets if t.item.poll_id == poll_id]
+        voted |= set(conn.execute(_VOTER_ROWS, {"poll_id": poll_id, "ids": pids}).all())
+    accepted: list[Ticket] = []
+    for ticket in tickets:
+        pair = (ticket.item.poll_id, participants[ticket.item.owner_key][0])
+        if pair in voted:
+            ticket.error = _no_change_error(ticket.item)
+            continue
+        voted.add(pair)
+        ticket.result = VoteResult(
+            receipt=_new_receipt(),
+            poll_id=ticket.item.poll_id,
+            choices=ticket.item.choices,
+            ballot=ticket.item.ballot,
+        )
+        accepted.append(ticket)
+    if not accepted:
+        return
+    random.SystemRandom().shuffle(accepted)
+    conn.execute(
+        insert(POLL_VOTERS),
+        [
+            {"poll_id": t.item.poll_id, "participant_id": participants[t.item.owner_key][0]}
+            for t in accepted
+        ],
+    )
+    by_ballot = {secrecy.random_ballot_id(): t for t in accepted}
+    conn.execute(
+        _INSERT_BALLOTS,
+        [
+            {
+                "id": ballot_id,
+                "poll_id": t.item.poll_id,
+                "participant_id": None,
+                "created_at": None,
+                "updated_at": None,
+                "receipt": t.result.receipt,
+                "weight": weights.get(t.item.participant_key, 1.0),
+            }
+            for ballot_id, t in by_ballot.items()
+        ],
+    )
+    requests = {ballot_id: t.item for ballot_id, t in by_ballot.items()}
+    _store_answers(requests, polls)
+    _store_choices(requests)
+    conn.execute(
+        _INSERT_VOTES,
+        [
+            {
+                "vote_id": secrecy.hashed_vote_id(t.item.vote_id),
+                "poll_id": t.item.poll_id,
+                "participant_id": None,
+                "receipt": secrecy.seal_receipt(t.result.receipt, t.item.vote_id),
+                "choices": [],
+                "created_at": utcnow(),
+            }
+            for t in accepted
+        ],
+    )
 
 
 def _no_change_error(request: VoteRequest) -> Conflict:
@@ -1138,22 +1297,26 @@ def my_choices(poll_ids: list[int], participant_key: str | None) -> dict[int, li
     if not participant_key or not poll_ids:
         return {}
     rows = db.session.execute(_MY_BALLOTS, {"key": participant_key, "ids": poll_ids})
-    mine: dict[int, list | dict] = {}
+    parts: dict[int, tuple[str, list]] = {}
     for poll_id, kind, option_id, value, position, text in rows:
-        if kind in CHOICE_KINDS:
-            mine.setdefault(poll_id, []).append(option_id)
-        elif kind == PollKind.points:
-            mine.setdefault(poll_id, {"points": {}})["points"][str(option_id)] = value
-        elif kind == PollKind.ranking:
-            mine.setdefault(poll_id, {"ranking": []})["ranking"].append((value, option_id))
-        elif kind == PollKind.rating and position is not None:
-            mine[poll_id] = {"rating": position + 1}
-        elif kind == PollKind.text:
-            mine[poll_id] = {"text": text}
-    for ballot in mine.values():
-        if isinstance(ballot, dict) and "ranking" in ballot:
-            ballot["ranking"] = [option_id for _, option_id in sorted(ballot["ranking"])]
-    return mine
+        parts.setdefault(poll_id, (kind, []))[1].append((option_id, value, position, text))
+    return {poll_id: wire_ballot(kind, rows) for poll_id, (kind, rows) in parts.items()}
+
+
+def wire_ballot(kind: str, parts: list[tuple]) -> list | dict:
+    """Rebuild a stored ballot in its wire form from (option id, value, position, text) rows.
+
+    Choice polls give the list of option ids (the form `mine` has always had).
+    """
+    if kind in CHOICE_KINDS:
+        return [option_id for option_id, *_ in parts if option_id is not None]
+    if kind == PollKind.points:
+        return {"points": {str(option_id): value for option_id, value, *_ in parts}}
+    if kind == PollKind.ranking:
+        return {"ranking": [option_id for option_id, *_ in sorted(parts, key=lambda p: p[1])]}
+    if kind == PollKind.rating:
+        return {"rating": parts[0][2] + 1 if parts and parts[0][2] is not None else None}
+    return {"text": parts[0][3] if parts else None}
 
 
 # --- tallies and payloads ----------------------------------------------------------
@@ -1164,18 +1327,27 @@ def ballot_count(poll_id: int) -> int:
     return db.session.scalar(select(func.count()).where(Ballot.poll_id == poll_id)) or 0
 
 
-def tally(poll: Poll) -> dict[int, int]:
-    """Count stored ballots per option (zero for options nobody chose)."""
+def tally(poll: Poll) -> dict[int, int | float]:
+    """Count stored ballots per option (zero for options nobody chose); weights if weighted."""
     counts = dict.fromkeys((option.id for option in poll.options), 0)
+    measure = func.sum(Ballot.weight) if poll.weighted else func.count()
     rows = db.session.execute(
-        select(BallotChoice.option_id, func.count())
+        select(BallotChoice.option_id, measure)
         .join(Ballot, Ballot.id == BallotChoice.ballot_id)
         .where(Ballot.poll_id == poll.id)
         .group_by(BallotChoice.option_id)
     )
     for option_id, count in rows:
-        counts[option_id] = count
+        counts[option_id] = tallies.figure(count) if poll.weighted else count
     return counts
+
+
+def total_weight(poll: Poll) -> float:
+    """Return the summed weight of a poll's ballots (their number when not weighted)."""
+    if not poll.weighted:
+        return ballot_count(poll.id)
+    weight = db.session.scalar(select(func.sum(Ballot.weight)).where(Ballot.poll_id == poll.id))
+    return tallies.figure(weight or 0)
 
 
 def countries_payload(poll: Poll) -> list[dict]:
@@ -1202,6 +1374,9 @@ def poll_payload(poll: Poll, *, staff: bool = False) -> dict:
         "allow_change": poll.allow_change,
         "eligibility": str(poll.eligibility),
         "show_countries": poll.show_countries,
+        "secret": poll.secret,
+        "weighted": poll.weighted,
+        "receipts_published": poll.receipts_published,
         "options": [{"id": option.id, "label": option.label} for option in poll.options],
     }
     payload.update(_kind_settings(poll))
@@ -1248,13 +1423,15 @@ def results_payload(poll: Poll, *, staff: bool) -> dict:
         payload["eligible"] = eligibility.eligible_count(poll)
     if poll.show_countries:
         payload["countries"] = countries_payload(poll)
+    if poll.weighted:
+        payload["total_weight"] = total_weight(poll)
     if payload["visible"]:
-        payload.update(_kind_results(poll, total, staff=staff))
+        payload.update(_kind_results(poll, payload.get("total_weight", total), staff=staff))
     return payload
 
 
-def _kind_results(poll: Poll, total: int, *, staff: bool) -> dict:
-    """Return the tally of a poll in the shape of its kind."""
+def _kind_results(poll: Poll, total: float, *, staff: bool) -> dict:
+    """Return the tally of a poll in the shape of its kind (`total`: ballots or weight)."""
     if poll.kind == PollKind.points:
         return _points_results(poll, total)
     if poll.kind == PollKind.ranking:
@@ -1287,11 +1464,12 @@ def _kind_results(poll: Poll, total: int, *, staff: bool) -> dict:
     return results
 
 
-def _option_values(poll: Poll) -> list[tuple[int, int]]:
-    """Return (option id, value) of every ballot choice of a points or ranking poll."""
+def _option_values(poll: Poll) -> list[tuple[int, int, float]]:
+    """Return (option id, value, weight) of every ballot choice of a points or ranking poll."""
+    weight = Ballot.weight if poll.weighted else literal(1)
     return list(
         db.session.execute(
-            select(BallotChoice.option_id, BallotChoice.value)
+            select(BallotChoice.option_id, BallotChoice.value, weight)
             .join(Ballot, Ballot.id == BallotChoice.ballot_id)
             .where(Ballot.poll_id == poll.id)
         )
@@ -1355,6 +1533,63 @@ def _text_results(poll: Poll, *, staff: bool) -> dict:
         ]
         results["pending"] = sum(1 for *_, status in rows if status == AnswerStatus.pending)
     return results
+
+
+def publish_receipts(poll: Poll, published: bool = True) -> Poll:
+    """Publish (or withdraw) a closed poll's receipts with their ballots, for recounting."""
+    if published and poll.status != PollStatus.closed:
+        raise Conflict("Receipts are published once the poll is closed.", "poll_not_closed")
+    poll.receipts_published = published
+    audit.record(
+        poll.event_id, poll.id, "receipts_published" if published else "receipts_withdrawn", {}
+    )
+    db.session.commit()
+    _announce(poll, "updated")
+    return poll
+
+
+def receipts(poll: Poll) -> list[dict]:
+    """Return every ballot with its receipt (and weight), sorted by receipt.
+
+    Sorting by receipt, a random code, keeps the list in no order a reader could tie to
+    the order of votes. Answers that a moderator has not shown stay out of the text.
+    """
+    rows = db.session.execute(
+        select(
+            Ballot.id,
+            Ballot.receipt,
+            Ballot.weight,
+            Ballot.answer_status,
+            BallotChoice.option_id,
+            BallotChoice.value,
+            Option.position,
+            Ballot.text,
+        )
+        .select_from(Ballot)
+        .outerjoin(BallotChoice, BallotChoice.ballot_id == Ballot.id)
+        .outerjoin(Option, Option.id == BallotChoice.option_id)
+        .where(Ballot.poll_id == poll.id)
+    )
+    ballots: dict[int, dict] = {}
+    for ballot_id, receipt, weight, status, *part in rows:
+        if status not in (None, AnswerStatus.shown):
+            part[3] = None  # held back or hidden by a moderator: counted, not shown
+        entry = ballots.setdefault(ballot_id, {"receipt": receipt, "weight": weight, "parts": []})
+        entry["parts"].append(tuple(part))
+    listed = [
+        {
+            "receipt": entry["receipt"] or "",
+            "ballot": _as_form(wire_ballot(poll.kind, entry["parts"])),
+        }
+        | ({"weight": tallies.figure(entry["weight"])} if poll.weighted else {})
+        for entry in ballots.values()
+    ]
+    return sorted(listed, key=lambda row: row["receipt"])
+
+
+def _as_form(ballot: list | dict) -> dict:
+    """Return a ballot in its keyed wire form ({"choices": [...]} for choice polls)."""
+    return {"choices": ballot} if isinstance(ballot, list) else ballot
 
 
 def moderate_answer(poll: Poll, ballot_id, status) -> None:
@@ -1501,10 +1736,26 @@ def public_snapshot(event_id: int, *, participant_key: str | None = None) -> dic
     restricted = any(level != Eligibility.anyone for _, level in levels)
     voter = eligibility.voter(participant_key) if restricted and participant_key else None
     mine = voter_choices(levels, participant_key, voter, event_id)
+    secret_ids = [poll["id"] for poll in shared["polls"] if poll["secret"]]
+    mine.update(dict.fromkeys(secret_voted(secret_ids, participant_key), {"secret": True}))
     payload = {**shared, "mine": {str(k): v for k, v in mine.items()}}
     if participant_key:
         payload["voter"] = None if voter is None else eligibility.voter_payload(voter, event_id)
     return payload
+
+
+_SECRET_VOTED = (
+    select(POLL_VOTERS.c.poll_id)
+    .join(PARTICIPANTS, PARTICIPANTS.c.id == POLL_VOTERS.c.participant_id)
+    .where(PARTICIPANTS.c.public_id == bindparam("key"), POLL_VOTERS.c.poll_id.in_(_ids("ids")))
+)
+
+
+def secret_voted(poll_ids: list[int], participant_key: str | None) -> list[int]:
+    """Return the secret polls in which this participant has voted (not how)."""
+    if not poll_ids or not participant_key:
+        return []
+    return list(db.session.scalars(_SECRET_VOTED, {"key": participant_key, "ids": poll_ids}))
 
 
 def voter_choices(levels, key: str | None, voter, event_id: int) -> dict[int, list[int]]:

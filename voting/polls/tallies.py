@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import math
 import re
-import statistics
 from collections import Counter
 from collections.abc import Iterable
 
@@ -19,37 +19,45 @@ def percent(part: float, whole: float) -> int:
     return round(100 * part / whole) if whole else 0
 
 
-def points_summary(allocations: Iterable[tuple[int, int]], option_ids: list[int], ballots: int):
-    """Sum and average the points per option; `allocations` are (option id, points) rows.
+def figure(value: float) -> int | float:
+    """Return a tally figure as a whole number when it is one, else to 2 decimals."""
+    rounded = round(value, 2)
+    return int(rounded) if rounded == int(rounded) else rounded
 
-    The average is over all ballots (an option a voter gave nothing counts as 0), so the
-    averages add up to the budget.
+
+def points_summary(allocations: Iterable[tuple], option_ids: list[int], ballots: float):
+    """Sum and average the points per option.
+
+    `allocations` are (option id, points, weight) rows; `ballots` is the number of
+    ballots (their total weight in weighted polls). The average is over all ballots (an
+    option a voter gave nothing counts as 0), so the averages add up to the budget.
     """
-    sums = dict.fromkeys(option_ids, 0)
-    for option_id, points in allocations:
-        sums[option_id] += points
+    sums = dict.fromkeys(option_ids, 0.0)
+    for option_id, points, weight in allocations:
+        sums[option_id] += points * weight
     return {
-        option_id: {"sum": total, "average": round(total / ballots, 2) if ballots else 0.0}
+        option_id: {"sum": figure(total), "average": round(total / ballots, 2) if ballots else 0.0}
         for option_id, total in sums.items()
     }
 
 
-def borda(ranks: Iterable[tuple[int, int]], option_ids: list[int]):
-    """Borda score and average rank per option; `ranks` are (option id, rank 1..n) rows.
+def borda(ranks: Iterable[tuple], option_ids: list[int]):
+    """Borda score and average rank per option; `ranks` are (option id, rank, weight) rows.
 
-    With n options, rank r earns n - r points (first place n - 1, last 0).
+    With n options, rank r earns n - r points (first place n - 1, last 0), times the
+    ballot's weight; the average rank is weighted the same way.
     """
     n = len(option_ids)
-    score = dict.fromkeys(option_ids, 0)
-    rank_sum = dict.fromkeys(option_ids, 0)
-    times = dict.fromkeys(option_ids, 0)
-    for option_id, rank in ranks:
-        score[option_id] += n - rank
-        rank_sum[option_id] += rank
-        times[option_id] += 1
+    score = dict.fromkeys(option_ids, 0.0)
+    rank_sum = dict.fromkeys(option_ids, 0.0)
+    times = dict.fromkeys(option_ids, 0.0)
+    for option_id, rank, weight in ranks:
+        score[option_id] += (n - rank) * weight
+        rank_sum[option_id] += rank * weight
+        times[option_id] += weight
     return {
         option_id: {
-            "borda": score[option_id],
+            "borda": figure(score[option_id]),
             "average_rank": round(rank_sum[option_id] / times[option_id], 2)
             if times[option_id]
             else None,
@@ -58,14 +66,34 @@ def borda(ranks: Iterable[tuple[int, int]], option_ids: list[int]):
     }
 
 
-def rating_summary(histogram: list[int]) -> dict:
-    """Mean and median of a rating scale from its histogram (index 0 is the value 1)."""
+def rating_summary(histogram: list[float]) -> dict:
+    """Mean and median of a rating scale from its histogram (index 0 is the value 1).
+
+    The histogram holds counts, or total weights in weighted polls.
+    """
     total = sum(histogram)
     if not total:
         return {"mean": None, "median": None}
     mean = sum((value + 1) * count for value, count in enumerate(histogram)) / total
-    values = [value + 1 for value, count in enumerate(histogram) for _ in range(count)]
-    return {"mean": round(mean, 2), "median": statistics.median(values)}
+    return {"mean": round(mean, 2), "median": weighted_median(histogram)}
+
+
+def weighted_median(histogram: list[float]) -> float:
+    """Return the median value of a histogram (values 1..n) whose bars may be weights.
+
+    Where exactly half the weight lies at or below a value, the median is halfway to
+    the next value that has any: with whole counts this is the usual median.
+    """
+    half = sum(histogram) / 2
+    below = 0.0
+    for index, weight in enumerate(histogram):
+        below += weight
+        if math.isclose(below, half, rel_tol=1e-9, abs_tol=1e-12):
+            later = next(i for i in range(index + 1, len(histogram)) if histogram[i] > 0)
+            return (index + 1 + later + 1) / 2
+        if below > half:
+            return index + 1
+    raise ValueError("empty histogram")
 
 
 def majority_outcome(yes: int, no: int, rule: Majority) -> str | None:
