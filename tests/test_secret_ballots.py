@@ -168,3 +168,50 @@ def test_weighted_tally_counts_each_ballot_with_its_voters_weight(
     counts = {row["id"]: row["count"] for row in results["options"]}
     assert counts == {poll.options[0].id: 1, poll.options[1].id: 1.25}
     assert results["options"][1]["percent"] == round(100 * 1.25 / 2.25)
+
+
+def closed_published(event, make_poll):
+    poll = make_poll(event, options=("For", "Against"))
+    service.open_poll(poll)
+    result = service.cast_vote(event, poll.id, "p1", [poll.options[0].id], "page-rcpt-01")
+    service.close_poll(poll)
+    return poll, result
+
+
+def test_receipts_page_appears_once_published(client, event, make_poll):
+    poll, result = closed_published(event, make_poll)
+    url = f"/e/LIVE01/polls/{poll.id}/receipts"
+    assert client.get(url).status_code == 404
+    assert client.get(f"/api/v1/events/LIVE01/polls/{poll.id}/receipts").status_code == 403
+    service.publish_receipts(poll)
+    page = client.get(url + f"?receipt={result.receipt.lower()}").get_data(as_text=True)
+    assert f"Receipt {result.receipt} is counted" in page
+    assert "For" in page
+    missing = client.get(url + "?receipt=AAAA-AAAA").get_data(as_text=True)
+    assert "No ballot carries receipt AAAA-AAAA" in missing
+    csv_text = client.get(url + "?format=csv").get_data(as_text=True)
+    assert csv_text.splitlines()[1] == f"{result.receipt},1,0"
+    api = client.get(f"/api/v1/events/LIVE01/polls/{poll.id}/receipts").get_json()
+    assert api["receipts"] == [
+        {"receipt": result.receipt, "ballot": {"choices": [poll.options[0].id]}}
+    ]
+
+
+def test_staff_publish_receipts_from_the_console(
+    client, login, make_user, event, make_poll, page_token
+):
+    poll, _ = closed_published(event, make_poll)
+    login(client, make_user("moderator", events=[event]))
+    token = page_token(client, "/manage/LIVE01/polls")
+    assert client.get(f"/e/LIVE01/polls/{poll.id}/receipts").status_code == 200  # preview
+    response = client.post(
+        f"/manage/LIVE01/polls/{poll.id}/publish_receipts", data={"csrf_token": token}
+    )
+    assert response.status_code == 302
+    assert poll.receipts_published
+    service.open_poll(poll)  # reopening withdraws them: new votes would be missing
+    assert not poll.receipts_published
+    refused = client.post(
+        f"/manage/LIVE01/polls/{poll.id}/publish_receipts", data={"csrf_token": token}
+    )
+    assert refused.status_code == 409

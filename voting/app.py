@@ -167,6 +167,9 @@ def _register_blueprints(app: Flask) -> None:
     from voting.report.views import bp as report_bp
 
     app.register_blueprint(report_bp)
+    from voting.polls.receipt_views import bp as receipts_bp
+
+    app.register_blueprint(receipts_bp)
     from voting.breakouts.poll_views import bp as breakout_polls_bp
 
     app.register_blueprint(breakout_polls_bp)

@@ -174,6 +174,27 @@ def results(code: str, poll_id: int):
     return jsonify(payload)
 
 
+@bp.get("/events/<code>/polls/<int:poll_id>/receipts")
+@limiter.limit("600 per minute")
+def receipts(code: str, poll_id: int):
+    """Return a closed poll's receipts with their ballots once published (staff: always)."""
+    event = event_or_404(code)
+    poll = service.find_poll(event, poll_id)
+    user = _bearer_user()
+    staff = user is not None and can_run_polls(user, event)
+    if not poll.receipts_published and not staff:
+        raise Forbidden("The receipts of this poll are not published.", "not_public")
+    return jsonify(
+        poll_id=poll.id,
+        kind=str(poll.kind),
+        secret=poll.secret,
+        weighted=poll.weighted,
+        published=poll.receipts_published,
+        options=[{"id": option.id, "label": option.label} for option in poll.options],
+        receipts=service.receipts(poll),
+    )
+
+
 @bp.get("/events/<code>/registrations")
 @attendee_token_required
 def registrations(event):

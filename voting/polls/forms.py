@@ -75,6 +75,10 @@ class PollForm(FlaskForm):
     moderate_answers = BooleanField(
         _l("Answers wait for a moderator before they show (open text)"), default=False
     )
+    secret = BooleanField(_l("Secret ballot"), default=False)
+    weighted = BooleanField(
+        _l("Weighted: each ballot counts with its voter's weight"), default=False
+    )
 
 
 class ActionForm(FlaskForm):

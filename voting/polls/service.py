@@ -375,6 +375,7 @@ def open_poll(poll: Poll) -> Poll:
     poll.status = PollStatus.open
     poll.opened_at = utcnow()
     poll.closed_at = None
+    poll.receipts_published = False  # the list would go stale as votes come in
     if poll.breakout_id is None:  # a breakout's poll never takes over the plenary screen
         poll.event.display_poll_id = poll.id
     audit.record(poll.event_id, poll.id, "opened", {"title": poll.title})

@@ -122,6 +122,8 @@ def _poll_data(form: PollForm) -> service.PollData:
         majority=form.majority.data,
         correct=[int(raw)] if (raw := request.form.get("correct", "")).isdigit() else [],
         moderate_answers=form.moderate_answers.data,
+        secret=form.secret.data,
+        weighted=form.weighted.data,
     )
 
 
@@ -134,6 +136,11 @@ ACTIONS = {
     "hide": (lambda poll: service.reveal_results(poll, revealed=False), _l("Results hidden.")),
     "duplicate": (service.duplicate_poll, _l("Poll duplicated.")),
     "delete": (service.delete_poll, _l("Poll deleted.")),
+    "publish_receipts": (service.publish_receipts, _l("Receipts published.")),
+    "withdraw_receipts": (
+        lambda poll: service.publish_receipts(poll, published=False),
+        _l("Receipts withdrawn."),
+    ),
 }
 
 
