@@ -4,7 +4,7 @@
   var P = window.Plenum;
   var area = document.querySelector("[data-display-poll]");
   var countries = document.querySelector("[data-countries]");
-  var state = { polls: {}, shown: null };
+  var state = { polls: {}, shown: null, results: {} };
 
   function statusText(poll) {
     if (!poll) return P.text("Waiting", "");
@@ -19,6 +19,7 @@
     var status = area.querySelector("[data-status]");
     var container = area.querySelector(".results");
     if (!poll) {
+      delete area.dataset.kind;
       question.textContent = P.text("Welcome", "Welcome");
       status.textContent = P.text("Waiting", "");
       container.replaceChildren();
@@ -28,11 +29,15 @@
     }
     if (container.dataset.resultsFor !== String(poll.id)) {
       container.replaceChildren();
+      delete container.dataset.kind;
       container.dataset.resultsFor = poll.id;
     }
+    area.dataset.kind = poll.kind;
     question.textContent = poll.title;
     status.textContent = statusText(poll);
-    if (results) P.renderResults(container, results);
+    if (results) state.results[String(poll.id)] = results;
+    results = results || state.results[String(poll.id)];
+    if (results) P.renderResults(container, results, poll);
     renderCountries(poll, results);
   }
 
@@ -59,6 +64,7 @@
       state.polls = {};
       snap.polls.forEach(function (p) { state.polls[p.id] = p; });
       state.shown = snap.display_poll_id;
+      state.results = {};
       render(state.shown ? snap.results[String(state.shown)] : null);
     },
     poll: function (msg) {

@@ -1,77 +1,313 @@
 /* Shared live layer: connects the page's socket, re-joins after every reconnect and
-   renders tallies. Follows docs/realtime.md. */
+   renders tallies of every poll kind. Follows docs/realtime.md ("Results by kind"). */
 (function () {
   "use strict";
 
   var root = document.getElementById("live");
   var csrf = document.querySelector('meta[name="csrf-token"]').getAttribute("content");
   var lastSeq = {};
+  var CHOICE_KINDS = ["single", "multiple", "yes_no", "quiz"];
+  var reduceMotion = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
 
   function text(key, fallback) {
     return (root && root.dataset["text" + key]) || fallback;
   }
 
+  /* A text with {name} placeholders filled in ("{left} of {budget} left"). */
+  function format(key, fallback, values) {
+    return text(key, fallback).replace(/\{(\w+)\}/g, function (all, name) {
+      return values[name] === undefined ? all : String(values[name]);
+    });
+  }
+
   function el(tag, cls, content) {
     var node = document.createElement(tag);
     if (cls) node.className = cls;
-    if (content !== undefined) node.textContent = content;
+    if (content !== undefined && content !== null) node.textContent = content;
     return node;
   }
 
-  /* Render a results payload into a .results container; ignores stale sequence numbers. */
-  function renderResults(container, payload) {
+  /* 42.5 -> "42.5", 42 -> "42", null -> "–" (numbers as people write them). */
+  function number(value) {
+    if (value === null || value === undefined) return "–";
+    return String(Math.round(value * 100) / 100);
+  }
+
+  function votesWord(count, kind) {
+    if (kind === "text") return count === 1 ? text("Answer", "answer") : text("Answers", "answers");
+    return count === 1 ? text("Vote", "vote") : text("Votes", "votes");
+  }
+
+  function totalLine(count, kind) {
+    var p = el("p", "total");
+    p.append(el("span", "total-count", String(count)), document.createTextNode(" "), el("span", "total-label", votesWord(count, kind)));
+    return p;
+  }
+
+  /* The child of `parent` with `cls`, made (and appended) if missing. */
+  function part(parent, tag, cls) {
+    var node = parent.querySelector(":scope > ." + cls.split(" ")[0]);
+    if (!node) { node = el(tag, cls); parent.append(node); }
+    return node;
+  }
+
+  /* Render a results payload into a .results container; ignores stale sequence numbers.
+     `poll` (optional) gives the kind's settings: the rating's end labels. */
+  function renderResults(container, payload, poll) {
     if (!container || !payload) return;
     var key = String(payload.poll_id);
     if (lastSeq[key] !== undefined && payload.seq < lastSeq[key]) return;
     lastSeq[key] = payload.seq;
-    var total = container.querySelector(".total-count");
+    var kind = payload.kind || (poll && poll.kind) || "single";
+    if (container.dataset.kind !== kind || !container.querySelector(":scope > .total")) {
+      // Another kind (or the hidden note) was shown here: start from an empty box.
+      container.replaceChildren();
+      container.dataset.kind = kind;
+    }
     if (!payload.visible) {
-      container.replaceChildren(el("p", "results-hidden", text("Hidden", "Results are not shown yet.")), totalLine(payload.total));
+      container.replaceChildren(el("p", "results-hidden", text("Hidden", "Results are not shown yet.")), totalLine(payload.total, kind));
+      container.dataset.kind = "hidden";
       return;
     }
-    var list = container.querySelector("ol.bars");
-    var same = list && list.children.length === payload.options.length &&
-      payload.options.every(function (o, i) { return list.children[i].dataset.option === String(o.id); });
-    if (!same) {
-      list = el("ol", "bars");
-      payload.options.forEach(function (o) {
-        var li = el("li", "bar");
+    container.querySelectorAll(":scope > .results-hidden").forEach(function (n) { n.remove(); });
+    if (kind === "text") renderCloud(container, payload);
+    else if (kind === "rating") renderRating(container, payload, poll);
+    else if (kind === "points") renderPoints(container, payload);
+    else if (kind === "ranking") renderRanking(container, payload);
+    else renderChoices(container, payload, kind);
+    var total = part(container, "p", "total");
+    if (!total.querySelector(".total-count")) total.replaceWith(total = totalLine(payload.total, kind));
+    container.append(total); // always last
+    total.querySelector(".total-count").textContent = payload.total;
+    total.querySelector(".total-label").textContent = votesWord(payload.total, kind);
+  }
+
+  /* The list of bars, one per option (kept across updates so widths animate). */
+  function barList(container, options, cls) {
+    var list = container.querySelector(":scope > ol.bars");
+    if (!list) { list = el("ol", "bars"); container.append(list); }
+    if (cls) list.className = "bars " + cls;
+    var wanted = {};
+    options.forEach(function (o) { wanted[String(o.id)] = true; });
+    Array.from(list.children).forEach(function (li) { if (!wanted[li.dataset.option]) li.remove(); });
+    options.forEach(function (o) {
+      var li = list.querySelector(':scope > li[data-option="' + o.id + '"]');
+      if (!li) {
+        li = el("li", "bar");
         li.dataset.option = o.id;
-        li.append(el("span", "bar-label", o.label));
+        li.append(el("span", "bar-label"));
         var track = el("span", "bar-track");
         var fill = el("span", "bar-fill");
         fill.style.setProperty("--pct", "0%");
         track.append(fill);
-        li.append(track);
-        var figures = el("span", "bar-figures");
-        figures.append(el("span", "bar-count", "0"), document.createTextNode(" · "), el("span", "bar-pct", "0%"));
-        li.append(figures);
-        list.append(li);
+        li.append(track, el("span", "bar-figures"));
+      }
+      list.append(li); // keeps the payload's order
+    });
+    return list;
+  }
+
+  function setFill(li, pct) {
+    var fill = li.querySelector(".bar-fill");
+    // Set on the next frame so the width change animates.
+    requestAnimationFrame(function () { fill.style.setProperty("--pct", pct + "%"); });
+  }
+
+  /* Figures of a bar as text: parts are [class, text] pairs joined by " · ". */
+  function figures(li, parts) {
+    var box = li.querySelector(".bar-figures");
+    var same = box.children.length === parts.length && parts.every(function (p, i) { return box.children[i].className === p[0]; });
+    if (!same) {
+      box.replaceChildren();
+      parts.forEach(function (p, i) {
+        if (i) box.append(document.createTextNode(" · "));
+        box.append(el("span", p[0]));
       });
-      container.replaceChildren(list, totalLine(payload.total));
     }
+    parts.forEach(function (p, i) { box.children[i].textContent = p[1]; });
+  }
+
+  function renderChoices(container, payload, kind) {
+    var list = barList(container, payload.options, kind === "yes_no" ? "yes-no" : "");
+    payload.options.forEach(function (o, i) {
+      var li = list.children[i];
+      var label = li.querySelector(".bar-label");
+      label.textContent = o.label;
+      var correct = o.correct === true;
+      li.classList.toggle("is-correct", correct);
+      li.classList.toggle("is-wrong", o.correct === false);
+      if (correct) label.append(" ", el("span", "tag-correct", "✓ " + text("Correct", "Correct answer")));
+      if (kind === "yes_no") li.dataset.answer = ["yes", "no", "abstain"][i] || "";
+      figures(li, [["bar-count", String(o.count)], ["bar-pct", o.percent + "%"]]);
+      setFill(li, o.percent);
+    });
+    var banner = container.querySelector(":scope > .outcome");
+    if (kind === "yes_no" && payload.outcome) {
+      if (!banner) { banner = el("div", "outcome"); container.prepend(banner); }
+      renderOutcome(banner, payload);
+    } else if (banner) {
+      banner.remove();
+    }
+    var rule = container.querySelector(":scope > .majority-rule");
+    if (kind === "yes_no" && payload.majority && payload.majority !== "none" && !payload.outcome) {
+      if (!rule) { rule = el("p", "majority-rule"); container.prepend(rule); }
+      rule.textContent = majorityText(payload.majority);
+    } else if (rule) {
+      rule.remove();
+    }
+  }
+
+  function majorityText(rule) {
+    return rule === "two_thirds"
+      ? text("RuleTwoThirds", "Two-thirds majority of yes and no votes required; abstentions do not count.")
+      : text("RuleSimple", "Simple majority required: more yes than no; abstentions do not count.");
+  }
+
+  /* ADOPTED / REJECTED, with the rule and the figures it was decided on, in words. */
+  function renderOutcome(banner, payload) {
+    var adopted = payload.outcome === "adopted";
+    banner.className = "outcome outcome-" + payload.outcome;
+    var yes = payload.options[0] ? payload.options[0].count : 0;
+    var no = payload.options[1] ? payload.options[1].count : 0;
+    var head = el("p", "outcome-word", (adopted ? "✓ " + text("Adopted", "Adopted") : "✗ " + text("Rejected", "Rejected")).toUpperCase());
+    if (payload.status !== "closed") head.prepend(el("span", "outcome-provisional", text("AsItStands", "As it stands:") + " "));
+    var why = el("p", "outcome-why", format("OutcomeWhy", "{yes} yes, {no} no. {rule}", {
+      yes: yes, no: no, rule: majorityText(payload.majority),
+    }));
+    banner.replaceChildren(head, why);
+  }
+
+  /* Rating: mean and median as big figures, then the histogram (one bar per point). */
+  function renderRating(container, payload, poll) {
+    var stats = container.querySelector(":scope > .rating-stats");
+    if (!stats) {
+      stats = el("dl", "rating-stats");
+      [["mean", text("Mean", "Mean")], ["median", text("Median", "Median")]].forEach(function (pair) {
+        var box = el("div", "stat-" + pair[0]);
+        box.append(el("dt", null, pair[1]), el("dd", "stat-value"));
+        stats.append(box);
+      });
+      container.prepend(stats);
+    }
+    var scale = payload.options.length;
+    stats.querySelector(".stat-mean .stat-value").textContent = number(payload.mean);
+    stats.querySelector(".stat-median .stat-value").textContent = number(payload.median);
+    stats.querySelectorAll(".stat-value").forEach(function (dd) {
+      if (!dd.querySelector(".stat-of")) dd.append(el("span", "stat-of"));
+      dd.querySelector(".stat-of").textContent = " / " + scale;
+    });
+    var list = barList(container, payload.options, "histogram");
+    var low = poll && poll.low_label, high = poll && poll.high_label;
+    payload.options.forEach(function (o, i) {
+      var li = list.children[i];
+      var label = li.querySelector(".bar-label");
+      label.replaceChildren(el("span", "scale-point", o.label));
+      var end = i === 0 ? low : (i === scale - 1 ? high : "");
+      if (end) label.append(el("span", "scale-end", end));
+      figures(li, [["bar-count", String(o.count)], ["bar-pct", o.percent + "%"]]);
+      setFill(li, o.percent);
+    });
+  }
+
+  /* Points: the average allocation per option, out of the budget. */
+  function renderPoints(container, payload) {
+    var note = part(container, "p", "kind-note");
+    note.textContent = format("PointsNote", "Average points per participant, out of {budget}", { budget: payload.budget });
+    container.prepend(note);
+    var list = barList(container, payload.options, "points");
     payload.options.forEach(function (o, i) {
       var li = list.children[i];
       li.querySelector(".bar-label").textContent = o.label;
-      li.querySelector(".bar-count").textContent = o.count;
-      li.querySelector(".bar-pct").textContent = o.percent + "%";
-      // Set on the next frame so the width change animates.
-      requestAnimationFrame(function () { li.querySelector(".bar-fill").style.setProperty("--pct", o.percent + "%"); });
+      figures(li, [["bar-avg", format("Points", "{n} pts", { n: number(o.average) })], ["bar-pct", o.percent + "%"]]);
+      setFill(li, o.percent);
     });
-    total = container.querySelector(".total-count");
-    if (total) total.textContent = payload.total;
-    var label = container.querySelector(".total-label");
-    if (label) label.textContent = votesWord(payload.total);
   }
 
-  function votesWord(count) {
-    return count === 1 ? text("Vote", "vote") : text("Votes", "votes");
+  /* Ranking: options by Borda score, best first, with the average rank. */
+  function renderRanking(container, payload) {
+    var note = part(container, "p", "kind-note");
+    note.textContent = text("RankingNote", "Order by Borda score (a first place earns most points)");
+    container.prepend(note);
+    var sorted = payload.options.slice().sort(function (a, b) {
+      return b.borda - a.borda; // a stable sort: ties keep the poll's order, as on the server
+    });
+    var list = container.querySelector(":scope > ol.bars");
+    var before = {};
+    if (list && !reduceMotion) Array.from(list.children).forEach(function (li) { before[li.dataset.option] = li.getBoundingClientRect().top; });
+    list = barList(container, sorted, "ranking");
+    sorted.forEach(function (o, i) {
+      var li = list.children[i];
+      var label = li.querySelector(".bar-label");
+      label.replaceChildren(el("span", "rank-place", (i + 1) + "."), document.createTextNode(" " + o.label));
+      figures(li, [
+        ["bar-borda", format("Borda", "{n} points", { n: o.borda })],
+        ["bar-avgrank", format("AverageRank", "average rank {n}", { n: number(o.average_rank) })],
+      ]);
+      setFill(li, o.percent);
+      // Slide rows to their new place (FLIP) rather than jumping.
+      var top = before[String(o.id)];
+      if (top !== undefined) {
+        var delta = top - li.getBoundingClientRect().top;
+        if (delta) {
+          li.style.transition = "none";
+          li.style.transform = "translateY(" + delta + "px)";
+          requestAnimationFrame(function () {
+            li.style.transition = "transform .5s ease";
+            li.style.transform = "";
+          });
+        }
+      }
+    });
   }
 
-  function totalLine(count) {
-    var p = el("p", "total");
-    p.append(el("span", "total-count", String(count)), document.createTextNode(" "), el("span", "total-label", votesWord(count)));
-    return p;
+  /* Open text: a word cloud (size by count, the count as text too) and the newest answers. */
+  function renderCloud(container, payload) {
+    var cloud = container.querySelector(":scope > ul.cloud");
+    if (!cloud) {
+      cloud = el("ul", "cloud");
+      cloud.setAttribute("aria-label", text("CloudLabel", "Word cloud"));
+      container.prepend(cloud);
+    }
+    var entries = payload.cloud || [];
+    var most = entries.reduce(function (m, e) { return Math.max(m, e.count); }, 1);
+    var keep = {};
+    entries.forEach(function (entry) {
+      var key = entry.text.toLowerCase();
+      keep[key] = true;
+      var li = Array.from(cloud.children).find(function (node) { return node.dataset.word === key; });
+      if (!li) {
+        li = el("li", "word word-new");
+        li.dataset.word = key;
+        li.append(el("span", "word-text"), el("span", "word-count"));
+        cloud.append(li);
+        setTimeout(function () { li.classList.remove("word-new"); }, 1200);
+      }
+      li.querySelector(".word-text").textContent = entry.text;
+      li.querySelector(".word-count").textContent = entry.count;
+      li.querySelector(".word-count").setAttribute("aria-label", format("Times", "{n} times", { n: entry.count }));
+      // 1 (one mention) to 4 (the most mentioned), on a square-root scale.
+      var scale = most > 1 ? 1 + 3 * Math.sqrt((entry.count - 1) / (most - 1)) : 1.6;
+      li.style.setProperty("--size", scale.toFixed(2));
+      li.dataset.weight = entry.count === most && most > 1 ? "top" : "";
+    });
+    Array.from(cloud.children).forEach(function (li) { if (!keep[li.dataset.word]) li.remove(); });
+    if (!entries.length) {
+      if (!cloud.querySelector(".cloud-empty")) cloud.append(el("li", "cloud-empty", text("NoAnswers", "No answers yet.")));
+    } else {
+      cloud.querySelectorAll(".cloud-empty").forEach(function (n) { n.remove(); });
+    }
+    var publicAnswers = payload.answers && !(payload.answers.length && payload.answers[0].status !== undefined);
+    if (publicAnswers && !payload.answers.length) container.querySelectorAll(":scope > .latest").forEach(function (n) { n.remove(); });
+    if (publicAnswers && payload.answers.length) {
+      var latest = container.querySelector(":scope > .latest");
+      if (!latest) {
+        latest = el("section", "latest");
+        latest.append(el("h3", "latest-title", text("Newest", "Newest answers")), el("ol", "latest-list"));
+        container.append(latest);
+      }
+      var items = payload.answers.slice(0, 8).map(function (a) { return el("li", null, a.text); });
+      latest.querySelector(".latest-list").replaceChildren.apply(latest.querySelector(".latest-list"), items);
+    }
   }
 
   /* Connect and join; `handlers.snapshot` runs on every (re)join with the full state. */
@@ -120,5 +356,8 @@
     return Array.from(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
   }
 
-  window.Plenum = { root: root, text: text, el: el, connect: connect, renderResults: renderResults, announce: announce, newVoteId: newVoteId };
+  window.Plenum = {
+    root: root, text: text, format: format, el: el, number: number, connect: connect,
+    renderResults: renderResults, announce: announce, newVoteId: newVoteId, CHOICE_KINDS: CHOICE_KINDS,
+  };
 })();
