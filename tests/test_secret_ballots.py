@@ -215,3 +215,60 @@ def test_staff_publish_receipts_from_the_console(
         f"/manage/LIVE01/polls/{poll.id}/publish_receipts", data={"csrf_token": token}
     )
     assert refused.status_code == 409
+
+
+def test_split_one_vote_per_organisation_among_its_delegates(event, make_registration):
+    from voting.registration import weights
+
+    a1, _ = make_registration(event, organisation="Cluster Alpha")
+    a2, _ = make_registration(event, organisation="  cluster   ALPHA ")
+    b1, _ = make_registration(event, organisation="Cluster Beta")
+    waiting, _ = make_registration(
+        event, organisation="Cluster Beta", status=RegistrationStatus.waiting
+    )
+    weights.split_per_group(event, "organisation")
+    assert (a1.vote_weight, a2.vote_weight, b1.vote_weight) == (0.5, 0.5, 1.0)
+    assert waiting.vote_weight == 1.0  # not confirmed: holds no share
+    assert weights.total(event) == 2
+    with pytest.raises(InvalidInput):
+        weights.split_per_group(event, "country")
+
+
+@pytest.mark.parametrize("raw", ["abc", "-1", "1e9", "nan", "inf", ""])
+def test_bad_weights_are_refused_and_nothing_changes(event, make_registration, raw):
+    from voting.registration import weights
+
+    first, _ = make_registration(event)
+    second, _ = make_registration(event)
+    with pytest.raises(InvalidInput):
+        weights.set_weights(event, {first.id: "0,5", second.id: raw})
+    db.session.refresh(first)
+    assert first.vote_weight == 1.0
+
+
+def test_weights_page_is_for_admins_and_saves(
+    client, login, make_user, event, make_registration, page_token
+):
+    person, _ = make_registration(event, organisation="Cluster <Gamma>")
+    moderator = make_user("moderator", events=[event])
+    login(client, moderator)
+    assert client.get("/manage/LIVE01/registrations/weights").status_code == 403
+    client.get("/logout")
+    login(client, make_user("admin"))
+    token = page_token(client, "/manage/LIVE01/registrations/weights")
+    page = client.get("/manage/LIVE01/registrations/weights").get_data(as_text=True)
+    assert "Cluster &lt;Gamma&gt;" in page
+    url = "/manage/LIVE01/registrations/weights"
+    saved = client.post(
+        url, data={"csrf_token": token, "action": "save", f"weight-{person.id}": "0.25"}
+    )
+    assert saved.status_code == 302
+    db.session.refresh(person)
+    assert person.vote_weight == 0.25
+    bad = client.post(
+        url, data={"csrf_token": token, "action": "save", f"weight-{person.id}": "lots"}
+    )
+    assert bad.status_code == 400
+    assert client.post(url, data={"action": "reset"}).status_code == 400  # no CSRF token
+    db.session.refresh(person)
+    assert person.vote_weight == 0.25

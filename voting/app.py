@@ -170,6 +170,9 @@ def _register_blueprints(app: Flask) -> None:
     from voting.polls.receipt_views import bp as receipts_bp
 
     app.register_blueprint(receipts_bp)
+    from voting.registration.weight_views import bp as weights_bp
+
+    app.register_blueprint(weights_bp)
     from voting.breakouts.poll_views import bp as breakout_polls_bp
 
     app.register_blueprint(breakout_polls_bp)
