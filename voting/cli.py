@@ -101,6 +101,7 @@ def _run_server(app, host: str, port: int, access_log: bool) -> None:
         pass
     server = pywsgi.WSGIServer(_listener(host, port), app, **options)
     socketio.start_background_task(_purge_when_due, app)
+    socketio.start_background_task(_close_polls_when_due, app)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -130,6 +131,26 @@ def _purge_when_due(app) -> None:
             finally:
                 db.session.remove()
         socketio.sleep(app.config["RETENTION_CHECK_INTERVAL"])
+
+
+def _close_polls_when_due(app) -> None:
+    """Close timed polls whose time is up, every second, whichever process opened them.
+
+    The process that opens a timed poll also closes it on time; this sweep covers a
+    restart in between (the timer lives in the database, not in memory).
+    """
+    from voting.extensions import db, socketio
+    from voting.polls.service import close_overdue_polls
+
+    while True:
+        with app.app_context():
+            try:
+                close_overdue_polls()
+            except Exception:  # a database hiccup must not end the sweep
+                app.logger.exception("poll timer sweep failed")
+            finally:
+                db.session.remove()
+        socketio.sleep(1)
 
 
 def _listener(host: str, port: int):

@@ -359,6 +359,9 @@ class Poll(db.Model):
     secret: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Tallies count each ballot with its voter's weight (Registration.vote_weight).
     weighted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Timer: the poll closes itself this many seconds after opening (None: no timer).
+    duration_seconds: Mapped[int | None] = mapped_column(Integer, default=None)
+    closes_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     # After close: the receipts with their ballots are public, so anyone can recount.
     receipts_published: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     position: Mapped[int] = mapped_column(Integer, default=0)

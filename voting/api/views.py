@@ -80,12 +80,13 @@ def event_detail(code: str):
 
 SUMMARY_KEYS = ("id", "title", "kind", "status", "max_choices", "visibility", "eligibility")
 KIND_KEYS = ("budget", "low_label", "high_label", "majority", "max_length", "moderated")
+EXTRA_KEYS = ("secret", "weighted", "duration", "closes_at", "receipts_published")
 
 
 def _poll_summary(poll, *, staff: bool = False) -> dict:
     """Describe a poll for the API: its settings of its kind, options (quiz answers to staff)."""
     data = service.poll_payload(poll, staff=staff)
-    keys = (*SUMMARY_KEYS, *(key for key in KIND_KEYS if key in data), "options")
+    keys = (*SUMMARY_KEYS, *(key for key in KIND_KEYS if key in data), *EXTRA_KEYS, "options")
     return {key: data[key] for key in keys}
 
 
@@ -107,6 +108,9 @@ POLL_FIELDS = {
     "majority": ("majority", str),
     "correct": ("correct", list),
     "moderate_answers": ("moderate_answers", bool),
+    "secret": ("secret", bool),
+    "weighted": ("weighted", bool),
+    "duration": ("duration", int),
 }
 
 
@@ -139,6 +143,13 @@ def create_poll(event):
     """Prepare a poll of any kind from JSON (staff token); answers 201 with the poll."""
     poll = service.create_poll(event, _poll_data(request.get_json(silent=True)))
     return jsonify(_poll_summary(poll, staff=True)), 201
+
+
+@bp.post("/events/<code>/polls/next")
+@staff_token_required
+def next_poll(event):
+    """Close the poll on the display and open the next prepared one (staff token)."""
+    return jsonify(_poll_summary(service.open_next(event), staff=True))
 
 
 @bp.post("/events/<code>/polls/<int:poll_id>/open")

@@ -76,6 +76,10 @@ class PollForm(FlaskForm):
         _l("Answers wait for a moderator before they show (open text)"), default=False
     )
     secret = BooleanField(_l("Secret ballot"), default=False)
+    duration = IntegerField(
+        _l("Timer in seconds (empty: no timer)"),
+        validators=[Optional(), NumberRange(min=5, max=86_400)],
+    )
     weighted = BooleanField(
         _l("Weighted: each ballot counts with its voter's weight"), default=False
     )

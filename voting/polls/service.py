@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import random
 import re
@@ -72,6 +73,7 @@ class PollData:
     moderate_answers: bool = False  # open text
     secret: bool = False  # who voted stored apart from what; ballots cannot change
     weighted: bool = False  # ballots count with their voter's weight
+    duration: int | None = None  # timer: seconds from opening to the automatic close
 
 
 FIXED_OPTION_KINDS = ("yes_no", "rating", "text")
@@ -80,6 +82,7 @@ YES_NO_LABELS = ("Yes", "No", "Abstain")
 MAX_RANKED = 20  # ordering more on a phone is not a fair question
 MAX_BUDGET = 10_000
 MAX_ANSWER = 140  # characters of an open-text answer
+MIN_DURATION, MAX_DURATION = 5, 24 * 3600  # a poll timer's range, in seconds
 
 
 def validate_poll_data(data: PollData) -> PollData:
@@ -170,6 +173,13 @@ def _validate_kind_settings(data: PollData) -> None:
     data.scale_high_label = (data.scale_high_label or "").strip()[:60]
     data.moderate_answers = bool(data.moderate_answers) and data.kind == PollKind.text
     data.secret, data.weighted = bool(data.secret), bool(data.weighted)
+    if data.duration is not None and (
+        not _is_int(data.duration) or not MIN_DURATION <= data.duration <= MAX_DURATION
+    ):
+        raise InvalidInput(
+            f"A timer runs {MIN_DURATION} seconds to {MAX_DURATION // 3600} hours.",
+            "invalid_duration",
+        )
     if data.secret:
         data.allow_change = False  # a changed ballot would have to be found again
         if data.show_countries:
@@ -193,6 +203,7 @@ def _kind_fields(data: PollData) -> dict:
         "moderate_answers": data.moderate_answers,
         "secret": data.secret,
         "weighted": data.weighted,
+        "duration_seconds": data.duration,
     }
 
 
@@ -310,6 +321,7 @@ def duplicate_poll(poll: Poll) -> Poll:
             moderate_answers=poll.moderate_answers,
             secret=poll.secret,
             weighted=poll.weighted,
+            duration=poll.duration_seconds,
         ),
     )
 
@@ -342,6 +354,7 @@ def _audit_settings(poll: Poll) -> dict:
         "max_choices": poll.max_choices,
         "secret": poll.secret,
         "weighted": poll.weighted,
+        "duration": poll.duration_seconds,
         **_kind_settings(poll),
     }
 
@@ -376,13 +389,86 @@ def open_poll(poll: Poll) -> Poll:
     poll.opened_at = utcnow()
     poll.closed_at = None
     poll.receipts_published = False  # the list would go stale as votes come in
+    poll.closes_at = (
+        poll.opened_at + dt.timedelta(seconds=poll.duration_seconds)
+        if poll.duration_seconds
+        else None
+    )
     if poll.breakout_id is None:  # a breakout's poll never takes over the plenary screen
         poll.event.display_poll_id = poll.id
     audit.record(poll.event_id, poll.id, "opened", {"title": poll.title})
     db.session.commit()
     _announce(poll, "opened")
     _push_tally(poll.id)
+    if poll.closes_at is not None:
+        _close_when_due(poll.id, poll.duration_seconds)
     return poll
+
+
+def open_next(event: Event) -> Poll:
+    """Run a prepared sequence: close the poll on the display if open, open the next draft.
+
+    "Next" is the first draft plenary poll after the one on the display in console
+    order (from the top when the display shows none).
+    """
+    shown = db.session.get(Poll, event.display_poll_id) if event.display_poll_id else None
+    after = shown.position if shown is not None else -1
+    upcoming = [
+        poll
+        for poll in event.polls
+        if poll.status == PollStatus.draft and poll.breakout_id is None and poll.position > after
+    ]
+    if not upcoming:
+        raise Conflict("No prepared poll comes after this one.", "no_next_poll")
+    if shown is not None and shown.status == PollStatus.open:
+        close_poll(shown)
+    return open_poll(upcoming[0])
+
+
+def _close_when_due(poll_id: int, seconds: int) -> None:
+    """Close a timed poll when its time is up (this process; `voting serve` also sweeps)."""
+    app = current_app._get_current_object()
+
+    def wait_and_close() -> None:
+        socketio.sleep(seconds)
+        with app.app_context():
+            try:
+                close_overdue_polls()
+            except Exception:  # the sweeper of `voting serve` tries again within a second
+                app.logger.exception("closing poll %s at the end of its timer failed", poll_id)
+            finally:
+                db.session.remove()
+
+    socketio.start_background_task(wait_and_close)
+
+
+def close_overdue_polls() -> int:
+    """Close every open poll whose timer has run out; return how many this call closed.
+
+    Safe to run in several processes at once: close_poll re-reads the poll under its
+    lock, and a poll another process closed first is skipped.
+    """
+    now = utcnow()
+    due = db.session.scalars(
+        select(Poll.id).where(Poll.status == PollStatus.open, Poll.closes_at.is_not(None))
+    ).all()
+    closed = 0
+    for poll_id in due:
+        poll = db.session.get(Poll, poll_id)
+        if poll is None or poll.closes_at is None or _utc(poll.closes_at) > now:
+            continue
+        try:
+            close_poll(poll)
+            closed += 1
+        except (Conflict, NotFound):
+            db.session.rollback()
+    db.session.rollback()
+    return closed
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    """Return a stored time as aware UTC (SQLite gives it back without a zone)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
 
 
 def close_poll(poll: Poll) -> Poll:
@@ -392,6 +478,7 @@ def close_poll(poll: Poll) -> Poll:
         raise Conflict("This poll is not open.", "poll_not_open")
     poll.status = PollStatus.closed
     poll.closed_at = utcnow()
+    poll.closes_at = None
     # The result at the close, under the same lock that stops votes: the log records
     # what the poll ended with.
     audit.record(poll.event_id, poll.id, "closed", {"title": poll.title, **_audit_result(poll)})
@@ -703,6 +790,7 @@ def _record_votes(tickets: list[Ticket]) -> None:
     """
     requests = [ticket.item for ticket in tickets]
     begin_write()
+    now = utcnow()
     polls = _lock_polls({r.poll_id for r in requests})
     options = _option_ids(polls)
     blocked = _blocked_words(requests)
@@ -724,7 +812,7 @@ def _record_votes(tickets: list[Ticket]) -> None:
                 _same_vote(first.item, request)
                 repeats.append((ticket, first))
             else:
-                _check_vote(request, polls.get(request.poll_id), options, blocked)
+                _check_vote(request, polls.get(request.poll_id), options, blocked, now)
                 owner = participants.get(request.participant_key)
                 if owner is not None and owner[1] != request.event_id:
                     raise InvalidInput("This participant belongs to another event.", "wrong_event")
@@ -782,6 +870,7 @@ _POLL_ROWS = select(
     POLLS.c.moderate_answers,
     POLLS.c.secret,
     POLLS.c.weighted,
+    POLLS.c.closes_at,
 ).where(POLLS.c.id.in_(_ids("ids")))
 _POLL_ROWS_LOCKED = _POLL_ROWS.with_for_update(read=True)
 _OPTION_ROWS = select(OPTIONS.c.poll_id, OPTIONS.c.id, OPTIONS.c.position).where(
@@ -892,13 +981,16 @@ def _same_vote(first: VoteRequest, again: VoteRequest) -> None:
         raise Conflict("This vote id was used for another vote.", "vote_id_conflict")
 
 
-def _check_vote(request: VoteRequest, poll, options: dict, blocked: dict) -> None:
+def _check_vote(request: VoteRequest, poll, options: dict, blocked: dict, now) -> None:
     """Apply the rules a vote must pass against its poll."""
     if poll is None or poll.event_id != request.event_id:
         raise NotFound("This poll does not exist in this event.", "unknown_poll")
     if poll.status != PollStatus.open:
         code = "poll_closed" if poll.status == PollStatus.closed else "poll_not_open"
         raise Conflict("This poll is not open for votes.", code)
+    if poll.closes_at is not None and _utc(poll.closes_at) <= now:
+        # Time is up even if the closing job has not run yet: the timer is the rule.
+        raise Conflict("Time is up: this poll no longer takes votes.", "poll_closed")
     if poll.kind not in BALLOT_FORMS[request.form]:
         raise InvalidInput(f"This poll does not take a {request.form} ballot.", "wrong_ballot_form")
     if request.form == "rating":
@@ -1378,6 +1470,11 @@ def poll_payload(poll: Poll, *, staff: bool = False) -> dict:
         "secret": poll.secret,
         "weighted": poll.weighted,
         "receipts_published": poll.receipts_published,
+        "duration": poll.duration_seconds,
+        # Epoch milliseconds; clients count down against server_time to ignore their
+        # own clock's error.
+        "closes_at": _epoch_ms(poll.closes_at) if poll.closes_at else None,
+        "server_time": _epoch_ms(utcnow()),
         "options": [{"id": option.id, "label": option.label} for option in poll.options],
     }
     payload.update(_kind_settings(poll))
@@ -1385,6 +1482,11 @@ def poll_payload(poll: Poll, *, staff: bool = False) -> dict:
         for row, option in zip(payload["options"], poll.options, strict=True):
             row["correct"] = option.correct
     return payload
+
+
+def _epoch_ms(moment: dt.datetime) -> int:
+    """Return a time as milliseconds since the epoch."""
+    return int(_utc(moment).timestamp() * 1000)
 
 
 def _kind_settings(poll: Poll) -> dict:

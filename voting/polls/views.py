@@ -64,6 +64,8 @@ def edit(event, poll_id: int):
     form = PollForm(obj=poll) if request.method == "GET" else PollForm()
     if request.method == "GET" and poll.kind == "rating":
         form.scale.data = len(poll.options)
+    if request.method == "GET":
+        form.duration.data = poll.duration_seconds
     if form.validate_on_submit():
         try:
             service.update_poll(poll, _poll_data(form))
@@ -124,6 +126,7 @@ def _poll_data(form: PollForm) -> service.PollData:
         moderate_answers=form.moderate_answers.data,
         secret=form.secret.data,
         weighted=form.weighted.data,
+        duration=form.duration.data,
     )
 
 
@@ -185,6 +188,17 @@ def moderate_answer(event, poll_id: int, ballot_id: int):
     service.moderate_answer(poll, ballot_id, request.form.get("status", ""))
     flash(_("Answer moderated."), "success")
     return redirect(url_for("polls.console", code=event.code) + f"#poll-{poll_id}")
+
+
+@bp.post("/next")
+@staff_view()
+def next_poll(event):
+    """Close the poll on the display and open the next prepared one (a sequence)."""
+    if not ActionForm().validate_on_submit():
+        raise InvalidInput(_("Your form expired. Reload the console."), "invalid_form")
+    poll = service.open_next(event)
+    flash(_("Now open: “%(title)s”.", title=poll.title), "success")
+    return redirect(url_for("polls.console", code=event.code) + f"#poll-{poll.id}")
 
 
 @bp.post("/display/clear")
