@@ -454,3 +454,39 @@ def test_admin_sets_blocked_words(client, login, make_user, event, page_token):
     assert "at most 60 characters" in too_long.get_data(as_text=True)
     db.session.refresh(event)
     assert event.blocked_words == "darn\nheck\nfoo bar"
+
+
+def test_report_and_its_exports_cover_every_kind(client, login, make_user, event, make_poll):
+    polls = [
+        make_poll(event, kind="points", options=["Big", "Small"], budget=10, title="Mix"),
+        make_poll(event, kind="ranking", options=["Intl", "Uptake", "Scale"], title="Order"),
+        make_poll(event, kind="rating", options=[], scale=5, title="Useful"),
+        make_poll(event, kind="yes_no", options=[], majority="simple", title="Adopt"),
+        make_poll(event, kind="quiz", options=["Oslo", "Rome"], correct=[1], title="Capital"),
+        make_poll(event, kind="text", options=[], title="One word"),
+    ]
+    points, ranking, rating, yes_no, quiz, text = polls
+    for poll in polls:
+        service.open_poll(poll)
+    cast(event, points, "r1", {"points": {points.options[0].id: 10}})
+    cast(event, ranking, "r1", {"ranking": [o.id for o in ranking.options]})
+    cast(event, rating, "r1", {"rating": 4})
+    cast(event, yes_no, "r1", [yes_no.options[0].id])
+    cast(event, quiz, "r1", [quiz.options[1].id])
+    cast(event, text, "r1", {"text": "Scale-up <now>"})
+    for poll in polls:
+        service.close_poll(poll)
+    login(client, make_user("admin"))
+    page = client.get(f"/manage/{event.code}/report")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "mean 4.0, median 4" in html
+    assert "adopted (simple majority of yes and no)" in html
+    assert "correct answer: Rome" in html
+    assert "Scale-up &lt;now&gt;" in html
+    assert "Borda score" in html
+    assert client.get(f"/manage/{event.code}/report.csv").status_code == 200
+    dump = client.get(f"/manage/{event.code}/report.json").get_json()
+    by_title = {poll["title"]: poll for poll in dump["polls"]}
+    assert by_title["Mix"]["options"][0]["count"] == 10
+    assert by_title["Order"]["options"][0]["count"] == 2

@@ -20,6 +20,7 @@ from voting.models import (
     utcnow,
 )
 from voting.polls.service import results_payload
+from voting.polls.tallies import percent
 from voting.registration import service as registration
 from voting.registration.countries import country_name
 
@@ -67,9 +68,33 @@ def _attendance(event: Event) -> dict:
     }
 
 
+# What `count` holds for each kind in the report (the bar's figure).
+MEASURES = {"points": "average points", "ranking": "Borda score", "text": "answers"}
+
+
 def _poll(poll) -> dict:
-    """Return a poll's final (or current) results, every option with count and share."""
+    """Return a poll's final (or current) results: per option a figure and a share.
+
+    The figure is the count of ballots, or what the kind tallies (average points, Borda
+    score; for open text, each answer of the word cloud with how many gave it).
+    """
     results = results_payload(poll, staff=True)
+    if poll.kind == "text":
+        shown = results.get("shown") or 0
+        options = [
+            {
+                "label": entry["text"],
+                "count": entry["count"],
+                "percent": percent(entry["count"], shown),
+            }
+            for entry in results.get("cloud", [])
+        ]
+    else:
+        figure = {"points": "average", "ranking": "borda"}.get(str(poll.kind), "count")
+        options = [
+            {"label": row["label"], "count": row[figure], "percent": row["percent"]}
+            for row in results.get("options") or []
+        ]
     return {
         "id": poll.id,
         "title": poll.title,
@@ -77,11 +102,26 @@ def _poll(poll) -> dict:
         "status": str(poll.status),
         "eligibility": str(poll.eligibility),
         "voters": results["total"],
-        "options": [
-            {"label": option["label"], "count": option["count"], "percent": option["percent"]}
-            for option in results.get("options") or []
-        ],
+        "measure": MEASURES.get(str(poll.kind), "weighted votes" if poll.weighted else "votes"),
+        "summary": _summary(poll, results),
+        "secret": poll.secret,
+        "options": options,
     }
+
+
+def _summary(poll, results: dict) -> str:
+    """Return the one-line figure a kind adds to its bars (mean, outcome, answer...)."""
+    if poll.kind == "rating" and results.get("mean") is not None:
+        return f"mean {results['mean']}, median {results['median']}"
+    if poll.kind == "yes_no" and results.get("outcome"):
+        rule = "two-thirds" if poll.majority == "two_thirds" else "simple"
+        return f"{results['outcome']} ({rule} majority of yes and no)"
+    if poll.kind == "quiz":
+        right = [row["label"] for row in results.get("options", []) if row.get("correct")]
+        return f"correct answer: {', '.join(right)}" if right else ""
+    if poll.kind == "points":
+        return f"average of {poll.budget} points per voter"
+    return ""
 
 
 def _themes(event: Event) -> list[dict]:
