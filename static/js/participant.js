@@ -38,8 +38,9 @@
     return mine && !Array.isArray(mine) ? mine : null;
   }
   function hasVoted(poll) {
-    var mine = mineOf(poll);
-    return isChoice(poll) ? mine.length > 0 : mine !== null;
+    var raw = state.mine[String(poll.id)];
+    // A secret ballot comes back as {secret: true}: voted, though how is not known.
+    return Array.isArray(raw) ? raw.length > 0 : Boolean(raw);
   }
 
   function card(poll) {
@@ -486,9 +487,9 @@
         var want = startTop + (y - startY);
         var centre = want + li.offsetHeight / 2;
         var next = li.nextElementSibling;
-        while (next && centre > next.offsetTop + next.offsetHeight / 2) { listEl.insertBefore(next, li); next = li.nextElementSibling; }
+        while (next && centre >= next.offsetTop + next.offsetHeight / 2) { listEl.insertBefore(next, li); next = li.nextElementSibling; }
         var prev = li.previousElementSibling;
-        while (prev && centre < prev.offsetTop + prev.offsetHeight / 2) { listEl.insertBefore(li, prev); prev = li.previousElementSibling; }
+        while (prev && centre <= prev.offsetTop + prev.offsetHeight / 2) { listEl.insertBefore(li, prev); prev = li.previousElementSibling; }
         li.style.transform = "translateY(" + (want - li.offsetTop) + "px)";
         renumber();
       }
