@@ -110,10 +110,52 @@ def create_demo_event(today: dt.date | None = None) -> Event:
             allow_change=False,
         ),
     )
+    _add_richer_polls(event)
     _add_registration_setup(event)
     _add_programme(event)
     _add_questions(event)
     return event
+
+
+def _add_richer_polls(event: Event) -> None:
+    """Prepare one poll of each richer kind, on the questions the partnering day debated."""
+    for data in (
+        PollData(
+            title="Split 100 points of a future call between partnership sizes",
+            options=["Bigger partnerships", "Smaller partnerships"],
+            kind="points",
+            budget=100,
+        ),
+        PollData(
+            title="Rank the priorities for the next joint actions",
+            options=["Internationalisation", "Innovation uptake", "Scaling-up of SMEs", "Skills"],
+            kind="ranking",
+        ),
+        PollData(
+            title="Adopt the funding mix as the plenary's recommendation?",
+            options=[],
+            kind="yes_no",
+            majority="two_thirds",
+            secret=True,
+            weighted=True,
+        ),
+        PollData(
+            title="How useful were today's breakouts?",
+            options=[],
+            kind="rating",
+            scale=5,
+            scale_low_label="Not useful",
+            scale_high_label="Very useful",
+            duration=90,
+        ),
+        PollData(
+            title="One word for European cluster cooperation",
+            options=[],
+            kind="text",
+            moderate_answers=True,
+        ),
+    ):
+        create_poll(event, data)
 
 
 PARTNERSHIPS = [
