@@ -163,3 +163,23 @@ def test_creating_polls_needs_a_staff_token_of_the_event(client, event, make_eve
         == 403
     )
     assert event.polls == []
+
+
+def test_public_results_are_cached_for_a_tally_interval_but_never_past_a_staff_action(
+    app, client, event, make_poll
+):
+    poll = make_poll(event, visibility="hidden")
+    service.open_poll(poll)
+    app.config["TALLY_INTERVAL"] = 60  # long enough to see the cache at work
+    url = f"/api/v1/events/API001/polls/{poll.id}/results"
+    assert client.get(url).get_json()["total"] == 0
+    service.cast_vote(event, poll.id, "p1", [poll.options[0].id], "cache-vote-1")
+    assert client.get(url).get_json()["total"] == 0  # within the interval: the same tally
+    service.reveal_results(poll)  # a staff action drops it at once
+    fresh = client.get(url).get_json()
+    assert fresh["total"] == 1
+    assert fresh["visible"] is True
+    service.reveal_results(poll, revealed=False)
+    hidden = client.get(url).get_json()
+    assert hidden["visible"] is False
+    assert hidden["options"] is None

@@ -178,7 +178,9 @@ def results(code: str, poll_id: int):
     staff = user is not None and can_run_polls(user, event)
     if not staff and poll.status.value == "draft":
         raise Forbidden("This poll has not been opened yet.", "not_public")
-    payload = service.results_payload(poll, staff=staff)
+    payload = dict(
+        service.results_payload(poll, staff=True) if staff else service.cached_public_results(poll)
+    )
     payload.pop("seq", None)
     if payload.get("options") is None:
         payload["options"] = None

@@ -709,6 +709,7 @@ def reset_process_state() -> None:
     global _vote_committer
     _vote_committer = None
     _public_snapshots.clear()
+    _public_results.clear()
     forget_event_refs()
 
 
@@ -1913,5 +1914,25 @@ def _public_snapshot(event_id: int) -> dict:
 
 
 def _forget_snapshot(event_id: int) -> None:
-    """Drop the cached public snapshot after a change to the event's polls."""
+    """Drop the cached public snapshot and results after a change to the event's polls."""
     _public_snapshots.pop(event_id, None)
+    _public_results.clear()  # staff actions are rare; per-event bookkeeping is not worth it
+
+
+# poll id -> (expiry, public results). The results API under load (a stage graphic, a
+# few hundred requests a second) then costs one tally per TALLY_INTERVAL per poll, the
+# same freshness the display gets.
+_public_results: dict[int, tuple[float, dict]] = {}
+
+
+def cached_public_results(poll: Poll) -> dict:
+    """Return the public results of a poll, computed at most once per TALLY_INTERVAL."""
+    now = time.monotonic()
+    cached = _public_results.get(poll.id)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    payload = results_payload(poll, staff=False)
+    ttl = float(current_app.config["TALLY_INTERVAL"])
+    if ttl > 0:
+        _public_results[poll.id] = (now + ttl, payload)
+    return payload
