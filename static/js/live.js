@@ -285,8 +285,8 @@
       li.querySelector(".word-text").textContent = entry.text;
       li.querySelector(".word-count").textContent = entry.count;
       li.querySelector(".word-count").setAttribute("aria-label", format("Times", "{n} times", { n: entry.count }));
-      // 1 (one mention) to 4 (the most mentioned), on a square-root scale.
-      var scale = most > 1 ? 1 + 3 * Math.sqrt((entry.count - 1) / (most - 1)) : 1.6;
+      // 1 (one mention) to 3 (the most mentioned), on a square-root scale.
+      var scale = most > 1 ? 1 + 2 * Math.sqrt((entry.count - 1) / (most - 1)) : 1.6;
       li.style.setProperty("--size", scale.toFixed(2));
       li.dataset.weight = entry.count === most && most > 1 ? "top" : "";
     });

@@ -202,6 +202,8 @@ def test_points_and_ranking_on_phones_projector_shows_averages_and_borda(server,
     expect(boxes.nth(2)).to_have_value("10")
     expect(left).to_have_text("✓ All 100 points given")
     shot(phone, "points-phone-allocated", full_page=True)
+    card.locator("h3").scroll_into_view_if_needed()
+    shot(phone, "points-phone-viewport")
     submit.click()
     expect(card.locator("[data-vote-status]")).to_have_text(RECORDED)
     expect(card.get_by_role("button", name="Change my vote")).to_be_visible()
@@ -262,6 +264,8 @@ def test_points_and_ranking_on_phones_projector_shows_averages_and_borda(server,
     ]
     expect(card.get_by_role("button", name="Move “Internationalisation” up")).to_be_disabled()
     shot(phone, "ranking-phone-ordered", full_page=True)
+    # Long option words wrap inside the card: the phone page never scrolls sideways.
+    assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     card.get_by_role("button", name="Vote").click()
     expect(card.locator("[data-vote-status]")).to_have_text(RECORDED)
 
