@@ -59,10 +59,7 @@ def stored() -> tuple:
 def test_any_ballot_gets_a_known_answer(
     app, socket_for, make_event, make_poll, form, value, vote_id, kind
 ):
-    test_any_ballot_gets_a_known_answer.runs = (
-        getattr(test_any_ballot_gets_a_known_answer, "runs", 0) + 1
-    )
-    event = make_event(f"FZ{test_any_ballot_gets_a_known_answer.runs:06d}")
+    event = make_event(f"FZ{next(EVENT_NUMBERS):06d}")  # a fresh event per example
     options = [] if kind in ("rating", "text") else ["A", "B", "C"]
     poll = make_poll(event, kind=kind, options=options)
     service.open_poll(poll)
