@@ -22,6 +22,13 @@
   var pendingKey = "plenum-pending-" + P.root.dataset.event;
   var socket;
 
+  // Receipts are kept on the phone: the server gives a secret ballot's receipt only once.
+  var receiptsKey = "plenum-receipts-" + P.root.dataset.event;
+  try { state.receipts = JSON.parse(localStorage.getItem(receiptsKey) || "{}"); } catch (e) { state.receipts = {}; }
+  function saveReceipts() {
+    try { localStorage.setItem(receiptsKey, JSON.stringify(state.receipts)); } catch (e) { /* private mode */ }
+  }
+
   function loadPending() {
     try { return JSON.parse(localStorage.getItem(pendingKey) || "{}"); } catch (e) { return {}; }
   }
@@ -572,7 +579,10 @@
       if (ack && ack.ok) {
         var key = String(vote.poll_id);
         state.mine[key] = poll && !isChoice(poll) ? (ack.ballot || vote) : ack.choices;
+        // A secret ballot cannot be read back from the server: it only knows one was cast.
+        if (poll && poll.secret) state.mine[key] = { secret: true };
         state.receipts[key] = ack.receipt;
+        saveReceipts();
         delete state.drafts[key];
         renderAll();
         showRecorded(statusOf(vote.poll_id), ack.receipt, poll);
@@ -661,7 +671,12 @@
         var found = false;
         state.polls = state.polls.map(function (p) { if (p.id === msg.poll.id) { found = true; return msg.poll; } return p; });
         if (!found) state.polls.unshift(msg.poll);
-        if (msg.action === "reset") { delete state.mine[String(msg.poll.id)]; delete state.drafts[String(msg.poll.id)]; }
+        if (msg.action === "reset") {
+          delete state.mine[String(msg.poll.id)];
+          delete state.drafts[String(msg.poll.id)];
+          delete state.receipts[String(msg.poll.id)];
+          saveReceipts();
+        }
         if (msg.action === "opened") P.announce(msg.poll.title);
         // A restricted poll this phone cannot vote in (as far as it knows): ask again,
         // the attendee may have been checked in since the last snapshot.
