@@ -7,14 +7,22 @@ its commit (docs/realtime.md, "Ideas board").
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 from flask_babel import gettext as _
 from sqlalchemy import Integer, delete, func, insert, literal, select, update
-from sqlalchemy.exc import IntegrityError
 
 from voting import realtime
-from voting.boards import locked_event, participant_row, text_key
-from voting.database import as_id, begin_write
+from voting.boards import (
+    Channel,
+    Upvotes,
+    event_id_of,
+    in_event,
+    locked_event,
+    participant_row,
+    text_key,
+)
+from voting.database import as_id
 from voting.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
 from voting.extensions import db
 from voting.models import Event, Idea, IdeaStatus, IdeaVote, Participant, Theme, utcnow
@@ -41,17 +49,10 @@ class DuplicateIdea(Conflict):
         return {**super().as_ack(), "idea_id": self.idea_id}
 
 
-# --- rooms and payloads ------------------------------------------------------------
+UPVOTES = Upvotes(IdeaVote.idea_id, Idea)
 
 
-def board_room(event_id: int) -> str:
-    """Room of every screen that shows the event's ideas board (phones, display, staff)."""
-    return f"ideas:{event_id}"
-
-
-def staff_room(event_id: int) -> str:
-    """Room of the event's moderation screens (the pending queue)."""
-    return f"ideas-staff:{event_id}"
+# --- payloads ------------------------------------------------------------------------
 
 
 def idea_payload(idea: Idea, votes: int, theme: bool = False) -> dict:
@@ -73,17 +74,6 @@ def staff_payload(idea: Idea, votes: int = 0) -> dict:
 # --- reading -----------------------------------------------------------------------
 
 
-def _vote_counts(event_id: int) -> dict[int, int]:
-    """Return idea id -> upvotes for the event's ideas."""
-    rows = db.session.execute(
-        select(IdeaVote.idea_id, func.count())
-        .join(Idea, Idea.id == IdeaVote.idea_id)
-        .where(Idea.event_id == event_id)
-        .group_by(IdeaVote.idea_id)
-    )
-    return dict(rows.all())
-
-
 def _promoted_ids(event_id: int) -> set[int]:
     """Return the ids of ideas that became themes of the event."""
     rows = db.session.scalars(
@@ -100,7 +90,7 @@ def _ideas(event_id: int, *statuses: IdeaStatus) -> list[Idea]:
 
 def ranked(event_id: int) -> list[dict]:
     """Return the board: approved ideas by upvotes (most first), then oldest first."""
-    counts = _vote_counts(event_id)
+    counts = UPVOTES.counts(event_id)
     themes = _promoted_ids(event_id)
     ideas = _ideas(event_id, IdeaStatus.approved)  # oldest first; sort is stable
     ideas.sort(key=lambda idea: -counts.get(idea.id, 0))
@@ -114,7 +104,7 @@ def queue(event_id: int) -> list[dict]:
 
 def hidden(event_id: int) -> list[dict]:
     """Return the hidden ideas (moderators may approve them after all)."""
-    counts = _vote_counts(event_id)
+    counts = UPVOTES.counts(event_id)
     ideas = _ideas(event_id, IdeaStatus.hidden)
     return [staff_payload(idea, counts.get(idea.id, 0)) for idea in ideas]
 
@@ -126,15 +116,7 @@ def board_snapshot(event_id: int) -> dict:
 
 def mine(event_id: int, participant_key: str | None) -> list[int]:
     """Return the ids of the event's ideas this participant upvoted."""
-    if not participant_key:
-        return []
-    rows = db.session.scalars(
-        select(IdeaVote.idea_id)
-        .join(Participant, Participant.id == IdeaVote.participant_id)
-        .join(Idea, Idea.id == IdeaVote.idea_id)
-        .where(Participant.public_id == participant_key, Idea.event_id == event_id)
-    )
-    return sorted(rows)
+    return UPVOTES.by(event_id, participant_key)
 
 
 def my_open_count(event_id: int, participant_key: str | None) -> int:
@@ -155,10 +137,8 @@ def my_open_count(event_id: int, participant_key: str | None) -> int:
 
 def find_idea(event: Event | int, idea_id) -> Idea:
     """Return the event's idea with this id or raise NotFound."""
-    event_id = event if isinstance(event, int) else event.id
-    key = as_id(idea_id)
-    idea = db.session.get(Idea, key) if key else None
-    if idea is None or idea.event_id != event_id:
+    idea = in_event(Idea, event_id_of(event), idea_id)
+    if idea is None:
         raise NotFound(_("This idea does not exist in this event."), "unknown_idea")
     return idea
 
@@ -339,41 +319,19 @@ class UpvoteResult:
 
 def upvote(event: Event | int, participant_key: str | None, idea_id, up: bool = True):
     """Add (or withdraw) this participant's upvote of an approved idea; idempotent."""
-    event_id = event if isinstance(event, int) else event.id
-    if not participant_key:
-        raise NotAuthenticated(_("Open the event page first."), "no_session")
-    if not isinstance(up, bool):
-        raise InvalidInput(_("up must be true or false."), "invalid_payload")
-    begin_write()
-    try:
-        idea = find_idea(event_id, idea_id)
-        if idea.status != IdeaStatus.approved:
-            raise Conflict(_("Only ideas on the board can be upvoted."), "idea_not_open")
-        participant = participant_row(event_id, participant_key, create=up)
-        if participant is not None:
-            _store_upvote(idea.id, participant.id, up)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
-    votes = db.session.scalar(select(func.count()).where(IdeaVote.idea_id == idea.id))
+    event_id = event_id_of(event)
+    upvotable = partial(_upvotable, event_id, idea_id)  # checked inside the write lock
+    found, votes = UPVOTES.toggle(event_id, participant_key, up, upvotable)
     push_board(event_id)
-    return UpvoteResult(idea.id, votes, up)
+    return UpvoteResult(found, votes, up)
 
 
-def _store_upvote(idea_id: int, participant_id: int, up: bool) -> None:
-    """Insert or delete one upvote row; a concurrent identical upvote is not an error."""
-    mine = (IdeaVote.idea_id == idea_id) & (IdeaVote.participant_id == participant_id)
-    if not up:
-        db.session.execute(delete(IdeaVote).where(mine))
-        return
-    if db.session.scalar(select(IdeaVote.id).where(mine)) is not None:
-        return
-    try:
-        with db.session.begin_nested():
-            db.session.add(IdeaVote(idea_id=idea_id, participant_id=participant_id))
-    except IntegrityError:
-        pass  # the same participant upvoted from another device at this instant
+def _upvotable(event_id: int, idea_id) -> Idea:
+    """Return an idea of the event that is on the board, or refuse the upvote."""
+    idea = find_idea(event_id, idea_id)
+    if idea.status != IdeaStatus.approved:
+        raise Conflict(_("Only ideas on the board can be upvoted."), "idea_not_open")
+    return idea
 
 
 # --- promoting ---------------------------------------------------------------------
@@ -439,23 +397,10 @@ def _new_themes(event_id: int, ideas: list[Idea]) -> list[Theme]:
 
 # --- publishing --------------------------------------------------------------------
 
-
-def push_board(event_id: int) -> None:
-    """Send the ranked board to every screen of the event (coalesced: votes come in bursts)."""
-
-    def push() -> None:
-        realtime.emit("ideas_board", board_snapshot(event_id), board_room(event_id))
-
-    realtime.coalesce(f"ideas:{event_id}", push)
-
-
-def _push_queue(event_id: int) -> None:
-    """Send the moderation queue to the event's moderators."""
-    payload = {"seq": realtime.next_seq(), "pending": queue(event_id)}
-    realtime.emit("ideas_queue", payload, staff_room(event_id))
-
-
-def _push_all(event_id: int) -> None:
-    """After moderation: the board to everyone, the queue to moderators."""
-    push_board(event_id)
-    _push_queue(event_id)
+# Rooms ideas:<id> and ideas-staff:<id>, server events ideas_board and ideas_queue.
+CHANNEL = Channel("ideas", board_snapshot, queue)
+board_room = CHANNEL.board_room
+staff_room = CHANNEL.staff_room
+push_board = CHANNEL.push_board
+_push_queue = CHANNEL.push_queue
+_push_all = CHANNEL.push_all

@@ -8,8 +8,17 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
 from voting.accounts.service import can_run_polls
-from voting.boards import blocked, qr_response, require_form
-from voting.errors import Forbidden, InvalidInput, VotingError
+from voting.boards import (
+    blocked,
+    moderate_one,
+    phone_participant,
+    qr_response,
+    require_form,
+    require_phone_form,
+    save_text,
+    up_from_form,
+)
+from voting.errors import VotingError
 from voting.extensions import limiter
 from voting.ideas import service
 from voting.ideas.forms import ActionForm, EditForm, ProposeForm
@@ -47,26 +56,15 @@ def _board_context(event, key, form, error: str | None = None, duplicate=None) -
     }
 
 
-def _participant(event) -> str | None:
-    """Return this phone's participant key, refusing phones the event does not admit."""
-    key = participant_key(event, create=event.allow_anonymous)
-    if blocked(event, key):
-        raise Forbidden(
-            _("This event asks participants to register first."), "registration_required"
-        )
-    return key
-
-
 @bp.post("/e/<code>/ideas")
 @limiter.limit("30 per minute")
 def propose(code: str):
     """Take a proposed theme sent as a plain form."""
     event = event_or_404(code)
-    key = _participant(event)
+    key = phone_participant(event)
     form = ProposeForm()
     try:
-        if not form.validate_on_submit():
-            raise InvalidInput(_("Your form expired. Please send it again."), "invalid_form")
+        require_phone_form(form)
         service.propose(event, key, form.text.data)
     except VotingError as error:
         duplicate = getattr(error, "idea_id", None)
@@ -81,12 +79,9 @@ def propose(code: str):
 def upvote(code: str, idea_id: int):
     """Upvote an idea (or withdraw the upvote with up=0) from a plain form."""
     event = event_or_404(code)
-    key = _participant(event)
-    form = ActionForm()
-    if not form.validate_on_submit():
-        raise InvalidInput(_("Your form expired. Please send it again."), "invalid_form")
-    up = request.form.get("up", "1") != "0"
-    service.upvote(event, key, idea_id, up)
+    key = phone_participant(event)
+    require_phone_form(ActionForm())
+    service.upvote(event, key, idea_id, up_from_form(request.form))
     return redirect(url_for("ideas.board", code=event.code, _anchor=f"idea-{idea_id}"))
 
 
@@ -146,10 +141,7 @@ MODERATION = {
 @staff_view(can_run_polls)
 def moderate(event, idea_id: int, action: str):
     """Approve or hide one idea."""
-    require_form(ActionForm())
-    do, message = MODERATION[action]
-    do(event, idea_id)
-    flash(str(message), "success")
+    moderate_one(ActionForm(), MODERATION, action, event, idea_id)
     return _back(event)
 
 
@@ -157,10 +149,7 @@ def moderate(event, idea_id: int, action: str):
 @staff_view(can_run_polls)
 def edit(event, idea_id: int):
     """Correct an idea's text."""
-    form = EditForm()
-    require_form(form)
-    service.edit(event, idea_id, form.text.data)
-    flash(_("Idea saved."), "success")
+    save_text(EditForm(), service.edit, event, idea_id, _("Idea saved."))
     return _back(event)
 
 

@@ -8,14 +8,21 @@ for a public room: only moderators and the asker's own phone see them.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, select
 
 from voting import realtime
-from voting.boards import locked_event, participant_row, text_key
-from voting.database import as_id, begin_write
+from voting.boards import (
+    Channel,
+    Upvotes,
+    event_id_of,
+    in_event,
+    locked_event,
+    participant_row,
+    text_key,
+)
 from voting.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
 from voting.extensions import db
 from voting.models import (
@@ -53,17 +60,10 @@ class DuplicateQuestion(Conflict):
         return {**super().as_ack(), "question_id": self.question_id}
 
 
-# --- rooms and payloads ------------------------------------------------------------
+UPVOTES = Upvotes(QnaUpvote.question_id, QnaQuestion)
 
 
-def board_room(event_id: int) -> str:
-    """Room of every screen that shows the event's public Q&A (phones, display, staff)."""
-    return f"qna:{event_id}"
-
-
-def staff_room(event_id: int) -> str:
-    """Room of the event's Q&A moderators (the pending queue)."""
-    return f"qna-staff:{event_id}"
+# --- payloads ------------------------------------------------------------------------
 
 
 def _iso(moment) -> str | None:
@@ -117,17 +117,6 @@ def update_settings(event: Event, *, needs_approval, open_) -> QnaSettings:
 # --- reading -----------------------------------------------------------------------
 
 
-def _vote_counts(event_id: int) -> dict[int, int]:
-    """Return question id -> upvotes for the event's questions."""
-    rows = db.session.execute(
-        select(QnaUpvote.question_id, func.count())
-        .join(QnaQuestion, QnaQuestion.id == QnaUpvote.question_id)
-        .where(QnaQuestion.event_id == event_id)
-        .group_by(QnaUpvote.question_id)
-    )
-    return dict(rows.all())
-
-
 def _with_names(event_id: int, *statuses: QnaStatus) -> list[tuple[QnaQuestion, str | None]]:
     """Return the event's questions of some statuses with the name shown, oldest first.
 
@@ -169,7 +158,7 @@ def _answered(event_id: int, counts: dict[int, int]) -> list[dict]:
 
 def board(event_id: int) -> dict:
     """Return the public Q&A: live questions ranked, answered ones, the highlighted one."""
-    counts = _vote_counts(event_id)
+    counts = UPVOTES.counts(event_id)
     settings = settings_of(event_id)
     questions = _ranked(event_id, counts)
     live = {q["id"] for q in questions}
@@ -197,7 +186,7 @@ def sort_questions(questions: list[dict], sort: str) -> list[dict]:
 
 def staff_list(event_id: int, *statuses: QnaStatus) -> list[dict]:
     """Return questions of some statuses for moderators (pending and hidden ones too)."""
-    counts = _vote_counts(event_id)
+    counts = UPVOTES.counts(event_id)
     return [
         question_payload(q, name, counts.get(q.id, 0))
         for q, name in _with_names(event_id, *statuses)
@@ -211,15 +200,7 @@ def queue(event_id: int) -> list[dict]:
 
 def mine(event_id: int, participant_key: str | None) -> list[int]:
     """Return the ids of the event's questions this participant upvoted."""
-    if not participant_key:
-        return []
-    rows = db.session.scalars(
-        select(QnaUpvote.question_id)
-        .join(Participant, Participant.id == QnaUpvote.participant_id)
-        .join(QnaQuestion, QnaQuestion.id == QnaUpvote.question_id)
-        .where(Participant.public_id == participant_key, QnaQuestion.event_id == event_id)
-    )
-    return sorted(rows)
+    return UPVOTES.by(event_id, participant_key)
 
 
 def asked(event_id: int, participant_key: str | None) -> list[dict]:
@@ -241,10 +222,8 @@ def asked(event_id: int, participant_key: str | None) -> list[dict]:
 
 def find_question(event: Event | int, question_id) -> QnaQuestion:
     """Return the event's question with this id or raise NotFound."""
-    event_id = event if isinstance(event, int) else event.id
-    key = as_id(question_id)
-    question = db.session.get(QnaQuestion, key) if key else None
-    if question is None or question.event_id != event_id:
+    question = in_event(QnaQuestion, event_id_of(event), question_id)
+    if question is None:
         raise NotFound(_("This question does not exist in this event."), "unknown_question")
     return question
 
@@ -470,62 +449,27 @@ class UpvoteResult:
 
 def upvote(event: Event | int, participant_key: str | None, question_id, up: bool = True):
     """Add (or withdraw) this participant's upvote of a live question; idempotent."""
-    event_id = event if isinstance(event, int) else event.id
-    if not participant_key:
-        raise NotAuthenticated(_("Open the event page first."), "no_session")
-    if not isinstance(up, bool):
-        raise InvalidInput(_("up must be true or false."), "invalid_payload")
-    begin_write()
-    try:
-        question = find_question(event_id, question_id)
-        if question.status != QnaStatus.approved:
-            raise Conflict(_("Only questions on the list can be upvoted."), "not_live")
-        participant = participant_row(event_id, participant_key, create=up)
-        if participant is not None:
-            _store_upvote(question.id, participant.id, up)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
-    votes = db.session.scalar(select(func.count()).where(QnaUpvote.question_id == question.id))
+    event_id = event_id_of(event)
+    upvotable = partial(_upvotable, event_id, question_id)  # checked inside the write lock
+    found, votes = UPVOTES.toggle(event_id, participant_key, up, upvotable)
     push_board(event_id)
-    return UpvoteResult(question.id, votes, up)
+    return UpvoteResult(found, votes, up)
 
 
-def _store_upvote(question_id: int, participant_id: int, up: bool) -> None:
-    """Insert or delete one upvote row; a concurrent identical upvote is not an error."""
-    mine_ = (QnaUpvote.question_id == question_id) & (QnaUpvote.participant_id == participant_id)
-    if not up:
-        db.session.execute(delete(QnaUpvote).where(mine_))
-        return
-    if db.session.scalar(select(QnaUpvote.id).where(mine_)) is not None:
-        return
-    try:
-        with db.session.begin_nested():
-            db.session.add(QnaUpvote(question_id=question_id, participant_id=participant_id))
-    except IntegrityError:
-        pass  # the same participant upvoted from another device at this instant
+def _upvotable(event_id: int, question_id) -> QnaQuestion:
+    """Return a question of the event that is on the list, or refuse the upvote."""
+    question = find_question(event_id, question_id)
+    if question.status != QnaStatus.approved:
+        raise Conflict(_("Only questions on the list can be upvoted."), "not_live")
+    return question
 
 
 # --- publishing --------------------------------------------------------------------
 
-
-def push_board(event_id: int) -> None:
-    """Send the public Q&A to every screen of the event (coalesced: upvotes come in bursts)."""
-
-    def push() -> None:
-        realtime.emit("qna_board", board_snapshot(event_id), board_room(event_id))
-
-    realtime.coalesce(f"qna:{event_id}", push)
-
-
-def _push_queue(event_id: int) -> None:
-    """Send the moderation queue to the event's moderators."""
-    payload = {"seq": realtime.next_seq(), "pending": queue(event_id)}
-    realtime.emit("qna_queue", payload, staff_room(event_id))
-
-
-def _push_all(event_id: int) -> None:
-    """After moderation: the board to everyone, the queue to moderators."""
-    push_board(event_id)
-    _push_queue(event_id)
+# Rooms qna:<id> and qna-staff:<id>, server events qna_board and qna_queue.
+CHANNEL = Channel("qna", board_snapshot, queue)
+board_room = CHANNEL.board_room
+staff_room = CHANNEL.staff_room
+push_board = CHANNEL.push_board
+_push_queue = CHANNEL.push_queue
+_push_all = CHANNEL.push_all

@@ -8,8 +8,17 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from voting.accounts.service import can_run_polls
-from voting.boards import blocked, qr_response, require_form
-from voting.errors import Forbidden, InvalidInput, VotingError
+from voting.boards import (
+    blocked,
+    moderate_one,
+    phone_participant,
+    qr_response,
+    require_form,
+    require_phone_form,
+    save_text,
+    up_from_form,
+)
+from voting.errors import VotingError
 from voting.extensions import db, limiter
 from voting.models import Participant, QnaStatus, Registration
 from voting.qna import service
@@ -74,26 +83,15 @@ def _attendee_name(key: str | None) -> str | None:
     return f"{row.first_name} {row.last_name}".strip() or None
 
 
-def _participant(event) -> str | None:
-    """Return this phone's participant key, refusing phones the event does not admit."""
-    key = participant_key(event, create=event.allow_anonymous)
-    if blocked(event, key):
-        raise Forbidden(
-            _("This event asks participants to register first."), "registration_required"
-        )
-    return key
-
-
 @bp.post("/e/<code>/qna")
 @limiter.limit("30 per minute")
 def ask(code: str):
     """Take a question sent as a plain form."""
     event = event_or_404(code)
-    key = _participant(event)
+    key = phone_participant(event)
     form = AskForm()
     try:
-        if not form.validate_on_submit():
-            raise InvalidInput(_("Your form expired. Please send it again."), "invalid_form")
+        require_phone_form(form)
         question = service.ask(
             event, key, form.text.data, form.name.data, bool(form.show_name.data)
         )
@@ -113,10 +111,9 @@ def ask(code: str):
 def upvote(code: str, question_id: int):
     """Upvote a question (or withdraw the upvote with up=0) from a plain form."""
     event = event_or_404(code)
-    key = _participant(event)
+    key = phone_participant(event)
     require_form(ActionForm())
-    up = request.form.get("up", "1") != "0"
-    service.upvote(event, key, question_id, up)
+    service.upvote(event, key, question_id, up_from_form(request.form))
     sort = _sort()
     return redirect(
         url_for(
@@ -207,10 +204,7 @@ MODERATION = {
 @staff_view(can_run_polls)
 def moderate(event, question_id: int, action: str):
     """Approve, hide, mark answered or highlight one question."""
-    require_form(ActionForm())
-    do, message = MODERATION[action]
-    do(event, question_id)
-    flash(str(message), "success")
+    moderate_one(ActionForm(), MODERATION, action, event, question_id)
     return _back(event)
 
 
@@ -228,10 +222,7 @@ def unhighlight(event):
 @staff_view(can_run_polls)
 def edit(event, question_id: int):
     """Correct a question's text."""
-    form = EditForm()
-    require_form(form)
-    service.edit(event, question_id, form.text.data)
-    flash(_("Question saved."), "success")
+    save_text(EditForm(), service.edit, event, question_id, _("Question saved."))
     return _back(event)
 
 
