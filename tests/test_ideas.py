@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import events_named
-from voting.errors import VotingError
+from tests.board_helpers import join_board, phone_page, refused, staff_page
+from tests.conftest import csrf_from, events_named
 from voting.extensions import db
 from voting.ideas import service
 from voting.models import Idea, IdeaStatus, IdeaVote, Participant, Theme
@@ -42,13 +40,6 @@ def counts() -> tuple[int, int, int]:
         db.session.scalar(select(func.count()).select_from(model))
         for model in (Idea, IdeaVote, Theme)
     )
-
-
-def refused(code: str, action, *args, **kwargs) -> VotingError:
-    with pytest.raises(VotingError) as caught:
-        action(*args, **kwargs)
-    assert caught.value.code == code, caught.value.message
-    return caught.value
 
 
 # --- service ---------------------------------------------------------------------------
@@ -260,8 +251,7 @@ def test_promote_refuses_pending_and_other_events(event, other):
 
 
 def phone(app, page_token, code="IDEA01"):
-    client = app.test_client()
-    return client, page_token(client, f"/e/{code}/ideas")
+    return phone_page(app, page_token, f"/e/{code}/ideas")
 
 
 def test_phone_proposes_without_js(app, event, page_token):
@@ -342,7 +332,7 @@ def test_registration_only_event_blocks_anonymous_phones(app, make_event, page_t
     client = app.test_client()
     page = client.get("/e/CLOSED1/ideas").get_data(as_text=True)
     assert "register before they take part" in page
-    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+    token = csrf_from(page)
     response = client.post("/e/CLOSED1/ideas", data={"text": "Let me in", "csrf_token": token})
     assert response.status_code == 403
     assert closed.id
@@ -375,9 +365,7 @@ def test_live_page_and_staff_home_link_to_ideas(app, client, event, make_user, l
 
 @pytest.fixture
 def moderator(app, event, make_user, login, page_token):
-    client = app.test_client()
-    login(client, make_user("moderator", events=[event]))
-    return client, page_token(client, "/manage/IDEA01/ideas")
+    return staff_page(app, make_user, login, page_token, event, "/manage/IDEA01/ideas")
 
 
 def test_staff_page_access(app, event, other, make_user, login):
@@ -496,11 +484,9 @@ def test_moderation_without_csrf_is_refused(moderator, event):
 
 
 def socket_phone(app, socket_for, code="IDEA01"):
-    client = app.test_client()
-    sock = socket_for(client, f"/e/{code}/ideas")
-    ack = sock.emit("join_ideas", {"event": code}, callback=True)
-    assert ack["ok"], ack
-    return sock, ack
+    return join_board(
+        socket_for, app.test_client(), f"/e/{code}/ideas", "join_ideas", {"event": code}
+    )
 
 
 def test_socket_join_snapshot_and_live_board(app, socket_for, event):

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import events_named
-from voting.errors import VotingError
+from tests.board_helpers import join_board, phone_page, refused, staff_page
+from tests.conftest import csrf_from, events_named
 from voting.extensions import db
 from voting.models import Participant, QnaQuestion, QnaSettings, QnaStatus, QnaUpvote
 from voting.qna import service
@@ -50,13 +48,6 @@ def state() -> tuple:
         db.session.scalar(select(func.count()).select_from(QnaUpvote)),
         [tuple(row) for row in settings],
     )
-
-
-def refused(code: str, action, *args, **kwargs) -> VotingError:
-    with pytest.raises(VotingError) as caught:
-        action(*args, **kwargs)
-    assert caught.value.code == code, caught.value.message
-    return caught.value
 
 
 # --- service ---------------------------------------------------------------------------
@@ -238,8 +229,7 @@ def test_settings_must_be_booleans(event):
 
 
 def phone(app, page_token, code="QNA001"):
-    client = app.test_client()
-    return client, page_token(client, f"/e/{code}/qna")
+    return phone_page(app, page_token, f"/e/{code}/qna")
 
 
 def test_phone_asks_without_js_and_sees_own_pending(app, event, page_token):
@@ -318,7 +308,7 @@ def test_attendee_sees_name_choice_and_registration_only_event(
     client = app.test_client()
     page = client.get("/e/CLOSEDQ/qna").get_data(as_text=True)
     assert "register before they take part" in page
-    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+    token = csrf_from(page)
     response = client.post("/e/CLOSEDQ/qna", data={"text": "Let me in", "csrf_token": token})
     assert response.status_code == 403
     _, link = make_registration(closed, first_name="Sanna", last_name="Virtanen")
@@ -326,7 +316,7 @@ def test_attendee_sees_name_choice_and_registration_only_event(
     attendee.get(f"/e/CLOSEDQ/r/{link}")
     page = attendee.get("/e/CLOSEDQ/qna").get_data(as_text=True)
     assert "Show my name (Sanna Virtanen)" in page
-    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+    token = csrf_from(page)
     data = {"csrf_token": token, "text": "Named attendee question", "show_name": "y"}
     assert attendee.post("/e/CLOSEDQ/qna", data=data).status_code == 302
     assert service.queue(closed.id)[0]["name"] == "Sanna Virtanen"
@@ -363,9 +353,7 @@ def test_live_page_and_staff_pages_link_to_qna(app, client, event, make_user, lo
 
 @pytest.fixture
 def moderator(app, event, make_user, login, page_token):
-    client = app.test_client()
-    login(client, make_user("moderator", events=[event]))
-    return client, page_token(client, "/manage/QNA001/qna")
+    return staff_page(app, make_user, login, page_token, event, "/manage/QNA001/qna")
 
 
 def test_staff_page_access(app, event, other, make_user, login, page_token):
@@ -391,9 +379,7 @@ def test_moderator_of_other_event_gets_404_for_foreign_ids(app, event, other, ma
     made = question(event, approve=False)
     client = app.test_client()
     login(client, make_user("moderator", events=[other]))
-    token = re.search(
-        r'name="csrf-token" content="([^"]+)"', client.get("/manage/QNA002/qna").get_data(True)
-    ).group(1)
+    token = csrf_from(client.get("/manage/QNA002/qna").get_data(True))
     response = client.post(f"/manage/QNA002/qna/{made.id}/approve", data={"csrf_token": token})
     assert response.status_code == 404
     assert db.session.get(QnaQuestion, made.id).status == QnaStatus.pending
@@ -462,20 +448,14 @@ def test_moderation_bad_input_is_4xx_and_changes_nothing(moderator, event, path,
 
 
 def socket_phone(app, socket_for, code="QNA001"):
-    client = app.test_client()
-    sock = socket_for(client, f"/e/{code}/qna")
-    ack = sock.emit("join_qna", {"event": code}, callback=True)
-    assert ack["ok"], ack
-    return sock, ack
+    return join_board(socket_for, app.test_client(), f"/e/{code}/qna", "join_qna", {"event": code})
 
 
 def socket_staff(app, socket_for, make_user, login, event, code="QNA001"):
     staff = app.test_client()
     login(staff, make_user("moderator", events=[event]))
-    sock = socket_for(staff, f"/manage/{code}/qna")
-    ack = sock.emit("join_qna", {"event": code, "role": "moderator"}, callback=True)
-    assert ack["ok"], ack
-    return sock, ack
+    payload = {"event": code, "role": "moderator"}
+    return join_board(socket_for, staff, f"/manage/{code}/qna", "join_qna", payload)
 
 
 def test_socket_join_snapshot_and_live_upvotes(app, socket_for, event):
