@@ -1,5 +1,6 @@
-/* The moderator console: live vote and connection counts, tallies per poll kind, and the
-   moderation of open-text answers (Show / Hide post the console's own form). */
+/* The moderator console: live vote and connection counts, tallies per poll kind, the
+   time left on timed polls, and the moderation of open-text answers (Show / Hide post
+   the console's own form). */
 (function () {
   "use strict";
   var P = window.Plenum;
@@ -15,12 +16,12 @@
     snapshot: function (snap) {
       setConnected(snap.connected);
       polls = {};
-      snap.polls.forEach(function (p) { polls[p.id] = p; });
+      snap.polls.forEach(function (p) { polls[p.id] = p; P.trackTimer(p); timer(p); });
       Object.keys(snap.results).forEach(function (id) { update(snap.results[id]); });
     },
     presence: function (msg) { setConnected(msg.connected); },
     poll: function (msg) {
-      if (msg.poll) polls[msg.poll.id] = msg.poll;
+      if (msg.poll) { polls[msg.poll.id] = msg.poll; P.trackTimer(msg.poll); timer(msg.poll); }
       // Another console changed a poll: reload when idle so buttons match the state.
       var item = msg.poll && document.querySelector('.console-poll[data-poll="' + msg.poll.id + '"]');
       if (!item || item.className.indexOf("status-" + msg.poll.status) === -1 || msg.action === "created" || msg.action === "deleted" || msg.action === "shown") {
@@ -30,6 +31,14 @@
     },
     results: update,
   });
+
+  /* The time left on an open timed poll, in the slot the page keeps for it. */
+  function timer(poll) {
+    var slot = document.querySelector('[data-timer-slot="' + poll.id + '"]');
+    if (!slot) return;
+    if (P.remaining(poll.id) === null) { slot.replaceChildren(); return; }
+    if (!slot.querySelector("[data-timer-for]")) slot.replaceChildren(P.timerNode(poll.id, "timer-console"));
+  }
 
   function update(msg) {
     var item = document.querySelector('.console-poll[data-poll="' + msg.poll_id + '"]');

@@ -24,6 +24,8 @@
       status.textContent = P.text("Waiting", "");
       container.replaceChildren();
       container.removeAttribute("data-results-for");
+      renderTags(null);
+      renderTimer(null);
       renderCountries(null, null);
       return;
     }
@@ -35,10 +37,33 @@
     area.dataset.kind = poll.kind;
     question.textContent = poll.title;
     status.textContent = statusText(poll);
+    renderTags(poll);
+    renderTimer(poll);
     if (results) state.results[String(poll.id)] = results;
     results = results || state.results[String(poll.id)];
     if (results) P.renderResults(container, results, poll);
     renderCountries(poll, results);
+  }
+
+  /* What kind of ballot it is, in words (not only an icon): secret, weighted. */
+  function renderTags(poll) {
+    var tags = area.querySelector("[data-tags]");
+    if (!tags) return;
+    var items = [];
+    if (poll && poll.secret) items.push(P.el("span", "tag tag-secret", P.text("Secret", "Secret ballot")));
+    if (poll && poll.weighted) items.push(P.el("span", "tag tag-weighted", P.text("WeightedTag", "Weighted votes")));
+    tags.replaceChildren.apply(tags, items);
+    tags.hidden = !items.length;
+  }
+
+  /* The big countdown of a timed poll while it is open; nothing otherwise. */
+  function renderTimer(poll) {
+    var slot = area.querySelector("[data-timer-slot]");
+    if (!slot) return;
+    var running = poll && P.remaining(poll.id) !== null;
+    var current = slot.querySelector("[data-timer-for]");
+    if (!running) { slot.replaceChildren(); return; }
+    if (!current || current.dataset.timerFor !== String(poll.id)) slot.replaceChildren(P.timerNode(poll.id, "timer-display"));
   }
 
   /* Turnout by country, when the moderator asked for it: names and counts as text. */
@@ -62,14 +87,14 @@
   P.connect({
     snapshot: function (snap) {
       state.polls = {};
-      snap.polls.forEach(function (p) { state.polls[p.id] = p; });
+      snap.polls.forEach(function (p) { state.polls[p.id] = p; P.trackTimer(p); });
       state.shown = snap.display_poll_id;
       state.results = {};
       render(state.shown ? snap.results[String(state.shown)] : null);
     },
     poll: function (msg) {
-      if (msg.poll) state.polls[msg.poll.id] = msg.poll;
-      if (msg.action === "deleted") delete state.polls[msg.poll_id];
+      if (msg.poll) { state.polls[msg.poll.id] = msg.poll; P.trackTimer(msg.poll); }
+      if (msg.action === "deleted") { delete state.polls[msg.poll_id]; P.trackTimer({ id: msg.poll_id }); }
       var changed = state.shown !== msg.display_poll_id;
       state.shown = msg.display_poll_id;
       if (changed && state.polls[state.shown]) P.announce(state.polls[state.shown].title);
@@ -78,7 +103,7 @@
     results: function (msg) {
       if (msg.poll_id === state.shown) {
         var poll = state.polls[msg.poll_id];
-        if (poll) poll.status = msg.status;
+        if (poll && poll.status !== msg.status) { poll.status = msg.status; P.trackTimer(poll); }
         render(msg);
       }
     },

@@ -65,7 +65,9 @@
       container.dataset.kind = kind;
     }
     if (!payload.visible) {
-      container.replaceChildren(el("p", "results-hidden", text("Hidden", "Results are not shown yet.")), totalLine(payload.total, kind));
+      var hiddenTotal = totalLine(payload.total, kind);
+      totalWeight(hiddenTotal, payload);
+      container.replaceChildren(el("p", "results-hidden", text("Hidden", "Results are not shown yet.")), hiddenTotal);
       container.dataset.kind = "hidden";
       return;
     }
@@ -80,6 +82,23 @@
     container.append(total); // always last
     total.querySelector(".total-count").textContent = payload.total;
     total.querySelector(".total-label").textContent = votesWord(payload.total, kind);
+    totalWeight(total, payload);
+  }
+
+  /* Weighted polls: "· weighted · total weight 17.5" after the number of voters. */
+  function totalWeight(total, payload) {
+    var box = total.querySelector(".total-weight");
+    if (payload.total_weight === undefined || payload.total_weight === null) {
+      if (box) box.remove();
+      return;
+    }
+    if (!box) {
+      box = el("span", "total-weight");
+      box.append(document.createTextNode(" · "), el("span", "weighted-word", text("Weighted", "weighted")),
+        document.createTextNode(" · " + text("TotalWeight", "total weight") + " "), el("span", "total-weight-value"));
+      total.append(box);
+    }
+    box.querySelector(".total-weight-value").textContent = number(payload.total_weight);
   }
 
   /* The list of bars, one per option (kept across updates so widths animate). */
@@ -345,8 +364,98 @@
     return socket;
   }
 
-  function announce(message) {
-    var region = document.querySelector("[data-announce]");
+  /* Poll timers. The deadline is kept on this page's monotonic clock, taken from
+     `closes_at - server_time` when the payload arrived: a phone whose clock is wrong (or
+     changes) still counts down right. One ticker updates every [data-timer-for] node and
+     tells the page once when a minute is left and when the time is up. */
+  var deadlines = {};
+  var crossed = {};
+  var timerHooks = [];
+  var ticker = null;
+  var TICK_MS = 200;
+
+  function trackTimer(poll) {
+    if (!poll) return;
+    var key = String(poll.id);
+    if (poll.status === "open" && poll.closes_at && typeof poll.server_time === "number") {
+      var left = poll.closes_at - poll.server_time;
+      deadlines[key] = performance.now() + left;
+      // A new opening (a reopened poll) arms the announcements again; a repeat of the
+      // same opening (another payload of the poll) does not.
+      if (!crossed[key] || crossed[key].closesAt !== poll.closes_at) {
+        crossed[key] = { closesAt: poll.closes_at, minute: left <= 60000, up: false };
+      }
+    } else {
+      // The server's close may arrive a moment before this page's clock reaches zero
+      // (the payload took a while to get here): it is still the time being up.
+      var state = crossed[key];
+      if (poll.status === "closed" && state && !state.up && remaining(key) < 2000) {
+        state.up = true;
+        timerHooks.forEach(function (h) { h(Number(key), "up"); });
+      }
+      delete deadlines[key];
+      delete crossed[key];
+    }
+    tick();
+    if (Object.keys(deadlines).length && !ticker) ticker = setInterval(tick, TICK_MS);
+  }
+
+  /* Milliseconds left on a poll's timer (0 once up), or null when it has none running. */
+  function remaining(pollId) {
+    var deadline = deadlines[String(pollId)];
+    return deadline === undefined ? null : Math.max(0, deadline - performance.now());
+  }
+
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+
+  /* 75 -> "01:15"; an hour or more -> "1:02:05". */
+  function clock(seconds) {
+    var h = Math.floor(seconds / 3600), m = Math.floor(seconds % 3600 / 60), s = seconds % 60;
+    return h ? h + ":" + pad(m) + ":" + pad(s) : pad(m) + ":" + pad(s);
+  }
+
+  /* A countdown box for a poll: a label ("Time left", "Last seconds") and the clock. It
+     is role=timer, which screen readers do not read out at every tick. */
+  function timerNode(pollId, cls) {
+    var box = el("div", "timer" + (cls ? " " + cls : ""));
+    box.dataset.timerFor = pollId;
+    box.setAttribute("role", "timer");
+    box.append(el("span", "timer-label"), document.createTextNode(" "), el("span", "timer-clock"));
+    paintTimer(box);
+    return box;
+  }
+
+  function paintTimer(node) {
+    var left = remaining(node.dataset.timerFor);
+    node.hidden = left === null;
+    if (left === null) return;
+    var seconds = Math.ceil(left / 1000);
+    var phase = seconds <= 0 ? "up" : (seconds <= 10 ? "last" : "running");
+    if (node.dataset.phase !== phase) {
+      node.dataset.phase = phase;
+      node.querySelector(".timer-label").textContent = phase === "up" ? "" : (phase === "last" ? text("LastSeconds", "Last seconds!") : text("TimeLeft", "Time left"));
+    }
+    var shown = phase === "up" ? text("TimeUp", "Time is up") : clock(seconds);
+    var face = node.querySelector(".timer-clock");
+    if (face.textContent !== shown) face.textContent = shown;
+  }
+
+  function tick() {
+    document.querySelectorAll("[data-timer-for]").forEach(paintTimer);
+    Object.keys(deadlines).forEach(function (key) {
+      var left = remaining(key), state = crossed[key];
+      if (!state.minute && left <= 60000) { state.minute = true; if (left > 0) timerHooks.forEach(function (h) { h(Number(key), "minute"); }); }
+      if (!state.up && left <= 0) { state.up = true; timerHooks.forEach(function (h) { h(Number(key), "up"); }); }
+    });
+    if (!Object.keys(deadlines).length && ticker) { clearInterval(ticker); ticker = null; }
+  }
+
+  /* `hook(pollId, "minute" | "up")`, called once per opening of a timed poll. */
+  function onTimer(hook) { timerHooks.push(hook); }
+
+  /* Say something to screen readers once; `selector` picks another live region. */
+  function announce(message, selector) {
+    var region = document.querySelector(selector || "[data-announce]");
     if (region) { region.textContent = ""; setTimeout(function () { region.textContent = message; }, 50); }
   }
 
@@ -359,5 +468,6 @@
   window.Plenum = {
     root: root, text: text, format: format, el: el, number: number, connect: connect,
     renderResults: renderResults, announce: announce, newVoteId: newVoteId, CHOICE_KINDS: CHOICE_KINDS,
+    trackTimer: trackTimer, remaining: remaining, timerNode: timerNode, onTimer: onTimer,
   };
 })();

@@ -1,7 +1,9 @@
 /* The participant's phone page: shows open polls live, sends votes over the socket with
    a vote id, keeps an unacknowledged vote and resends it after a reconnect. Each poll
    kind has its own form (docs/realtime.md, `cast_vote`): choices, yes/no tiles, a rating
-   row, points with sliders, a ranking by drag or buttons, an open-text answer. */
+   row, points with sliders, a ranking by drag or buttons, an open-text answer. A timed
+   poll shows its countdown and stops taking input at zero; a secret ballot says what
+   secret means before the vote and keeps its receipt on the phone after it. */
 (function () {
   "use strict";
   var P = window.Plenum;
@@ -55,17 +57,22 @@
     article.id = "poll-" + poll.id;
     article.dataset.poll = poll.id;
     article.append(P.el("h3", null, poll.title));
+    if (poll.status === "open" && P.remaining(poll.id) !== null) article.append(P.timerNode(poll.id, "timer-phone"));
     if (poll.description) article.append(P.el("p", "poll-desc", poll.description));
     var level = poll.eligibility || "anyone";
     if (level !== "anyone") article.append(whoNote(level));
     if (poll.status === "open" && !mayVote(level)) {
       notEligible(article, level);
     } else if (poll.status === "open") {
+      if (poll.secret) article.append(secretNote(poll));
       article.append(voteForm(poll));
+      if (P.remaining(poll.id) === 0) timeUp(article);
     } else {
       article.append(P.el("p", "poll-closed", P.text("Closed", "This poll is closed.")));
       if (poll.kind === "quiz") article.append(quizFeedback(poll));
-      if (poll.kind === "text" && hasVoted(poll)) article.append(P.el("p", "my-answer", P.text("YourAnswer", "Your answer:") + " " + mineOf(poll).text));
+      if (poll.kind === "text" && hasVoted(poll) && mineOf(poll).text) article.append(P.el("p", "my-answer", P.text("YourAnswer", "Your answer:") + " " + mineOf(poll).text));
+      if (poll.receipts_published) article.append(receiptCheck(poll));
+      else if (state.receipts[String(poll.id)]) article.append(keptReceipt(poll));
     }
     if (poll.results_public && poll.status === "closed") {
       var results = P.el("div", "results");
@@ -74,6 +81,51 @@
       P.renderResults(results, state.results[String(poll.id)], poll);
     }
     return article;
+  }
+
+  /* What a secret ballot means, said before the vote; after it, that it cannot change. */
+  function secretNote(poll) {
+    var note = P.el("p", "secret-note");
+    note.dataset.secretNote = "";
+    var head = P.el("strong", "secret-head", P.text("SecretBallot", "Secret ballot:"));
+    note.append(head, " ", hasVoted(poll)
+      ? P.text("SecretCast", "your vote is cast and cannot be changed. Keep your receipt: once the receipts are published you can check that your vote was counted.")
+      : P.text("SecretExplain", "no one, staff included, can see how you voted; you cannot change it once cast."));
+    return note;
+  }
+
+  /* Published receipts: a link that finds this phone's receipt in the public list. */
+  function receiptCheck(poll) {
+    var receipt = state.receipts[String(poll.id)];
+    var box = P.el("p", "receipt-check");
+    var link = P.el("a", "button", receipt ? P.text("CheckReceipt", "Check your receipt") : P.text("SeeReceipts", "See the published receipts"));
+    link.href = "/e/" + encodeURIComponent(P.root.dataset.event) + "/polls/" + poll.id + "/receipts" +
+      (receipt ? "?receipt=" + encodeURIComponent(receipt) : "");
+    link.dataset.receiptLink = "";
+    box.append(link);
+    if (receipt) box.append(" ", P.el("span", "receipt", receipt));
+    return box;
+  }
+
+  /* A closed poll's receipt, kept for when the receipts are published. */
+  function keptReceipt(poll) {
+    var line = P.el("p", "my-receipt", P.text("YourReceipt", "Your receipt:") + " ");
+    line.append(P.el("span", "receipt", state.receipts[String(poll.id)]));
+    return line;
+  }
+
+  /* The timer ran out: the form stays in sight, but takes nothing more (the server
+     refuses late votes anyway and closes the poll; its `poll` push rebuilds the card). */
+  function timeUp(article) {
+    var form = article.querySelector(".vote-form");
+    if (!form || form.dataset.timeUp) return;
+    form.dataset.timeUp = "1";
+    form.querySelectorAll("fieldset").forEach(function (f) { f.disabled = true; });
+    form.querySelectorAll('button[data-key="submit"]').forEach(function (b) { b.disabled = true; b.hidden = true; });
+    var note = P.el("p", "time-up-note", P.text("TimeUpNote", "Time is up: this poll takes no more votes."));
+    note.dataset.timeUp = "";
+    var status = form.querySelector("[data-vote-status]");
+    form.insertBefore(note, status);
   }
 
   /* After a quiz closes: "Correct!" or "Not quite" against this phone's own answer. */
@@ -159,7 +211,8 @@
         refresh();
       },
     });
-    form.append(fieldset);
+    // A cast secret ballot cannot be read back: an empty, disabled form would only confuse.
+    if (!(poll.secret && voted)) form.append(fieldset);
     if (voted) showRecorded(status, state.receipts[String(poll.id)], poll);
     var locked = voted && !poll.allow_change;
     if (locked) {
@@ -172,7 +225,7 @@
     refresh();
     form.addEventListener("submit", function (e) {
       e.preventDefault();
-      if (locked) return;
+      if (locked || form.dataset.timeUp) return;
       var ballot = kind.read();
       if (ballot.error) {
         status.textContent = ballot.error;
@@ -612,6 +665,11 @@
     if (!status) return;
     status.classList.remove("field-error");
     delete status.dataset.error;
+    if (!receipt && poll && poll.secret) {
+      // Cast from another device, or this browser's storage was cleared: no receipt here.
+      status.replaceChildren(P.text("SecretNoReceipt", "Your secret ballot is cast (its receipt is on the device you voted with)."));
+      return;
+    }
     status.replaceChildren(document.createTextNode(P.text("Recorded", "Vote recorded. Receipt:") + " "));
     if (receipt) status.append(P.el("span", "receipt", receipt));
     if (poll && poll.kind === "text" && poll.moderated) {
@@ -653,9 +711,23 @@
     }
   }
 
+  /* Said once, not every second: a minute left, and time up (the form stops then). */
+  P.onTimer(function (pollId, moment) {
+    var poll = findPoll(pollId);
+    var several = state.polls.filter(function (p) { return P.remaining(p.id) !== null; }).length > 1;
+    var about = several && poll ? " – " + poll.title : "";
+    if (moment === "minute") P.announce(P.text("MinuteLeft", "1 minute left") + about, "[data-timer-announce]");
+    if (moment === "up") {
+      P.announce(P.text("TimeUp", "Time is up") + about, "[data-timer-announce]");
+      var article = list.querySelector('article[data-poll="' + pollId + '"]');
+      if (article) timeUp(article);
+    }
+  });
+
   socket = P.connect({
     snapshot: function (snap) {
       state.polls = snap.polls.slice().sort(function (a, b) { return b.id - a.id; });
+      state.polls.forEach(P.trackTimer);
       state.mine = snap.mine || {};
       state.results = snap.results || {};
       state.voter = snap.voter || null;
@@ -667,10 +739,12 @@
     poll: function (msg) {
       if (msg.action === "deleted") {
         state.polls = state.polls.filter(function (p) { return p.id !== msg.poll_id; });
+        P.trackTimer({ id: msg.poll_id });
       } else if (msg.poll) {
         var found = false;
         state.polls = state.polls.map(function (p) { if (p.id === msg.poll.id) { found = true; return msg.poll; } return p; });
         if (!found) state.polls.unshift(msg.poll);
+        P.trackTimer(msg.poll);
         if (msg.action === "reset") {
           delete state.mine[String(msg.poll.id)];
           delete state.drafts[String(msg.poll.id)];

@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 
 from voting.database import as_id
 from voting.errors import InvalidInput, VotingError
+from voting.models import PollStatus
 from voting.polls import audit, service
 from voting.polls.forms import ActionForm, PollForm
 from voting.web import staff_view
@@ -26,6 +27,23 @@ def console(event):
         polls=event.polls,
         results={poll.id: service.results_payload(poll, staff=True) for poll in event.polls},
         action_form=ActionForm(),
+        next_up=_next_up(event),
+    )
+
+
+def _next_up(event):
+    """Return the draft that "Next poll" would open, or None (the rule of service.open_next)."""
+    shown = next((poll for poll in event.polls if poll.id == event.display_poll_id), None)
+    after = shown.position if shown is not None else -1
+    return next(
+        (
+            poll
+            for poll in event.polls
+            if poll.status == PollStatus.draft
+            and poll.breakout_id is None
+            and poll.position > after
+        ),
+        None,
     )
 
 
@@ -196,7 +214,11 @@ def next_poll(event):
     """Close the poll on the display and open the next prepared one (a sequence)."""
     if not ActionForm().validate_on_submit():
         raise InvalidInput(_("Your form expired. Reload the console."), "invalid_form")
-    poll = service.open_next(event)
+    try:
+        poll = service.open_next(event)
+    except VotingError as error:  # e.g. another console opened the last prepared poll
+        flash(error.message, "error")
+        return console.__wrapped__(event), error.status
     flash(_("Now open: “%(title)s”.", title=poll.title), "success")
     return redirect(url_for("polls.console", code=event.code) + f"#poll-{poll.id}")
 
