@@ -13,11 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import random
-import secrets
 import signal
-import subprocess
 import time
 from collections import Counter
 from pathlib import Path
@@ -25,82 +22,15 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from benchmarks.client import LeanSocket, SocketError, http_session
-from benchmarks.run import EVENT, Server, api, start_plenum, voting_cli, wait_http
+from benchmarks.client import LeanSocket, http_session
+from benchmarks.run import EVENT, api, start_plenum
+from tests.reliability.phones import IN_FLIGHT, Phone, restart
 
 pytestmark = pytest.mark.reliability
 
 PHONES = 60
 VOTES_EACH = 5
 FIGURES = Path(__file__).resolve().parents[2] / "test-artifacts" / "reliability-kill.json"
-IN_FLIGHT = {"votes": 0}  # votes sent and not yet answered, across all phones
-
-
-def restart(server: Server, instance: Path) -> Server:
-    """Start `voting serve` again on the same port and instance folder (same secret key)."""
-    port = server.base.rsplit(":", 1)[1]
-    with server.log.open("a") as out:
-        process = subprocess.Popen(  # noqa: S603 - our own command
-            [voting_cli(), "serve", "--port", port],
-            env={**os.environ, "VOTING_INSTANCE_PATH": str(instance)},
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    wait_http(server.base, process, server.log)
-    return Server(server.name, process, server.base, server.db_path, server.log)
-
-
-class Phone:
-    """A participant that reconnects by itself and resends what was not acknowledged."""
-
-    def __init__(self, http, base: str, cookies: str, csrf: str) -> None:
-        self.http, self.base, self.cookies, self.csrf = http, base, cookies, csrf
-        self.sock: LeanSocket | None = None
-        self.acked: dict[str, dict] = {}
-        self.resends = 0
-        self.last_choice: int | None = None
-
-    async def connected(self) -> LeanSocket:
-        """Return a joined socket, reconnecting (with a short back-off) until the server is up."""
-        while self.sock is None or self.sock.ws is None or self.sock.ws.closed:
-            sock = LeanSocket()
-            try:
-                await sock.connect(self.http, self.base, self.cookies, self.csrf, timeout=5)
-                ack = await sock.emit("join", {"event": EVENT}, timeout=5)
-                if ack.get("ok"):
-                    self.sock = sock
-                    break
-            except (TimeoutError, SocketError, OSError, aiohttp.ClientError):
-                pass
-            await sock.close()
-            await asyncio.sleep(0.2 + random.random() * 0.3)
-        return self.sock
-
-    async def vote(self, poll_id: int, option: int) -> None:
-        """Vote until acknowledged, resending the same vote id after a dropped connection."""
-        vote_id = secrets.token_hex(10)
-        attempts = 0
-        while True:
-            sock = await self.connected()
-            attempts += 1
-            IN_FLIGHT["votes"] += 1
-            try:
-                ack = await sock.emit(
-                    "cast_vote",
-                    {"poll_id": poll_id, "choices": [option], "vote_id": vote_id},
-                    timeout=10,
-                )
-            except (TimeoutError, SocketError, OSError, aiohttp.ClientError):
-                await sock.close()
-                self.sock = None
-                continue
-            finally:
-                IN_FLIGHT["votes"] -= 1
-            assert ack.get("ok"), ack  # a stored vote is never refused on resend
-            self.acked[vote_id] = ack
-            self.last_choice = option
-            self.resends += attempts - 1
-            return
 
 
 async def scenario(base: str, token: str, kill_and_restart) -> dict:
@@ -117,7 +47,8 @@ async def scenario(base: str, token: str, kill_and_restart) -> dict:
 
         async def votes_of(phone: Phone) -> None:
             for _ in range(VOTES_EACH):
-                await phone.vote(poll["id"], random.choice(options))
+                ack = await phone.vote(poll["id"], random.choice(options))
+                assert ack.get("ok"), ack  # a stored vote is never refused on resend
                 await asyncio.sleep(random.random() * 0.6)
 
         started = time.monotonic()
