@@ -34,8 +34,9 @@ def restart(server: Server, instance: Path) -> Server:
 class Phone:
     """A participant that reconnects by itself and resends what was not acknowledged."""
 
-    def __init__(self, http, base: str, cookies: str, csrf: str) -> None:
+    def __init__(self, http, base: str, cookies: str, csrf: str, ack_timeout: float = 10) -> None:
         self.http, self.base, self.cookies, self.csrf = http, base, cookies, csrf
+        self.ack_timeout = ack_timeout  # how long a phone waits for an ack before resending
         self.sock: LeanSocket | None = None
         self.acked: dict[str, dict] = {}
         self.resends = 0
@@ -72,7 +73,7 @@ class Phone:
                 ack = await sock.emit(
                     "cast_vote",
                     {"poll_id": poll_id, "choices": [option], "vote_id": vote_id},
-                    timeout=10,
+                    timeout=self.ack_timeout,
                 )
             except (TimeoutError, SocketError, OSError, aiohttp.ClientError):
                 await sock.close()
