@@ -8,6 +8,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser.boards import board_idea, mod_item, moderate
 from tests.browser.conftest import DISPLAY, LAPTOP, PHONE
 from tests.browser.pages import EVENT, assert_not_reloaded, set_marker, sign_in, wait_online
 
@@ -27,23 +28,6 @@ def propose(phone: Page, text: str) -> None:
     """Send an idea from the phone's form (over the socket: the page stays)."""
     phone.get_by_label("Your theme").fill(text)
     phone.get_by_role("button", name="Send my idea").click()
-
-
-def board_idea(page: Page, text: str):
-    """An idea on the phone's board."""
-    return page.locator("li.idea").filter(has_text=text)
-
-
-def mod_idea(page: Page, text: str):
-    """An idea on the moderation page."""
-    return page.locator("li.mod-idea").filter(has=page.locator("p.idea-text", has_text=text))
-
-
-def moderate(page: Page, text: str, button: str) -> None:
-    """Press a moderation button of an idea and wait for the page it redirects to."""
-    with page.expect_navigation():
-        mod_idea(page, text).get_by_role("button", name=button, exact=True).click()
-    wait_online(page)
 
 
 def test_phones_propose_and_upvote_moderator_promotes_board_follows(server, devices, screenshot):
@@ -76,8 +60,8 @@ def test_phones_propose_and_upvote_moderator_promotes_board_follows(server, devi
     expect(phones[0].locator("[data-open-count-text]")).to_have_text("You have 1 of 5 ideas open.")
 
     # The moderator's queue fills by itself; nothing reaches the board before approval.
-    expect(mod_idea(moderator, HYDROGEN)).to_be_visible()
-    expect(mod_idea(moderator, SKILLS)).to_be_visible()
+    expect(mod_item(moderator, HYDROGEN)).to_be_visible()
+    expect(mod_item(moderator, SKILLS)).to_be_visible()
     expect(board_idea(phones[0], HYDROGEN)).to_have_count(0)
     moderate(moderator, HYDROGEN, "Approve")
     moderate(moderator, SKILLS, "Approve")

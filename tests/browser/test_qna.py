@@ -8,6 +8,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser.boards import mod_item, moderate
 from tests.browser.conftest import DISPLAY, LAPTOP, PHONE
 from tests.browser.pages import EVENT, assert_not_reloaded, set_marker, sign_in, wait_online
 
@@ -27,18 +28,6 @@ def server(start_server):
 def phone_question(page: Page, text: str):
     """A question on the phone's list."""
     return page.locator("li.question").filter(has_text=text)
-
-
-def mod_question(page: Page, text: str):
-    """A question in a list of the moderation console."""
-    return page.locator("li.mod-idea").filter(has=page.locator("p.idea-text", has_text=text))
-
-
-def moderate(page: Page, text: str, button: str) -> None:
-    """Press a moderation button of a question and wait for the page it redirects to."""
-    with page.expect_navigation():
-        mod_question(page, text).get_by_role("button", name=button, exact=True).click()
-    wait_online(page)
 
 
 def test_phone_asks_moderator_highlights_display_shows_other_phone_upvotes(
@@ -70,7 +59,7 @@ def test_phone_asks_moderator_highlights_display_shows_other_phone_upvotes(
     expect(asker.get_by_label("Your question", exact=True)).to_have_value("")
 
     # The moderator's queue fills by itself; nothing reaches the public screens before.
-    expect(mod_question(moderator, QUESTION)).to_be_visible()
+    expect(mod_item(moderator, QUESTION)).to_be_visible()
     expect(display.get_by_text(QUESTION)).to_have_count(0)
     moderate(moderator, QUESTION, "Approve")
     moderate(moderator, QUESTION, "Highlight")

@@ -10,6 +10,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser.boards import board_idea
 from tests.browser.conftest import LAPTOP, PHONE
 from tests.browser.pages import (
     EVENT,
@@ -34,11 +35,6 @@ SLOT = "Burning themes"
 def server(start_server):
     """A server of its own: the journey adds themes and switches the demo to preferences."""
     return start_server("themes-to-breakouts")
-
-
-def board_idea(page: Page, text: str):
-    """An idea on the phone's board."""
-    return page.locator("li.idea").filter(has_text=text)
 
 
 def upvote(page: Page, text: str) -> None:
