@@ -75,6 +75,8 @@ def prepare_poll(console: Page, title: str, options: list[str], **settings) -> N
         console.get_by_label(f"Option {i}", exact=True).fill(option)
     if settings.get("secret"):
         console.get_by_label("Secret ballot").check()
+    if settings.get("weighted"):
+        console.get_by_label("Weighted: each ballot counts with its voter's weight").check()
     if settings.get("duration"):
         console.get_by_label("Timer in seconds (empty: no timer)").fill(str(settings["duration"]))
     with console.expect_navigation():
@@ -98,6 +100,7 @@ def test_timed_secret_ballot_then_next(devices, server, shot):
     expect(secret_entry.locator('[data-tag="secret"]')).to_have_text(re.compile("Secret ballot"))
     expect(secret_entry.locator('[data-tag="timer"]')).to_have_text(re.compile(r"Timer 5 s"))
     expect(console.locator("#next-hint")).to_contain_text(f"Opens “{secret_title}”")
+    shot(console, "console-prepared")
     expect(console.get_by_role("link", name="Audit log")).to_have_attribute(
         "href", f"/manage/{EVENT}/polls/audit"
     )
@@ -159,7 +162,8 @@ def test_timed_secret_ballot_then_next(devices, server, shot):
     expect(entry.locator("[data-receipts-link]")).to_have_attribute(
         "href", re.compile(r"/polls/\d+/receipts$")
     )
-    shot(console, "console-receipts-published", full_page=True)
+    entry.scroll_into_view_if_needed()
+    shot(console, "console-receipts-published")
     check = card.get_by_role("link", name="Check your receipt")
     expect(check).to_have_attribute("href", re.compile(re.escape(f"?receipt={receipt}") + "$"))
     assert_not_reloaded(phone)
@@ -187,13 +191,14 @@ def test_timed_secret_ballot_then_next(devices, server, shot):
 
 
 def test_countdown_reads_time_left_until_the_last_seconds(devices, server, shot):
-    """A longer timer: mm:ss with "Time left" on the projector, the phone and the console."""
+    """A longer timer: mm:ss with "Time left" on the projector, the phone and the console;
+    a weighted poll says so on the projector, with the total weight beside the voters."""
     suffix = secrets.token_hex(2)
     title = f"Rate the morning plenary ({suffix})"
     console = devices.new("moderator", LAPTOP)
     sign_in(console, server.email, server.password)
     open_console(console)
-    prepare_poll(console, title, ["Useful", "Not useful"], duration=90)
+    prepare_poll(console, title, ["Useful", "Not useful"], duration=90, weighted=True)
     projector = devices.new("projector", DISPLAY)
     projector.goto(f"/e/{EVENT}/display")
     wait_online(projector)
@@ -212,6 +217,12 @@ def test_countdown_reads_time_left_until_the_last_seconds(devices, server, shot)
     entry = console_poll(console, title)
     expect(entry.locator("[data-timer-for] .timer-clock")).to_have_text(re.compile(r"01:[0-3]\d"))
     expect(phone.locator("[data-timer-announce]")).to_have_text("")  # nothing said yet
+    card.get_by_label("Useful", exact=True).check()
+    card.get_by_role("button", name="Vote").click()
+    expect(card.locator("[data-vote-status]")).to_have_text(RECORDED)
+    expect(projector.locator("[data-tags]")).to_have_text("Weighted votes")
+    total = projector.locator("[data-display-poll] .total")
+    expect(total).to_have_text(re.compile(r"^1 vote · weighted · total weight 1$"))
     shot(projector, "projector-time-left")
     shot(phone, "phone-time-left")
     shot(console, "console-time-left-90")
