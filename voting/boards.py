@@ -88,6 +88,15 @@ def in_event(model, event_id: int, item_id):
 
 
 @dataclass(frozen=True)
+class UpvoteResult:
+    """The state of one item for one participant after an upvote or its withdrawal."""
+
+    item_id: int
+    votes: int
+    mine: bool
+
+
+@dataclass(frozen=True)
 class Upvotes:
     """A board's upvote table, named by its column that points to the upvoted item.
 
@@ -129,8 +138,8 @@ class Upvotes:
         )
         return sorted(rows)
 
-    def toggle(self, event_id: int, key: str | None, up, upvotable: Callable) -> tuple[int, int]:
-        """Add (or withdraw) a participant's upvote of upvotable(); return (id, upvotes)."""
+    def toggle(self, event_id: int, key: str | None, up, upvotable: Callable) -> UpvoteResult:
+        """Add (or withdraw) a participant's upvote of the item upvotable() returns."""
         if not key:
             raise NotAuthenticated(_("Open the event page first."), "no_session")
         if not isinstance(up, bool):
@@ -145,7 +154,7 @@ class Upvotes:
         except Exception:
             db.session.rollback()
             raise
-        return item.id, self.count(item.id)
+        return UpvoteResult(item.id, self.count(item.id), up)
 
     def store(self, item_id: int, participant_id: int, up: bool) -> None:
         """Insert or delete one upvote row; a concurrent identical upvote is not an error."""
@@ -241,9 +250,9 @@ class BoardSockets:
     forbidden: str  # refusal of a non-moderator asking to moderate
     not_joined: str  # refusal of a phone action before joining as a phone
     extras: Callable[[int, str], dict]  # what a phone's join ack adds (its own upvotes...)
-    upvote: Callable  # service.upvote(event_id, key, item_id, up) -> result
+    upvote: Callable  # service.upvote(event_id, key, item_id, up) -> UpvoteResult
     upvote_event: str  # "upvote_idea"
-    id_field: str  # "idea_id": the id's name in the payload, the ack and the result
+    id_field: str  # "idea_id": the id's name in the payload and the ack
 
     def handlers(self) -> dict[str, Callable]:
         """Return the event names and handlers this board shares with the other one."""
@@ -289,8 +298,12 @@ class BoardSockets:
             event_id, key = self.phone(payload, needs)
             item_id, up = payload.get(self.id_field), payload.get("up", True)
             result = self.upvote(event_id, key, item_id, up)
-            item_id = getattr(result, self.id_field)
-            return {"ok": True, self.id_field: item_id, "votes": result.votes, "mine": result.mine}
+            return {
+                "ok": True,
+                self.id_field: result.item_id,
+                "votes": result.votes,
+                "mine": result.mine,
+            }
 
         return answer(act)
 

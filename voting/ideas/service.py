@@ -6,7 +6,6 @@ its commit (docs/realtime.md, "Ideas board").
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import partial
 
 from flask_babel import gettext as _
@@ -15,6 +14,7 @@ from sqlalchemy import Integer, delete, func, insert, literal, select, update
 from voting import realtime
 from voting.boards import (
     Channel,
+    UpvoteResult,
     Upvotes,
     event_id_of,
     in_event,
@@ -198,7 +198,7 @@ def propose(event: Event, participant_key: str | None, text) -> Idea:
     idea = Idea(event_id=event.id, text=text, participant_id=participant.id, created_at=utcnow())
     db.session.add(idea)
     db.session.commit()
-    _push_queue(event.id)
+    CHANNEL.push_queue(event.id)
     return idea
 
 
@@ -257,7 +257,7 @@ def _set_status(event: Event, idea_id, status: IdeaStatus) -> Idea:
     idea = _moderated(event, idea_id)
     idea.status = status
     db.session.commit()
-    _push_all(event.id)
+    CHANNEL.push_all(event.id)
     return idea
 
 
@@ -272,7 +272,7 @@ def edit(event: Event, idea_id, text) -> Idea:
         raise
     idea.text = text
     db.session.commit()
-    _push_all(event.id)
+    CHANNEL.push_all(event.id)
     return idea
 
 
@@ -290,7 +290,7 @@ def merge(event: Event, source_id, target_id) -> Idea:
     source.status = IdeaStatus.merged
     source.merged_into_id = target.id
     db.session.commit()
-    _push_all(event.id)
+    CHANNEL.push_all(event.id)
     return target
 
 
@@ -308,22 +308,15 @@ def _move_votes(source_id: int, target_id: int) -> None:
 # --- upvotes -----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class UpvoteResult:
-    """The state of one idea for one participant after an upvote or its withdrawal."""
-
-    idea_id: int
-    votes: int
-    mine: bool
-
-
-def upvote(event: Event | int, participant_key: str | None, idea_id, up: bool = True):
+def upvote(
+    event: Event | int, participant_key: str | None, idea_id, up: bool = True
+) -> UpvoteResult:
     """Add (or withdraw) this participant's upvote of an approved idea; idempotent."""
     event_id = event_id_of(event)
     upvotable = partial(_upvotable, event_id, idea_id)  # checked inside the write lock
-    found, votes = UPVOTES.toggle(event_id, participant_key, up, upvotable)
-    push_board(event_id)
-    return UpvoteResult(found, votes, up)
+    result = UPVOTES.toggle(event_id, participant_key, up, upvotable)
+    CHANNEL.push_board(event_id)
+    return result
 
 
 def _upvotable(event_id: int, idea_id) -> Idea:
@@ -349,7 +342,7 @@ def promote(event: Event, idea_ids=None, top=None) -> list[Theme]:
     themes = _new_themes(event.id, ideas)
     db.session.commit()
     if themes:
-        _push_all(event.id)
+        CHANNEL.push_all(event.id)
     return themes
 
 
@@ -397,10 +390,6 @@ def _new_themes(event_id: int, ideas: list[Idea]) -> list[Theme]:
 
 # --- publishing --------------------------------------------------------------------
 
+# Defined last, after the readers it publishes; the functions above use it only when run.
 # Rooms ideas:<id> and ideas-staff:<id>, server events ideas_board and ideas_queue.
 CHANNEL = Channel("ideas", board_snapshot, queue)
-board_room = CHANNEL.board_room
-staff_room = CHANNEL.staff_room
-push_board = CHANNEL.push_board
-_push_queue = CHANNEL.push_queue
-_push_all = CHANNEL.push_all

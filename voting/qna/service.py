@@ -7,7 +7,6 @@ for a public room: only moderators and the asker's own phone see them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import partial
 
 from flask_babel import gettext as _
@@ -16,6 +15,7 @@ from sqlalchemy import func, select
 from voting import realtime
 from voting.boards import (
     Channel,
+    UpvoteResult,
     Upvotes,
     event_id_of,
     in_event,
@@ -110,7 +110,7 @@ def update_settings(event: Event, *, needs_approval, open_) -> QnaSettings:
     settings.needs_approval = needs_approval
     settings.open = open_
     db.session.commit()
-    push_board(event.id)
+    CHANNEL.push_board(event.id)
     return settings
 
 
@@ -317,8 +317,8 @@ def ask(event: Event, participant_key: str | None, text, name=None, show_name=Fa
     db.session.add(question)
     db.session.commit()
     if question.status == QnaStatus.approved:
-        push_board(event.id)
-    _push_queue(event.id)
+        CHANNEL.push_board(event.id)
+    CHANNEL.push_queue(event.id)
     return question
 
 
@@ -370,7 +370,7 @@ def approve(event: Event, question_id) -> QnaQuestion:
     question.status = QnaStatus.approved
     question.answered_at = None
     db.session.commit()
-    _push_all(event.id)
+    CHANNEL.push_all(event.id)
     return question
 
 
@@ -380,7 +380,7 @@ def hide(event: Event, question_id) -> QnaQuestion:
     question.status = QnaStatus.hidden
     _unhighlight_if(event.id, question.id)
     db.session.commit()
-    _push_all(event.id)
+    CHANNEL.push_all(event.id)
     return question
 
 
@@ -394,7 +394,7 @@ def mark_answered(event: Event, question_id) -> QnaQuestion:
     question.answered_at = utcnow()
     _unhighlight_if(event.id, question.id)
     db.session.commit()
-    _push_all(event.id)
+    CHANNEL.push_all(event.id)
     return question
 
 
@@ -406,7 +406,7 @@ def highlight(event: Event, question_id) -> QnaQuestion:
         raise Conflict(_("Only questions on the list can be highlighted."), "not_live")
     _stored_settings(event.id).highlighted_id = question.id
     db.session.commit()
-    push_board(event.id)
+    CHANNEL.push_board(event.id)
     return question
 
 
@@ -417,7 +417,7 @@ def clear_highlight(event: Event) -> None:
     if settings is not None:
         settings.highlighted_id = None
     db.session.commit()
-    push_board(event.id)
+    CHANNEL.push_board(event.id)
 
 
 def edit(event: Event, question_id, text) -> QnaQuestion:
@@ -431,29 +431,22 @@ def edit(event: Event, question_id, text) -> QnaQuestion:
         raise
     question.text = text
     db.session.commit()
-    _push_all(event.id)
+    CHANNEL.push_all(event.id)
     return question
 
 
 # --- upvotes -----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class UpvoteResult:
-    """The state of one question for one participant after an upvote or its withdrawal."""
-
-    question_id: int
-    votes: int
-    mine: bool
-
-
-def upvote(event: Event | int, participant_key: str | None, question_id, up: bool = True):
+def upvote(
+    event: Event | int, participant_key: str | None, question_id, up: bool = True
+) -> UpvoteResult:
     """Add (or withdraw) this participant's upvote of a live question; idempotent."""
     event_id = event_id_of(event)
     upvotable = partial(_upvotable, event_id, question_id)  # checked inside the write lock
-    found, votes = UPVOTES.toggle(event_id, participant_key, up, upvotable)
-    push_board(event_id)
-    return UpvoteResult(found, votes, up)
+    result = UPVOTES.toggle(event_id, participant_key, up, upvotable)
+    CHANNEL.push_board(event_id)
+    return result
 
 
 def _upvotable(event_id: int, question_id) -> QnaQuestion:
@@ -466,10 +459,6 @@ def _upvotable(event_id: int, question_id) -> QnaQuestion:
 
 # --- publishing --------------------------------------------------------------------
 
+# Defined last, after the readers it publishes; the functions above use it only when run.
 # Rooms qna:<id> and qna-staff:<id>, server events qna_board and qna_queue.
 CHANNEL = Channel("qna", board_snapshot, queue)
-board_room = CHANNEL.board_room
-staff_room = CHANNEL.staff_room
-push_board = CHANNEL.push_board
-_push_queue = CHANNEL.push_queue
-_push_all = CHANNEL.push_all
