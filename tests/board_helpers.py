@@ -35,3 +35,17 @@ def join_board(socket_for, client, page: str, join_event: str, payload: dict):
     ack = sock.emit(join_event, payload, callback=True)
     assert ack["ok"], ack
     return sock, ack
+
+
+def check_join_refusals(app, socket_for, make_user, login, sock, board: str, event, other):
+    """Check what every board's join refuses: bad payloads, unknown events, non-moderators."""
+    join = f"join_{board}"
+    for payload in (None, event.code, {}, {"event": 5}, {"event": event.code, "role": "king"}, [1]):
+        assert sock.emit(join, payload, callback=True)["error"] == "invalid_payload"
+    assert sock.emit(join, {"event": "NOPE99"}, callback=True)["error"] == "unknown_event"
+    as_moderator = {"event": event.code, "role": "moderator"}
+    assert sock.emit(join, as_moderator, callback=True)["error"] == "forbidden"
+    staff = app.test_client()
+    login(staff, make_user("moderator", events=[other]))
+    staff_sock = socket_for(staff, f"/manage/{other.code}/{board}")
+    assert staff_sock.emit(join, as_moderator, callback=True)["error"] == "forbidden"
