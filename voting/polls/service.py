@@ -411,18 +411,29 @@ def open_next(event: Event) -> Poll:
     "Next" is the first draft plenary poll after the one on the display in console
     order (from the top when the display shows none).
     """
-    shown = db.session.get(Poll, event.display_poll_id) if event.display_poll_id else None
-    after = shown.position if shown is not None else -1
-    upcoming = [
-        poll
-        for poll in event.polls
-        if poll.status == PollStatus.draft and poll.breakout_id is None and poll.position > after
-    ]
-    if not upcoming:
+    upcoming = next_draft(event)
+    if upcoming is None:
         raise Conflict("No prepared poll comes after this one.", "no_next_poll")
+    shown = db.session.get(Poll, event.display_poll_id) if event.display_poll_id else None
     if shown is not None and shown.status == PollStatus.open:
         close_poll(shown)
-    return open_poll(upcoming[0])
+    return open_poll(upcoming)
+
+
+def next_draft(event: Event) -> Poll | None:
+    """Return the draft plenary poll that "next" opens: the first after the one on display."""
+    shown = next((poll for poll in event.polls if poll.id == event.display_poll_id), None)
+    after = shown.position if shown is not None else -1
+    return next(
+        (
+            poll
+            for poll in event.polls
+            if poll.status == PollStatus.draft
+            and poll.breakout_id is None
+            and poll.position > after
+        ),
+        None,
+    )
 
 
 def _close_when_due(poll_id: int, seconds: int) -> None:

@@ -8,7 +8,6 @@ from flask_babel import lazy_gettext as _l
 
 from voting.database import as_id
 from voting.errors import InvalidInput, VotingError
-from voting.models import PollStatus
 from voting.polls import audit, service
 from voting.polls.forms import ActionForm, PollForm
 from voting.web import staff_view
@@ -27,23 +26,7 @@ def console(event):
         polls=event.polls,
         results={poll.id: service.results_payload(poll, staff=True) for poll in event.polls},
         action_form=ActionForm(),
-        next_up=_next_up(event),
-    )
-
-
-def _next_up(event):
-    """Return the draft that "Next poll" would open, or None (the rule of service.open_next)."""
-    shown = next((poll for poll in event.polls if poll.id == event.display_poll_id), None)
-    after = shown.position if shown is not None else -1
-    return next(
-        (
-            poll
-            for poll in event.polls
-            if poll.status == PollStatus.draft
-            and poll.breakout_id is None
-            and poll.position > after
-        ),
-        None,
+        next_up=service.next_draft(event),
     )
 
 
