@@ -5,13 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from tests.board_helpers import (
-    check_join_refusals,
-    join_board,
-    phone_page,
-    refused,
-    staff_page,
-)
+from tests.board_helpers import check_join_refusals, join_board, phone_page, refused, staff_page
 from tests.conftest import csrf_from, events_named
 from voting.extensions import db
 from voting.models import Participant, QnaQuestion, QnaSettings, QnaStatus, QnaUpvote

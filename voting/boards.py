@@ -40,6 +40,16 @@ def text_key(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
+def clean_text(text, min_length: int, max_length: int, not_text: str, bad_length: str) -> str:
+    """Return a proposal's text trimmed with inner spaces collapsed, or refuse it."""
+    if not isinstance(text, str):
+        raise InvalidInput(not_text, "invalid_text")
+    cleaned = " ".join(text.split())
+    if not min_length <= len(cleaned) <= max_length:
+        raise InvalidInput(bad_length, "invalid_text")
+    return cleaned
+
+
 def participant_row(event_id: int, key: str, *, create: bool) -> Participant | None:
     """Return the participant row of a key (created if asked), refusing other events' keys."""
     participant = db.session.scalar(select(Participant).where(Participant.public_id == key))

@@ -11,7 +11,7 @@ from functools import partial
 from flask_babel import gettext as _
 from sqlalchemy import Integer, delete, func, insert, literal, select, update
 
-from voting import realtime
+from voting import boards, realtime
 from voting.boards import (
     Channel,
     UpvoteResult,
@@ -148,15 +148,9 @@ def find_idea(event: Event | int, idea_id) -> Idea:
 
 def clean_text(text) -> str:
     """Return the idea text trimmed with inner spaces collapsed, or refuse it."""
-    if not isinstance(text, str):
-        raise InvalidInput(_("Write your idea as text."), "invalid_text")
-    cleaned = " ".join(text.split())
-    if not MIN_LENGTH <= len(cleaned) <= MAX_LENGTH:
-        raise InvalidInput(
-            _("An idea needs %(min)d to %(max)d characters.", min=MIN_LENGTH, max=MAX_LENGTH),
-            "invalid_text",
-        )
-    return cleaned
+    not_text = _("Write your idea as text.")
+    bad_length = _("An idea needs %(min)d to %(max)d characters.", min=MIN_LENGTH, max=MAX_LENGTH)
+    return boards.clean_text(text, MIN_LENGTH, MAX_LENGTH, not_text, bad_length)
 
 
 def _check_unique(event_id: int, text: str, exclude: int | None = None) -> None:

@@ -12,7 +12,7 @@ from functools import partial
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from voting import realtime
+from voting import boards, realtime
 from voting.boards import (
     Channel,
     UpvoteResult,
@@ -233,15 +233,11 @@ def find_question(event: Event | int, question_id) -> QnaQuestion:
 
 def clean_text(text) -> str:
     """Return the question trimmed with inner spaces collapsed, or refuse it."""
-    if not isinstance(text, str):
-        raise InvalidInput(_("Write your question as text."), "invalid_text")
-    cleaned = " ".join(text.split())
-    if not MIN_LENGTH <= len(cleaned) <= MAX_LENGTH:
-        raise InvalidInput(
-            _("A question needs %(min)d to %(max)d characters.", min=MIN_LENGTH, max=MAX_LENGTH),
-            "invalid_text",
-        )
-    return cleaned
+    not_text = _("Write your question as text.")
+    bad_length = _(
+        "A question needs %(min)d to %(max)d characters.", min=MIN_LENGTH, max=MAX_LENGTH
+    )
+    return boards.clean_text(text, MIN_LENGTH, MAX_LENGTH, not_text, bad_length)
 
 
 def clean_name(name) -> str:
