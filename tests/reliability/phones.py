@@ -7,6 +7,7 @@ import os
 import random
 import secrets
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import aiohttp
@@ -15,6 +16,16 @@ from benchmarks.client import LeanSocket, SocketError
 from benchmarks.run import EVENT, Server, voting_cli, wait_http
 
 IN_FLIGHT = {"votes": 0}  # votes sent and not yet answered, across all phones
+
+
+def run_async(make_coroutine):
+    """Run a coroutine to the end in a thread of its own and return its result.
+
+    Browser tests earlier in the same pytest process keep Playwright's event loop
+    running in the main thread, where asyncio.run() refuses to start another.
+    """
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(make_coroutine())).result()
 
 
 def restart(server: Server, instance: Path) -> Server:

@@ -20,7 +20,7 @@ import pytest
 
 from benchmarks.client import http_session
 from benchmarks.run import EVENT, api, start_plenum
-from tests.reliability.phones import Phone
+from tests.reliability.phones import Phone, run_async
 
 pytestmark = pytest.mark.reliability
 
@@ -111,7 +111,7 @@ def test_votes_wait_out_a_short_lock_and_get_a_retryable_error_on_a_long_one(tmp
             )
 
     try:
-        asyncio.run(run())
+        run_async(run)
     finally:
         server.stop()
     assert server.process.returncode is not None

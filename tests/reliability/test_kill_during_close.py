@@ -21,7 +21,7 @@ import pytest
 
 from benchmarks.client import http_session
 from benchmarks.run import EVENT, api, start_plenum
-from tests.reliability.phones import Phone, restart
+from tests.reliability.phones import Phone, restart, run_async
 
 pytestmark = pytest.mark.reliability
 
@@ -129,7 +129,7 @@ def test_a_poll_closed_during_a_kill_is_open_or_closed_whole(tmp_path):
                     assert found["last_action"] != "closed"
 
     try:
-        asyncio.run(rounds())
+        run_async(rounds)
     finally:
         state["server"].stop()
     assert len(outcomes) == len(DELAYS_MS)

@@ -24,7 +24,7 @@ import pytest
 
 from benchmarks.client import LeanSocket, http_session
 from benchmarks.run import EVENT, api, start_plenum
-from tests.reliability.phones import IN_FLIGHT, Phone, restart
+from tests.reliability.phones import IN_FLIGHT, Phone, restart, run_async
 
 pytestmark = pytest.mark.reliability
 
@@ -93,7 +93,7 @@ def test_acknowledged_votes_survive_kill_9_and_restart(tmp_path):
         return killed
 
     try:
-        figures = asyncio.run(scenario(server.base, token, kill_and_restart))
+        figures = run_async(lambda: scenario(server.base, token, kill_and_restart))
         stored = state["server"].vote_ids(figures["poll_id"])
         ballots = state["server"].ballots(figures["poll_id"])
     finally:
