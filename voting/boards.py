@@ -30,7 +30,7 @@ from voting.events.service import lookup_event
 from voting.extensions import db
 from voting.models import Event, Participant
 from voting.polls import eligibility
-from voting.web import participant_key
+from voting.web import log_refusal, participant_key
 
 # --- service side ------------------------------------------------------------------
 
@@ -279,6 +279,7 @@ class BoardSockets:
             check_participant(event, key)
         if role == "moderator":
             if not can_run_polls(current_user, event):
+                log_refusal(f"join_{self.name} moderator", event.code, current_user)
                 raise Forbidden(self.forbidden, "forbidden")
             join_room(self.channel.staff_room(event.id))
         join_room(self.channel.board_room(event.id))

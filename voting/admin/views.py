@@ -19,7 +19,7 @@ from voting.extensions import db
 from voting.polls.forms import ActionForm
 from voting.registration import mails, setup
 from voting.registration import service as registration_service
-from voting.web import event_or_404
+from voting.web import event_or_404, log_refusal
 
 bp = Blueprint("admin", __name__, url_prefix="/manage")
 
@@ -27,6 +27,7 @@ bp = Blueprint("admin", __name__, url_prefix="/manage")
 def _require_admin() -> None:
     """Answer 403 unless the signed-in account is an admin."""
     if not current_user.is_admin:
+        log_refusal(request.endpoint, (request.view_args or {}).get("code"), current_user)
         abort(403, description=_("Only administrators may do that."))
 
 

@@ -12,7 +12,7 @@ from voting.errors import Forbidden, InvalidInput, NotAuthenticated
 from voting.extensions import db, limiter
 from voting.polls import service
 from voting.registration.audit import log_access
-from voting.web import event_or_404
+from voting.web import event_or_404, log_refusal
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -34,11 +34,13 @@ def _token_required(allowed, message: str):
         def wrapper(code: str, *args, **kwargs):
             user = _bearer_user()
             if user is None:
+                log_refusal(request.endpoint, code, None)
                 raise NotAuthenticated(
                     "Send Authorization: Bearer <token> of a staff account.", "unauthorized"
                 )
             event = event_or_404(code)
             if not allowed(user, event):
+                log_refusal(request.endpoint, event.code, user)
                 raise Forbidden(message, "forbidden")
             g.api_user = user
             return view(event, *args, **kwargs)
@@ -177,6 +179,7 @@ def results(code: str, poll_id: int):
     user = _bearer_user()
     staff = user is not None and can_run_polls(user, event)
     if not staff and poll.status.value == "draft":
+        log_refusal(request.endpoint, event.code, user)
         raise Forbidden("This poll has not been opened yet.", "not_public")
     payload = dict(
         service.results_payload(poll, staff=True) if staff else service.cached_public_results(poll)
@@ -196,6 +199,7 @@ def receipts(code: str, poll_id: int):
     user = _bearer_user()
     staff = user is not None and can_run_polls(user, event)
     if not poll.receipts_published and not staff:
+        log_refusal(request.endpoint, event.code, user)
         raise Forbidden("The receipts of this poll are not published.", "not_public")
     return jsonify(
         poll_id=poll.id,

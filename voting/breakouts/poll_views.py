@@ -20,7 +20,7 @@ from voting.models import Breakout, Event, Poll
 from voting.polls import service as polls
 from voting.polls.forms import ActionForm
 from voting.registration.views import signed_in_attendee
-from voting.web import event_or_404, participant_key
+from voting.web import event_or_404, log_refusal, participant_key
 
 bp = Blueprint("breakout_polls", __name__, url_prefix="/e/<code>/breakouts/<int:breakout_id>/polls")
 
@@ -72,6 +72,7 @@ def create(code: str, breakout_id: int):
     """Create a poll of the session (facilitator or staff): a question and its options."""
     event, breakout, runs, _member = _context(code, breakout_id)
     if not runs:
+        log_refusal(request.endpoint, event.code, current_user)
         abort(
             403,
             description=_(
@@ -104,6 +105,7 @@ def run(code: str, breakout_id: int, poll_id: int, action: str):
     """Open or close one of the session's polls (facilitator or staff)."""
     event, breakout, runs, _member = _context(code, breakout_id)
     if not runs:
+        log_refusal(request.endpoint, event.code, current_user)
         abort(
             403,
             description=_(

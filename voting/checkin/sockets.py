@@ -14,6 +14,7 @@ from voting.checkin import service
 from voting.errors import Forbidden, InvalidInput, VotingError
 from voting.events.service import lookup_event
 from voting.extensions import db
+from voting.web import log_refusal
 
 
 def register(socketio) -> None:
@@ -32,6 +33,7 @@ def join_checkin(payload):
             raise InvalidInput("join_checkin needs {event: CODE}.", "invalid_payload")
         event = lookup_event(payload["event"][:32])
         if not can_handle_attendees(current_user, event):
+            log_refusal("join_checkin", event.code, current_user)
             raise Forbidden("Only staff of this event may follow check-in.", "forbidden")
         join_room(service.checkin_room(event.id))
         return {

@@ -9,7 +9,7 @@ from flask_login import current_user
 from voting.accounts.service import can_run_polls
 from voting.polls import service
 from voting.registration.exporting import csv_bytes
-from voting.web import event_or_404
+from voting.web import event_or_404, log_refusal
 
 bp = Blueprint("receipts", __name__, url_prefix="/e/<code>/polls")
 
@@ -21,6 +21,7 @@ def receipts(code: str, poll_id: int):
     poll = service.find_poll(event, poll_id)
     staff = current_user.is_authenticated and can_run_polls(current_user, event)
     if not poll.receipts_published and not staff:
+        log_refusal(request.endpoint, event.code, current_user)
         abort(404, description=_("The receipts of this poll are not published."))
     rows = service.receipts(poll)
     if request.args.get("format") == "csv":

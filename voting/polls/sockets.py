@@ -17,6 +17,7 @@ from voting.events.service import lookup_event
 from voting.extensions import db
 from voting.models import Event
 from voting.polls import eligibility, service
+from voting.web import log_refusal
 
 ROLES = ("participant", "display", "console")
 
@@ -97,6 +98,7 @@ def _join(event, role: str) -> dict:
     """Put the socket in the rooms its role allows and return what it may see."""
     if role == "console":
         if not can_run_polls(current_user, event):
+            log_refusal("join console", event.code, current_user)
             raise Forbidden("Only moderators of this event may open the console.", "forbidden")
         join_room(realtime.console_room(event.id))
         session["joined"] = {"event_id": event.id, "role": role}

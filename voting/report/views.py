@@ -17,7 +17,7 @@ from voting.polls.forms import ActionForm
 from voting.registration.exporting import csv_bytes
 from voting.registration.views import signed_in_attendee
 from voting.report.service import build_report, csv_rows
-from voting.web import event_or_404, staff_view
+from voting.web import event_or_404, log_refusal, staff_view
 
 bp = Blueprint("report", __name__)
 
@@ -86,6 +86,7 @@ def outcome(code: str, breakout_id: int):
         breakout, signed_in_attendee(event), can_run_polls(current_user, event)
     )
     if not allowed:
+        log_refusal(request.endpoint, event.code, current_user)
         return render_template("report/outcome_denied.html", event=event, breakout=breakout), 403
     current = outcomes.outcome_of(breakout)
     form = ActionForm()
