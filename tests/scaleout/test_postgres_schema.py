@@ -35,6 +35,9 @@ def pg_app(postgres, database, tmp_path):
             "REDIS_URL": None,
             "SECRET_KEY": "x",
             "SOCKETIO_ASYNC_MODE": "threading",
+            # Pushes at once, in the test's thread: a coalesced push would run in a
+            # background thread after teardown and open a connection nobody closes.
+            "TALLY_INTERVAL": 0,
         }
     )
     with app.app_context():
