@@ -234,6 +234,8 @@ def build_world(app, make_event, make_user, login, make_poll, make_registration)
     for role, user in world.users.items():
         world.clients[role] = login(app.test_client(), user)
         world.tokens[role] = create_token(user)
+    # The moderator of another event is refused here for the event, not for a broken account.
+    assert world.clients[OTHER_MODERATOR].get(f"/manage/{OTHER_CODE}/polls").status_code == 200
     return world
 
 

@@ -6,7 +6,7 @@ is performed with valid input. Every cell is sent: allowed roles must succeed (a
 401, 403 or 404, the sign-in page, or an error ack with a known code, with the database
 unchanged (a hash of every row of every table) and, for staff actions, a warning in the
 app's log (voting.web.log_refusal). A URL rule, API endpoint or socket event added to the
-app without a line in these tables fails test_tables_cover_every_route_and_event.
+app without a line in these tables fails test_every_route_and_socket_event_is_in_the_matrix.
 """
 
 from __future__ import annotations
@@ -259,6 +259,8 @@ WRITES_NOTHING = {
     "POST registration.sign_out",
     "POST registrations.import_upload",  # the file is kept on disk until the import runs
 }
+# Socket events that store something when allowed.
+SOCKET_WRITES = {"cast_vote", "upvote_idea", "propose_idea", "upvote_question", "ask_question"}
 KNOWN_ACK_ERRORS = {
     "forbidden",
     "no_session",
@@ -300,7 +302,7 @@ def base_key(key: str) -> str:
     return " ".join(key.split(" ")[:2])
 
 
-def test_tables_cover_every_route_and_event(app):
+def test_every_route_and_socket_event_is_in_the_matrix(app):
     """Is every URL rule, API endpoint and socket event in a table, and every line doable?"""
     covered = {base_key(key) for key in (*HTTP, *API)} | PUBLIC_PAGES
     assert sorted(rule_keys(app) - covered) == [], "add these routes to the matrix"
@@ -355,6 +357,8 @@ def check_http_cell(world, caplog, key, allowed, role, builder, *, api: bool) ->
             world.sign_in_again(role)
         return problems
     sign_in_page = status == 302 and "/login" in location
+    if sign_in_page and role in STAFF_ROLES:
+        problems.append(f"{cell}: a signed-in account was sent to the sign-in page")
     if not (status in {401, 403, 404} or sign_in_page or status in REFUSED_AS.get(key, ())):
         problems.append(f"{cell}: should be refused")
     if before != after:
@@ -381,17 +385,17 @@ def run_matrix(world, caplog, table, requests, *, api: bool, name: str) -> None:
     assert problems == [], "\n".join(problems)
 
 
-def test_http_matrix(world, caplog):
+def test_every_role_gets_exactly_its_rights_over_http(world, caplog):
     """Does every role get exactly its rights on every page and form?"""
     run_matrix(world, caplog, HTTP, HTTP_REQUESTS, api=False, name="http")
 
 
-def test_api_matrix(world, caplog):
+def test_every_role_gets_exactly_its_rights_over_the_api(world, caplog):
     """Does every role's bearer token (or none) get exactly its rights on the API?"""
     run_matrix(world, caplog, API, API_REQUESTS, api=True, name="api")
 
 
-def test_socket_matrix(world, caplog, socket_for):
+def test_every_role_gets_exactly_its_rights_over_sockets(world, caplog, socket_for):
     """Does every role get exactly its rights on every Socket.IO event?"""
     caplog.set_level(logging.WARNING)
     problems: list[str] = []
@@ -410,8 +414,7 @@ def test_socket_matrix(world, caplog, socket_for):
             sock.disconnect()
             logged = refusals(caplog)
             cell = f"{key} as {role}: {ack.get('ok')} {ack.get('error', '')}"
-            writes = key.split(" ")[0] in ("cast_vote", "upvote_idea", "propose_idea")
-            writes = writes or key in ("upvote_question", "ask_question")
+            writes = key.split(" ")[0] in SOCKET_WRITES
             if role in allowed:
                 allowed_cells += 1
                 if ack.get("ok") is not True:
@@ -432,7 +435,7 @@ def test_socket_matrix(world, caplog, socket_for):
     assert problems == [], "\n".join(problems)
 
 
-def test_write_matrix_figures():
+def test_matrix_figures_are_recorded():
     """Record how many cells the matrix checked (for docs/reliability.md)."""
     if set(COUNTS) != {"http", "api", "sockets"}:
         pytest.skip("the matrix tests did not all run in this session")
