@@ -249,7 +249,6 @@ SOCKETS: dict[str, frozenset[str]] = {
 # How a refusal shows where it is not 401/403/404 or the sign-in page (the database must
 # still be unchanged).
 REFUSED_AS = {
-    "POST breakouts.rosters": {400},  # "open your personal link first" (400, not 401)
     "POST breakout_polls.vote": {303},  # back to the page with the refusal flashed
 }
 # Allowed actions that write nothing (the session cookie is all they change).

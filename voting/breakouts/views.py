@@ -10,7 +10,7 @@ from sqlalchemy import select
 from voting.accounts.service import can_run_polls
 from voting.breakouts import service
 from voting.breakouts.service import SessionData, TimeData
-from voting.errors import InvalidInput, VotingError
+from voting.errors import InvalidInput, NotAuthenticated, VotingError
 from voting.extensions import db
 from voting.models import Breakout, BreakoutMode, Event, Registration, RegistrationStatus
 from voting.polls.forms import ActionForm
@@ -76,15 +76,15 @@ def act(code: str, breakout_id: int, action: str):
     try:
         _check_form()
         if attendee is None:
-            raise InvalidInput(
+            raise NotAuthenticated(
                 _("Open your personal link on this phone first, or register."), "not_signed_in"
             )
         breakout = service.find_breakout(event, breakout_id)
         change = ACTIONS[action](attendee, breakout)
     except VotingError as error:
         flash(error.message, "error")
-        status = 401 if getattr(error, "code", "") == "not_signed_in" else error.status
-        return render_template("breakouts/index.html", **_page_context(event, attendee)), status
+        page = render_template("breakouts/index.html", **_page_context(event, attendee))
+        return page, error.status
     _flash_done(action, breakout, change.seat)
     return redirect(url_for("breakouts.index", code=event.code) + f"#slot-{breakout.slot_id}", 303)
 
@@ -111,10 +111,13 @@ def rosters(code: str):
     try:
         _check_form()
         if attendee is None:
-            raise InvalidInput(_("Open your personal link on this phone first."), "not_signed_in")
+            raise NotAuthenticated(
+                _("Open your personal link on this phone first."), "not_signed_in"
+            )
     except VotingError as error:
         flash(error.message, "error")
-        return render_template("breakouts/index.html", **_page_context(event, attendee)), 400
+        page = render_template("breakouts/index.html", **_page_context(event, attendee))
+        return page, error.status
     show = request.form.get("show_on_rosters") == "y"
     service.set_roster_visibility(attendee, show)
     flash(
