@@ -12,7 +12,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from voting import packetjson
+from voting import packetjson, ratelimits
 from voting.config import DEFAULTS
 from voting.database import MAX_ID, configure_sqlite
 from voting.errors import VotingError
@@ -45,6 +45,9 @@ def build_app(config: dict | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config["SQLALCHEMY_DATABASE_URI"] = _database_url(app)
     app.config["REDIS_URL"] = os.environ.get("REDIS_URL") or None
+    if app.config["REDIS_URL"]:
+        # Several processes share one count per person, whichever process answers.
+        app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
     # The address phones should use (e.g. http://10.0.0.5:5000), shown and encoded in
     # the display's QR code when the projector opens the app under another address.
     app.config["PUBLIC_URL"] = os.environ.get("VOTING_PUBLIC_URL") or None
@@ -127,6 +130,7 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_message = None
     babel.init_app(app)
     limiter.init_app(app)
+    ratelimits.init_app(app)
     socketio.init_app(
         app,
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],

@@ -22,7 +22,7 @@ from flask_socketio import join_room
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
-from voting import realtime
+from voting import ratelimits, realtime
 from voting.accounts.service import can_run_polls
 from voting.database import as_id, begin_write, lock_row
 from voting.errors import Forbidden, InvalidInput, NotAuthenticated, NotFound, VotingError
@@ -154,6 +154,7 @@ class Upvotes:
             raise NotAuthenticated(_("Open the event page first."), "no_session")
         if not isinstance(up, bool):
             raise InvalidInput(_("up must be true or false."), "invalid_payload")
+        ratelimits.check("upvote", key)
         begin_write()
         try:
             item = upvotable()  # finds the item and checks it may be upvoted, inside the lock

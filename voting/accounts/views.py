@@ -8,10 +8,12 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required, login_user, logout_user
 
+from voting import ratelimits
 from voting.accounts.forms import LoginForm
 from voting.accounts.service import authenticate
 from voting.extensions import db, limiter, login_manager
 from voting.models import User
+from voting.ratelimits import RateLimited
 
 bp = Blueprint("accounts", __name__)
 
@@ -23,15 +25,25 @@ def load_user(user_id: str) -> User | None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit("10 per minute", methods=["POST"])
+# Per address only against floods: a venue signs in many staff from one address, and
+# guessing one account's password is held back per account (voting.ratelimits).
+@limiter.limit("60 per minute", methods=["POST"])
 def login():
     """Show the sign-in form and sign a staff member in."""
     form = LoginForm()
     if form.validate_on_submit():
+        account = form.email.data.strip().lower()
+        try:
+            # Only failed sign-ins count: guessing is held back, the owner is not.
+            ratelimits.refuse_if_spent("login", account)
+        except RateLimited as error:
+            flash(error.message, "error")
+            return render_template("accounts/login.html", form=form), error.status
         user = authenticate(form.email.data, form.password.data)
         if user is not None:
             login_user(user)
             return redirect(_safe_next(request.args.get("next")) or url_for("admin.home"))
+        ratelimits.spend("login", account)
         flash(_("Wrong email or password."), "error")
         return render_template("accounts/login.html", form=form), 401
     status = 400 if form.errors else 200

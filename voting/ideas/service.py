@@ -11,7 +11,7 @@ from functools import partial
 from flask_babel import gettext as _
 from sqlalchemy import Integer, delete, func, insert, literal, select, update
 
-from voting import boards, realtime
+from voting import boards, ratelimits, realtime
 from voting.boards import (
     Channel,
     UpvoteResult,
@@ -182,6 +182,7 @@ def propose(event: Event, participant_key: str | None, text) -> Idea:
     text = clean_text(text)
     if not participant_key:
         raise NotAuthenticated(_("Open the event page first."), "no_session")
+    ratelimits.check("proposal", participant_key)
     locked_event(event.id)
     try:
         participant = participant_row(event.id, participant_key, create=True)

@@ -57,7 +57,7 @@ def _board_context(event, key, form, error: str | None = None, duplicate=None) -
 
 
 @bp.post("/e/<code>/ideas")
-@limiter.limit("30 per minute")
+@limiter.limit("600 per minute")  # flood guard per address; per person: ratelimits
 def propose(code: str):
     """Take a proposed theme sent as a plain form."""
     event = event_or_404(code)
@@ -75,7 +75,7 @@ def propose(code: str):
 
 
 @bp.post("/e/<code>/ideas/<int:idea_id>/upvote")
-@limiter.limit("120 per minute")
+@limiter.limit("1200 per minute")  # flood guard per address; per person: ratelimits
 def upvote(code: str, idea_id: int):
     """Upvote an idea (or withdraw the upvote with up=0) from a plain form."""
     event = event_or_404(code)

@@ -14,7 +14,7 @@ from flask import current_app
 from sqlalchemy import bindparam, delete, func, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from voting import realtime
+from voting import ratelimits, realtime
 from voting.database import as_id, begin_write, is_sqlite, lock_row
 from voting.errors import Conflict, InvalidInput, NotFound, Unavailable, VotingError
 from voting.events.service import forget_event_refs
@@ -636,6 +636,7 @@ def cast_vote(
         sent_at=_valid_sent_at(sent_at),
     )
     _read_ballot(request, ballot)
+    ratelimits.check("vote", participant_key)
     return _committer().submit(request)
 
 

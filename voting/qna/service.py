@@ -12,7 +12,7 @@ from functools import partial
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from voting import boards, realtime
+from voting import boards, ratelimits, realtime
 from voting.boards import (
     Channel,
     UpvoteResult,
@@ -292,6 +292,7 @@ def ask(event: Event, participant_key: str | None, text, name=None, show_name=Fa
         raise InvalidInput(_("show_name must be true or false."), "invalid_payload")
     if not participant_key:
         raise NotAuthenticated(_("Open the event page first."), "no_session")
+    ratelimits.check("question", participant_key)
     locked_event(event.id)
     try:
         participant = participant_row(event.id, participant_key, create=True)

@@ -84,7 +84,7 @@ def _attendee_name(key: str | None) -> str | None:
 
 
 @bp.post("/e/<code>/qna")
-@limiter.limit("30 per minute")
+@limiter.limit("600 per minute")  # flood guard per address; per person: ratelimits
 def ask(code: str):
     """Take a question sent as a plain form."""
     event = event_or_404(code)
@@ -107,7 +107,7 @@ def ask(code: str):
 
 
 @bp.post("/e/<code>/qna/<int:question_id>/upvote")
-@limiter.limit("120 per minute")
+@limiter.limit("1200 per minute")  # flood guard per address; per person: ratelimits
 def upvote(code: str, question_id: int):
     """Upvote a question (or withdraw the upvote with up=0) from a plain form."""
     event = event_or_404(code)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from voting import ratelimits
 from voting.database import as_id, lock_row
 from voting.errors import Conflict, InvalidInput, NotFound
 from voting.extensions import db
@@ -199,6 +200,8 @@ def register(event: Event, data: RegistrationData, *, by_staff: bool = False) ->
     if not event.registration_open and not by_staff:
         raise Conflict("Registration for this event is closed.", "registration_closed")
     data = validate(event, data, need_consent=not by_staff)
+    if not by_staff:
+        ratelimits.check("register", normalise_email(data.email))
     event = _lock_event(event)
     earlier = _cancelled_registration(event, data.email)
     if earlier is None:

@@ -24,6 +24,7 @@ from voting.events.service import forget_event_refs
 from voting.extensions import db, limiter
 from voting.models import Event, Registration, RegistrationStatus
 from voting.polls.forms import ActionForm
+from voting.ratelimits import RateLimited
 from voting.registration import mails, service
 from voting.registration.countries import country_name, grouped_countries
 from voting.registration.forms import (
@@ -72,9 +73,11 @@ def register(code: str):
     except RegistrationInvalid as error:
         show_errors(form, error.errors)
         return render_template("registration/register.html", **_form_context(event, form)), 400
-    except Conflict as error:
+    except (Conflict, RateLimited) as error:
         flash(error.message, "error")
-        return render_template("registration/register.html", **_form_context(event, form)), 409
+        return render_template(
+            "registration/register.html", **_form_context(event, form)
+        ), error.status
     sent = mails.send_confirmation(done.registration, done.token)
     _sign_in(event, done.registration)
     session["mail_sent"] = sent

@@ -1,0 +1,171 @@
+"""Rate limits per person: votes, questions, proposals, upvotes, registration and sign-in.
+
+Each test gives one person a small quota, spends it, and checks that the next attempt
+is refused with a clear message and changes nothing, while another person behind the
+same address (a venue's wifi) is not held back.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.authorisation_helpers import database_fingerprint
+from tests.board_helpers import join_board
+from tests.conftest import PASSWORD, csrf_from
+from tests.test_registration_views import form as registration_form
+from voting import ratelimits
+from voting.extensions import db
+from voting.ideas import service as ideas
+from voting.models import Idea, QnaQuestion, Registration
+from voting.polls.service import open_poll
+
+
+@pytest.fixture
+def limited(app):
+    """Turn the per-person limits on with small quotas: `limited(vote="2 per minute")`."""
+
+    def set_limits(**rates: str) -> None:
+        app.config["RATELIMIT_ENABLED"] = True
+        app.config["PERSON_RATE_LIMITS"] = rates
+        ratelimits.init_app(app)
+
+    return set_limits
+
+
+def phone_socket(app, socket_for, code: str, page: str = "", join: str = "join"):
+    """A phone that opened a page of the event and joined over its socket."""
+    client = app.test_client()
+    sock, _ = join_board(socket_for, client, f"/e/{code}{page}", join, {"event": code})
+    return client, sock
+
+
+def vote(sock, poll, option) -> dict:
+    """Cast a vote for one option with a fresh vote id; return the ack."""
+    payload = {"poll_id": poll.id, "choices": [option.id], "vote_id": str(uuid.uuid4())}
+    return sock.emit("cast_vote", payload, callback=True)
+
+
+def test_votes_over_the_quota_are_refused_and_change_nothing(
+    app, socket_for, make_event, make_poll, limited
+):
+    limited(vote="3 per minute")
+    event = make_event("RATE01", allow_anonymous=True)
+    poll = make_poll(event, options=("Bigger", "Smaller"))
+    open_poll(poll)
+    _, sock = phone_socket(app, socket_for, "RATE01")
+    bigger, smaller = poll.options
+    for option in (bigger, smaller, bigger):  # people change their minds
+        assert vote(sock, poll, option)["ok"]
+    before = database_fingerprint()
+    refused = vote(sock, poll, smaller)
+    assert refused["ok"] is False
+    assert refused["error"] == "rate_limited"
+    assert "Wait a moment" in refused["message"]
+    assert database_fingerprint() == before
+    # The neighbour on the same wifi votes as usual.
+    _, neighbour = phone_socket(app, socket_for, "RATE01")
+    assert vote(neighbour, poll, smaller)["ok"]
+
+
+def test_questions_share_one_quota_over_socket_and_form(app, socket_for, make_event, limited):
+    limited(question="2 per minute")
+    make_event("RATE02")
+    client, sock = phone_socket(app, socket_for, "RATE02", "/qna", "join_qna")
+    for text in ("Who chairs the call?", "When is the deadline?"):
+        assert sock.emit("ask_question", {"text": text}, callback=True)["ok"]
+    refused = sock.emit("ask_question", {"text": "Is there a third call?"}, callback=True)
+    assert refused["error"] == "rate_limited"
+    # The same person through the page without JavaScript: the same quota, a 429 page.
+    token = csrf_from(client.get("/e/RATE02/qna").get_data(as_text=True))
+    response = client.post("/e/RATE02/qna", data={"csrf_token": token, "text": "Anyone else?"})
+    assert response.status_code == 429
+    assert "You have sent many questions" in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(QnaQuestion)) == 2
+
+
+def test_proposals_and_upvotes_are_limited_per_phone(app, socket_for, make_event, limited):
+    limited(proposal="1 per minute", upvote="2 per minute")
+    event = make_event("RATE03")
+    _, sock = phone_socket(app, socket_for, "RATE03", "/ideas", "join_ideas")
+    first = sock.emit("propose_idea", {"text": "Scaling-up of SMEs"}, callback=True)
+    assert first["ok"]
+    second = sock.emit("propose_idea", {"text": "Skills for clusters"}, callback=True)
+    assert second["error"] == "rate_limited"
+    assert db.session.scalar(select(func.count()).select_from(Idea)) == 1
+    # Upvotes: toggling on and off counts every time.
+    ideas.approve(event, first["idea"]["id"])
+    _, voter = phone_socket(app, socket_for, "RATE03", "/ideas", "join_ideas")
+    idea_id = first["idea"]["id"]
+    assert voter.emit("upvote_idea", {"idea_id": idea_id}, callback=True)["ok"]
+    assert voter.emit("upvote_idea", {"idea_id": idea_id, "up": False}, callback=True)["ok"]
+    refused = voter.emit("upvote_idea", {"idea_id": idea_id}, callback=True)
+    assert refused["error"] == "rate_limited"
+
+
+def test_registration_is_limited_per_email_not_per_address(
+    app, make_conference, page_token, limited, smtp
+):
+    limited(register="1 per minute")
+    event = make_conference("RATE04")
+    client = app.test_client()
+    token = page_token(client, "/e/RATE04/register")
+    assert client.post("/e/RATE04/register", data=registration_form(event, token)).status_code in (
+        302,
+        303,
+    )
+    # The same address again (e.g. cancelled and retried at once): held back, clearly.
+    again = app.test_client()
+    token = page_token(again, "/e/RATE04/register")
+    response = again.post(
+        "/e/RATE04/register", data=registration_form(event, token, email="jonas.berg@example.org")
+    )
+    assert response.status_code == 429
+    assert "Too many registrations for this email address" in response.get_data(as_text=True)
+    # A colleague on the same wifi registers as usual.
+    colleague = app.test_client()
+    token = page_token(colleague, "/e/RATE04/register")
+    data = registration_form(event, token, email="ana.lima@example.org", first_name="Ana")
+    assert colleague.post("/e/RATE04/register", data=data).status_code in (302, 303)
+    assert db.session.scalar(select(func.count()).select_from(Registration)) == 2
+
+
+def test_failed_sign_ins_are_limited_per_account(app, make_user, page_token, limited):
+    limited(login="3 per minute")
+    target, colleague = make_user(email="chair@example.org"), make_user(email="desk@example.org")
+    # Signing in successfully, again and again (several devices), is never held back.
+    owner = app.test_client()
+    token = page_token(owner, "/login")
+    for _ in range(5):
+        data = {"email": colleague.email, "password": PASSWORD, "csrf_token": token}
+        assert owner.post("/login", data=data).status_code == 302
+    guesser = app.test_client()
+    token = page_token(guesser, "/login")
+    for guess in ("one", "two", "three"):
+        data = {"email": target.email, "password": guess, "csrf_token": token}
+        assert guesser.post("/login", data=data).status_code == 401
+    # Even the right password waits now: the account is being guessed.
+    data = {"email": " Chair@Example.org ", "password": PASSWORD, "csrf_token": token}
+    response = guesser.post("/login", data=data)
+    assert response.status_code == 429
+    assert "Too many failed sign-ins for this account" in response.get_data(as_text=True)
+    # Another account from the same address signs in.
+    data = {"email": colleague.email, "password": PASSWORD, "csrf_token": token}
+    assert guesser.post("/login", data=data).status_code == 302
+
+
+def test_limits_are_off_when_rate_limiting_is_disabled(app, socket_for, make_event, make_poll):
+    # The test app disables rate limiting: many quick votes of one phone all count.
+    event = make_event("RATE05", allow_anonymous=True)
+    poll = make_poll(event, options=("Bigger", "Smaller"))
+    open_poll(poll)
+    _, sock = phone_socket(app, socket_for, "RATE05")
+    assert all(vote(sock, poll, poll.options[i % 2])["ok"] for i in range(30))
+
+
+def test_unknown_rate_syntax_fails_at_start(app):
+    app.config["PERSON_RATE_LIMITS"] = {"vote": "often"}
+    with pytest.raises(ValueError, match="couldn't parse rate limit"):
+        ratelimits.init_app(app)
