@@ -12,7 +12,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from voting import packetjson, ratelimits
+from voting import i18n, packetjson, ratelimits
 from voting.config import DEFAULTS
 from voting.database import MAX_ID, configure_sqlite
 from voting.errors import VotingError
@@ -128,7 +128,8 @@ def _init_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = None
-    babel.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale)
+    i18n.init_app(app)
     limiter.init_app(app)
     ratelimits.init_app(app)
     socketio.init_app(

@@ -33,6 +33,7 @@ def register_commands(app) -> None:
         app.cli.add_command(command)
     app.cli.add_command(assign_breakouts)
     app.cli.add_command(verify_audit)
+    app.cli.add_command(translations)
 
 
 def _prepare_database() -> None:
@@ -375,3 +376,60 @@ def verify_audit(code: str | None) -> None:
             )
     if broken:
         raise SystemExit(1)
+
+
+# --- interface translations ------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+CATALOGUES = Path(__file__).resolve().parent / "translations"
+
+
+def _pybabel(*args: str) -> None:
+    """Run one pybabel command (Babel's own front end), failing loudly."""
+    from babel.messages.frontend import CommandLineInterface
+
+    if CommandLineInterface().run(["pybabel", "-q", *args]):
+        raise click.ClickException(f"pybabel {args[0]} failed")
+
+
+@click.group("translations")
+def translations() -> None:
+    """Extract, update, add and compile the interface's message catalogues."""
+
+
+@translations.command("update")
+def translations_update() -> None:
+    """Collect the texts to translate from the code and templates into every catalogue."""
+    template = CATALOGUES / "messages.pot"
+    _pybabel(
+        "extract",
+        "-F",
+        str(ROOT / "babel.cfg"),
+        "-k",
+        "_l",
+        "-k",
+        "lazy_gettext",
+        "--no-location",
+        "--sort-output",
+        "-o",
+        str(template),
+        str(ROOT),
+    )
+    _pybabel("update", "-i", str(template), "-d", str(CATALOGUES), "--no-fuzzy-matching")
+    click.echo(
+        f"Updated the catalogues in {CATALOGUES}; translate the empty entries, then compile."
+    )
+
+
+@translations.command("add")
+@click.argument("language")
+def translations_add(language: str) -> None:
+    """Start a catalogue for a new language (then add it to voting.i18n.LANGUAGES)."""
+    _pybabel("init", "-i", str(CATALOGUES / "messages.pot"), "-d", str(CATALOGUES), "-l", language)
+    click.echo(f"Created {CATALOGUES / language}; add {language!r} to voting.i18n.LANGUAGES.")
+
+
+@translations.command("compile")
+def translations_compile() -> None:
+    """Compile the catalogues into the .mo files the app reads."""
+    _pybabel("compile", "-d", str(CATALOGUES), "--statistics")

@@ -225,6 +225,10 @@ class Event(db.Model):
     retention_days: Mapped[int | None] = mapped_column(Integer, default=None)
     # Words that open-text answers may not contain, one per line (moderation).
     blocked_words: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # The language the organisers write the event's content in (the fallback of its
+    # translations), and the projector's interface language ("": the browser's).
+    main_language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
+    display_language: Mapped[str] = mapped_column(String(8), default="", server_default="")
     # The poll the projector shows; None shows the join screen only.
     display_poll_id: Mapped[int | None] = mapped_column(
         ForeignKey("polls.id", ondelete="SET NULL", use_alter=True), default=None

@@ -16,6 +16,9 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
+from voting.i18n import DEFAULT as DEFAULT_LANGUAGE
+from voting.i18n import LANGUAGES
+
 
 class EventForm(FlaskForm):
     """An event's editable fields."""
@@ -33,6 +36,19 @@ class EventForm(FlaskForm):
     blocked_words = TextAreaField(
         _l("Blocked words (one per line): open-text answers holding one are refused"),
         validators=[Optional(), Length(max=30_000)],
+    )
+    main_language = SelectField(
+        _l("Language of the event's texts (the fallback of their translations)"),
+        choices=[SelectChoice(code, name) for code, name in LANGUAGES.items()],
+        default=DEFAULT_LANGUAGE,
+    )
+    display_language = SelectField(
+        _l("Language of the projector's screens"),
+        choices=[
+            SelectChoice("", _l("The projector browser's own language")),
+            *(SelectChoice(code, name) for code, name in LANGUAGES.items()),
+        ],
+        default="",
     )
 
 

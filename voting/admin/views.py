@@ -134,6 +134,8 @@ def _event_data(form: EventForm) -> events.EventData:
         description=form.description.data or "",
         allow_anonymous=form.allow_anonymous.data,
         blocked_words=form.blocked_words.data or "",
+        main_language=form.main_language.data,
+        display_language=form.display_language.data or "",
     )
 
 
@@ -145,6 +147,7 @@ def _field_error(form: EventForm, error: VotingError) -> None:
         "invalid_name": form.name,
         "invalid_dates": form.ends_on,
         "invalid_blocked_words": form.blocked_words,
+        "invalid_language": form.main_language,
     }.get(error.code)
     if field is not None:
         field.errors = [*field.errors, error.message]

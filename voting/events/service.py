@@ -8,11 +8,13 @@ import secrets
 import time
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from voting.errors import Conflict, InvalidInput, NotFound
+from voting.errors import Conflict, InvalidInput, NotFound, VotingError
 from voting.extensions import db
+from voting.i18n import LANGUAGES
 from voting.models import Event
 from voting.polls.tallies import parse_blocked_words
 
@@ -42,6 +44,7 @@ class EventRef:
     code: str
     name: str
     allow_anonymous: bool
+    display_language: str = ""  # the projector's interface language, if chosen
 
 
 # code -> (expiry, EventRef): a join storm looks the same event up thousands of times a
@@ -58,7 +61,7 @@ def lookup_event(code: str) -> EventRef:
     if cached is not None and cached[0] > now:
         return cached[1]
     event = find_event(key)
-    ref = EventRef(event.id, event.code, event.name, event.allow_anonymous)
+    ref = EventRef(event.id, event.code, event.name, event.allow_anonymous, event.display_language)
     _event_refs[key] = (now + EVENT_REF_TTL, ref)
     return ref
 
@@ -95,6 +98,8 @@ class EventData:
     description: str = ""
     allow_anonymous: bool = True
     blocked_words: str = ""  # open-text answers holding one are refused
+    main_language: str = "en"  # the language of the event's own texts
+    display_language: str = ""  # the projector's interface language; "": its browser's
 
 
 MAX_BLOCKED_WORDS = 500
@@ -119,7 +124,19 @@ def validate_event_data(data: EventData) -> EventData:
             "invalid_blocked_words",
         )
     data.blocked_words = "\n".join(words)
+    if data.main_language not in LANGUAGES or data.display_language not in ("", *LANGUAGES):
+        raise InvalidInput(_("Pick one of the languages offered."), "invalid_language")
     return data
+
+
+def display_language_of(code: object) -> str:
+    """Return the projector language an event's moderators chose ("" if none or no event)."""
+    if not isinstance(code, str):
+        return ""
+    try:
+        return lookup_event(code).display_language
+    except VotingError:
+        return ""
 
 
 def create_event(data: EventData) -> Event:

@@ -1,0 +1,31 @@
+"""event languages: the language of the event's texts and of its projector screens
+
+Revision ID: 0010
+Revises: 0009
+Create Date: 2026-11-26 11:00:00
+
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0010"
+down_revision = "0009"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table("events", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("main_language", sa.String(length=8), server_default="en", nullable=False)
+        )
+        batch_op.add_column(
+            sa.Column("display_language", sa.String(length=8), server_default="", nullable=False)
+        )
+
+
+def downgrade():
+    with op.batch_alter_table("events", schema=None) as batch_op:
+        batch_op.drop_column("display_language")
+        batch_op.drop_column("main_language")
