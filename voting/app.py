@@ -281,6 +281,10 @@ def _register_template_helpers(app: Flask) -> None:
     """Expose Flask-Babel's locale and formatters to every template."""
     from flask_babel import format_date, format_datetime, format_decimal, get_locale
 
+    from voting.polls.translations import in_page_language
+
+    app.add_template_filter(in_page_language, "translated")
+
     @app.context_processor
     def _helpers() -> dict:
         return {

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, abort, redirect, request
+from flask import Blueprint, Flask, abort, has_request_context, redirect, request
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from wtforms import SelectField
@@ -43,6 +43,8 @@ def supported(code: object) -> str | None:
 
 def select_locale() -> str:
     """Return the language of this request (see the module docstring for the order)."""
+    if not has_request_context():  # a socket's hot path, a command: the default
+        return DEFAULT
     chosen = supported(request.args.get("lang"))
     if chosen:
         return chosen

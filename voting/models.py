@@ -329,6 +329,8 @@ class Poll(db.Model):
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
     title: Mapped[str] = mapped_column(String(300))
     description: Mapped[str] = mapped_column(Text, default="")
+    # The question and answers in other languages (voting.polls.translations).
+    translations: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
     kind: Mapped[PollKind] = mapped_column(Enum(PollKind, native_enum=False, length=20))
     max_choices: Mapped[int] = mapped_column(Integer, default=1)
     status: Mapped[PollStatus] = mapped_column(

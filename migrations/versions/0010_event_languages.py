@@ -1,4 +1,4 @@
-"""event languages: the language of the event's texts and of its projector screens
+"""languages: an event's main and projector languages, a poll's translations
 
 Revision ID: 0010
 Revises: 0009
@@ -23,9 +23,13 @@ def upgrade():
         batch_op.add_column(
             sa.Column("display_language", sa.String(length=8), server_default="", nullable=False)
         )
+    with op.batch_alter_table("polls", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("translations", sa.JSON(), server_default="{}", nullable=False))
 
 
 def downgrade():
+    with op.batch_alter_table("polls", schema=None) as batch_op:
+        batch_op.drop_column("translations")
     with op.batch_alter_table("events", schema=None) as batch_op:
         batch_op.drop_column("display_language")
         batch_op.drop_column("main_language")

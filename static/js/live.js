@@ -329,6 +329,29 @@
     }
   }
 
+  /* Polls come with their translations (docs/realtime.md); the page shows its own
+     language's question and answers, and the tallies' labels follow. Votes and tallies
+     use option ids, so every language counts together. */
+  var pageLanguage = document.documentElement.lang || "en";
+  var localLabels = {};
+  function localisePoll(poll) {
+    var mine = (poll.translations || {})[pageLanguage];
+    if (!mine) return poll;
+    if (mine.title) poll.title = mine.title;
+    if (mine.description) poll.description = mine.description;
+    var labels = mine.options || {};
+    (poll.options || []).forEach(function (o) {
+      if (labels[o.id]) { o.label = labels[o.id]; localLabels[o.id] = labels[o.id]; }
+    });
+    return poll;
+  }
+  function localiseResults(payload) {
+    if (payload && payload.options) {
+      payload.options.forEach(function (o) { if (localLabels[o.id]) o.label = localLabels[o.id]; });
+    }
+    return payload;
+  }
+
   /* Connect and join; `handlers.snapshot` runs on every (re)join with the full state. */
   function connect(handlers) {
     var conn = document.querySelector("[data-conn]");
@@ -346,6 +369,8 @@
         }
         lastSeq = {};
         setConn("online");
+        (ack.polls || []).forEach(localisePoll);
+        Object.keys(ack.results || {}).forEach(function (id) { localiseResults(ack.results[id]); });
         handlers.snapshot(ack);
       });
     }
@@ -358,8 +383,11 @@
       // A refused CSRF token means the page is stale (e.g. server key changed): reload it.
       if (err && err.data && err.data.error === "csrf") setTimeout(function () { location.reload(); }, 3000);
     });
-    socket.on("poll", function (msg) { if (handlers.poll) handlers.poll(msg); });
-    socket.on("results", function (msg) { if (handlers.results) handlers.results(msg); });
+    socket.on("poll", function (msg) {
+      if (msg.poll) localisePoll(msg.poll);
+      if (handlers.poll) handlers.poll(msg);
+    });
+    socket.on("results", function (msg) { if (handlers.results) handlers.results(localiseResults(msg)); });
     socket.on("presence", function (msg) { if (handlers.presence) handlers.presence(msg); });
     return socket;
   }

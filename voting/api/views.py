@@ -82,7 +82,14 @@ def event_detail(code: str):
 
 SUMMARY_KEYS = ("id", "title", "kind", "status", "max_choices", "visibility", "eligibility")
 KIND_KEYS = ("budget", "low_label", "high_label", "majority", "max_length", "moderated")
-EXTRA_KEYS = ("secret", "weighted", "duration", "closes_at", "receipts_published")
+EXTRA_KEYS = (
+    "secret",
+    "weighted",
+    "duration",
+    "closes_at",
+    "receipts_published",
+    "translations",
+)
 
 
 def _poll_summary(poll, *, staff: bool = False) -> dict:
@@ -113,6 +120,7 @@ POLL_FIELDS = {
     "secret": ("secret", bool),
     "weighted": ("weighted", bool),
     "duration": ("duration", int),
+    "translations": ("translations", dict),  # {lang: {title, description?, options?}}
 }
 
 

@@ -38,7 +38,7 @@ from voting.models import (
     Vote,
     utcnow,
 )
-from voting.polls import audit, eligibility, secrecy, tallies
+from voting.polls import audit, eligibility, secrecy, tallies, translations
 from voting.registration.countries import country_name
 
 VOTE_ID_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
@@ -74,6 +74,8 @@ class PollData:
     secret: bool = False  # who voted stored apart from what; ballots cannot change
     weighted: bool = False  # ballots count with their voter's weight
     duration: int | None = None  # timer: seconds from opening to the automatic close
+    # {lang: {title, description, options: [by position]}} (voting.polls.translations)
+    translations: dict | None = None
 
 
 FIXED_OPTION_KINDS = ("yes_no", "rating", "text")
@@ -104,6 +106,7 @@ def validate_poll_data(data: PollData) -> PollData:
     _validate_options(data)
     _validate_kind_settings(data)
     data.description = (data.description or "").strip()[:2000]
+    data.translations = translations.validate(data.translations, data.options, data.kind)
     return data
 
 
@@ -217,6 +220,7 @@ def create_poll(event: Event, data: PollData) -> Poll:
         event_id=event.id,
         title=data.title,
         description=data.description,
+        translations=data.translations,
         kind=data.kind,
         max_choices=data.max_choices,
         visibility=data.visibility,
@@ -275,6 +279,7 @@ def update_poll(poll: Poll, data: PollData) -> Poll:
         )
     poll.title = data.title
     poll.description = data.description
+    poll.translations = data.translations
     poll.kind = data.kind
     poll.max_choices = data.max_choices
     poll.visibility = data.visibility
@@ -322,8 +327,21 @@ def duplicate_poll(poll: Poll) -> Poll:
             secret=poll.secret,
             weighted=poll.weighted,
             duration=poll.duration_seconds,
+            translations=_translations_by_position(poll),
         ),
     )
+
+
+def _translations_by_position(poll: Poll) -> dict:
+    """Return a poll's stored translations in the by-position form PollData takes."""
+    return {
+        lang: {
+            "title": texts.get("title", ""),
+            "description": texts.get("description", ""),
+            "options": [texts.get("options", {}).get(o.label, "") for o in poll.options],
+        }
+        for lang, texts in (poll.translations or {}).items()
+    }
 
 
 def delete_poll(poll: Poll) -> None:
@@ -348,6 +366,7 @@ def _audit_settings(poll: Poll) -> dict:
         "title": poll.title,
         "kind": str(poll.kind),
         "options": [[option.id, option.label] for option in poll.options],
+        "translations": poll.translations or {},
         "visibility": str(poll.visibility),
         "eligibility": str(poll.eligibility),
         "allow_change": poll.allow_change,
@@ -1489,6 +1508,7 @@ def poll_payload(poll: Poll, *, staff: bool = False) -> dict:
         "closes_at": _epoch_ms(poll.closes_at) if poll.closes_at else None,
         "server_time": _epoch_ms(utcnow()),
         "options": [{"id": option.id, "label": option.label} for option in poll.options],
+        "translations": translations.for_clients(poll),
     }
     payload.update(_kind_settings(poll))
     if poll.kind == PollKind.quiz and (staff or poll.status == PollStatus.closed):

@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 
 from voting.database import as_id
 from voting.errors import InvalidInput, VotingError
+from voting.i18n import LANGUAGES
 from voting.polls import audit, service
 from voting.polls.forms import ActionForm, PollForm
 from voting.web import staff_view
@@ -93,8 +94,54 @@ def _form_page(event, form, poll, error: str | None = None):
     if error:
         flash(error, "error")
     return render_template(
-        "polls/form.html", event=event, form=form, poll=poll, rows=rows, correct=correct
+        "polls/form.html",
+        event=event,
+        form=form,
+        poll=poll,
+        rows=rows,
+        correct=correct,
+        translated=_translation_rows(event, poll),
     )
+
+
+def _translation_rows(event, poll) -> list[dict]:
+    """Return the form's translation fields: one group per language but the event's own."""
+    rows = []
+    for lang, name in LANGUAGES.items():
+        if lang == event.main_language:
+            continue
+        if request.method == "POST":
+            title, description, answers = (
+                request.form.get(f"{part}_{lang}", "")
+                for part in ("title", "description", "options")
+            )
+        else:
+            stored = (poll.translations or {}).get(lang, {}) if poll is not None else {}
+            labels = stored.get("options", {})
+            title, description = stored.get("title", ""), stored.get("description", "")
+            answers = "\n".join(labels.get(o.label, "") for o in poll.options) if labels else ""
+        rows.append(
+            {
+                "lang": lang,
+                "name": name,
+                "title": title,
+                "description": description,
+                "options": answers,
+            }
+        )
+    return rows
+
+
+def _translations_from_form() -> dict:
+    """Read the translation fields: {lang: {title, description, options: [lines]}}."""
+    given = {}
+    for lang in LANGUAGES:
+        texts = {part: request.form.get(f"{part}_{lang}", "") for part in ("title", "description")}
+        lines = request.form.get(f"options_{lang}", "").strip("\n")
+        texts["options"] = lines.splitlines() if lines.strip() else []
+        if any(texts.values()):
+            given[lang] = texts
+    return given
 
 
 def _poll_data(form: PollForm) -> service.PollData:
@@ -123,11 +170,14 @@ def _poll_data(form: PollForm) -> service.PollData:
         scale_low_label=form.scale_low_label.data or "",
         scale_high_label=form.scale_high_label.data or "",
         majority=form.majority.data,
-        correct=[int(raw)] if (raw := request.form.get("correct", "")).isdigit() else [],
+        correct=[int(raw)]
+        if (raw := request.form.get("correct", "")).isdecimal() and len(raw) <= 4
+        else [],
         moderate_answers=form.moderate_answers.data,
         secret=form.secret.data,
         weighted=form.weighted.data,
         duration=form.duration.data,
+        translations=_translations_from_form(),
     )
 
 

@@ -1,0 +1,145 @@
+"""A poll's question and answers in several languages: one poll, one tally, many labels.
+
+Stored on the poll as {lang: {"title", "description", "options": {main label: label}}}.
+Answers are keyed by their text in the event's main language rather than by position
+or id: a form lists them in order, ids do not exist before the poll is saved, and when
+an answer's own text changes its old translation no longer fits and is dropped (shown
+in the main language until translated again). Clients receive the translations with the
+poll (keyed by option id) and pick their language, so every phone shares one snapshot
+and one tally whatever language it shows.
+"""
+
+from __future__ import annotations
+
+from flask_babel import force_locale
+from flask_babel import gettext as _
+
+from voting.errors import InvalidInput
+from voting.i18n import LANGUAGES
+from voting.models import Poll, PollKind
+
+MAX_TITLE, MAX_DESCRIPTION, MAX_LABEL = 300, 2000, 200
+
+
+def validate(raw, options: list[str], kind: PollKind) -> dict:
+    """Check translations given as {lang: {title, description?, options?: [by position]}}.
+
+    Returns the stored form; raises InvalidInput (code invalid_translation) on bad input.
+    Languages left empty are dropped; answers of kinds with fixed answers are ignored
+    (their labels come from the interface's catalogues).
+    """
+    if raw in (None, {}):
+        return {}
+    if not isinstance(raw, dict):
+        raise _invalid(_("Translations must be given per language."))
+    stored = {}
+    for lang, texts in raw.items():
+        if lang not in LANGUAGES:
+            raise _invalid(
+                _("Translations can be given in: %(languages)s.", languages=", ".join(LANGUAGES))
+            )
+        entry = _language_entry(texts, options, kind)
+        if entry:
+            stored[lang] = entry
+    return stored
+
+
+def _language_entry(texts, options: list[str], kind: PollKind) -> dict:
+    """Validate one language's texts; return what is stored ({} when all empty)."""
+    if not isinstance(texts, dict):
+        raise _invalid(_("Each language's translation must have a question and answers."))
+    title = _text(texts.get("title"), MAX_TITLE)
+    description = _text(texts.get("description"), MAX_DESCRIPTION)
+    labels = _labels(texts.get("options"), options, kind)
+    entry = {"title": title, "description": description, "options": labels}
+    return {key: value for key, value in entry.items() if value}
+
+
+def _labels(given, options: list[str], kind: PollKind) -> dict[str, str]:
+    """Map each main-language answer to its translation; blank lines keep the main text."""
+    if given in (None, "", []) or kind in (PollKind.yes_no, PollKind.rating, PollKind.text):
+        return {}
+    if isinstance(given, str):
+        given = given.splitlines()
+    if not isinstance(given, list) or len(given) != len(options):
+        raise _invalid(
+            _(
+                "Give one translated answer per answer (%(count)d), in the same order.",
+                count=len(options),
+            )
+        )
+    labels = [_text(label, MAX_LABEL) for label in given]
+    return {main: label for main, label in zip(options, labels, strict=True) if label}
+
+
+def _text(value, limit: int) -> str:
+    """Return a trimmed translated text, refusing other types and overlong ones."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise _invalid(_("A translation must be text."))
+    value = value.strip()
+    if len(value) > limit:
+        raise _invalid(_("A translation can have at most %(limit)d characters.", limit=limit))
+    return value
+
+
+def _invalid(message: str) -> InvalidInput:
+    """Return the refusal of a bad translation."""
+    return InvalidInput(message, "invalid_translation")
+
+
+def for_clients(poll: Poll) -> dict:
+    """Return {lang: {title?, description?, options: {id: label}}} for phones and displays."""
+    fixed = _fixed_labels(poll)
+    result = {}
+    for lang in LANGUAGES:
+        stored = (poll.translations or {}).get(lang, {})
+        labels = stored.get("options", {})
+        options = {
+            str(option.id): label
+            for option in poll.options
+            if (label := labels.get(option.label) or fixed.get(lang, {}).get(option.label))
+            and label != option.label
+        }
+        entry = {k: v for k, v in stored.items() if k in ("title", "description")}
+        if options:
+            entry["options"] = options
+        if entry:
+            result[lang] = entry
+    return result
+
+
+def _fixed_labels(poll: Poll) -> dict[str, dict[str, str]]:
+    """Return the catalogue's words for a yes/no poll's answers, in every language."""
+    if poll.kind != PollKind.yes_no:
+        return {}
+    words = {}
+    for lang in LANGUAGES:
+        with force_locale(lang):
+            words[lang] = {"Yes": _("Yes"), "No": _("No"), "Abstain": _("Abstain")}
+    return words
+
+
+def localised(poll: Poll, lang: str) -> tuple[str, str, dict[int, str]]:
+    """Return the poll's title, description and {option id: label} in one language."""
+    entry = for_clients(poll).get(lang, {})
+    labels = {option.id: option.label for option in poll.options}
+    labels.update({int(oid): label for oid, label in entry.get("options", {}).items()})
+    return entry.get("title", poll.title), entry.get("description", poll.description), labels
+
+
+def in_page_language(item, part: str = "") -> str:
+    """Template filter: a poll's title (or `part`) or an option's label in the page's language."""
+    from flask_babel import get_locale
+
+    lang = str(get_locale() or "")
+    if isinstance(item, Poll):
+        part = part or "title"
+        texts = (item.translations or {}).get(lang, {})
+        return texts.get(part) or getattr(item, part)
+    poll = item.poll
+    label = (poll.translations or {}).get(lang, {}).get("options", {}).get(item.label)
+    if label is None and poll.kind == PollKind.yes_no:
+        label = _fixed_labels(poll).get(lang, {}).get(item.label)
+    return label or item.label
