@@ -18,6 +18,9 @@
       polls = {};
       snap.polls.forEach(function (p) { polls[p.id] = p; P.trackTimer(p); timer(p); });
       Object.keys(snap.results).forEach(function (id) { update(snap.results[id]); });
+      // After a reconnect: what another console changed meanwhile came as no `poll`
+      // message; reload when idle, as for those, if the page's polls are out of date.
+      if (outdated(snap)) reloadWhenIdle();
     },
     presence: function (msg) { setConnected(msg.connected); },
     poll: function (msg) {
@@ -25,12 +28,26 @@
       // Another console changed a poll: reload when idle so buttons match the state.
       var item = msg.poll && document.querySelector('.console-poll[data-poll="' + msg.poll.id + '"]');
       if (!item || item.className.indexOf("status-" + msg.poll.status) === -1 || msg.action === "created" || msg.action === "deleted" || msg.action === "shown") {
-        structureChanged = true;
-        if (!document.activeElement || document.activeElement === document.body) location.reload();
+        reloadWhenIdle();
       }
     },
     results: update,
   });
+
+  function reloadWhenIdle() {
+    structureChanged = true;
+    if (!document.activeElement || document.activeElement === document.body) location.reload();
+  }
+
+  /* The page lists other polls, or other statuses or another poll on the display. */
+  function outdated(snap) {
+    if (document.querySelectorAll(".console-poll[data-poll]").length !== snap.polls.length) return true;
+    return snap.polls.some(function (poll) {
+      var item = document.querySelector('.console-poll[data-poll="' + poll.id + '"]');
+      return !item || !item.classList.contains("status-" + poll.status) ||
+        item.classList.contains("on-display") !== (poll.id === snap.display_poll_id);
+    });
+  }
 
   /* The time left on an open timed poll, in the slot the page keeps for it. */
   function timer(poll) {

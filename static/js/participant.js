@@ -618,10 +618,16 @@
     pending[vote.poll_id] = vote;
     savePending(pending);
     if (status) { status.classList.remove("field-error"); status.textContent = P.text("Sending", "Sending…"); }
+    // Offline: socket.io would buffer the vote and send it on reconnecting, before the page
+    // has joined again, and the server would refuse it (not_joined). It stays pending
+    // instead: the snapshot after the rejoin resends it.
+    if (!socket.connected) return;
     if (button) button.disabled = true;
     socket.timeout(10000).emit("cast_vote", vote, function (err, ack) {
       if (button) button.disabled = false;
       if (err) return; // not acknowledged: stays pending and is resent on reconnect
+      // Sent before the rejoin all the same (a connection given up late): likewise.
+      if (ack && ack.error === "not_joined") return;
       var pendingNow = loadPending();
       if (pendingNow[vote.poll_id] && pendingNow[vote.poll_id].vote_id === vote.vote_id) {
         delete pendingNow[vote.poll_id];
