@@ -103,6 +103,9 @@ HTTP: dict[str, frozenset[str]] = {
     "POST qna.ask": EVERYONE,
     "POST qna.upvote": EVERYONE,
     "GET qna.manage": RUN_POLLS,
+    "GET translations.grid": RUN_POLLS,
+    "POST translations.grid": RUN_POLLS,
+    "POST i18n.choose": EVERYONE,
     "POST qna.moderate approve": RUN_POLLS,
     "POST qna.moderate hide": RUN_POLLS,
     "POST qna.moderate answer": RUN_POLLS,
@@ -255,6 +258,7 @@ REFUSED_AS = {
 WRITES_NOTHING = {
     "POST accounts.logout",
     "POST events.index",
+    "POST i18n.choose",  # a cookie in the browser, nothing on the server
     "POST registration.sign_out",
     "POST registrations.import_upload",  # the file is kept on disk until the import runs
 }

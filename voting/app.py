@@ -159,12 +159,22 @@ def _register_blueprints(app: Flask) -> None:
     from voting.admin.views import bp as admin_bp
     from voting.api.views import bp as api_bp
     from voting.display.views import bp as display_bp
+    from voting.events.translations import bp as translations_bp
     from voting.events.views import bp as events_bp
     from voting.polls import sockets as poll_sockets
     from voting.polls.views import bp as polls_bp
     from voting.vendor import bp as vendor_bp
 
-    for blueprint in (accounts_bp, admin_bp, api_bp, display_bp, events_bp, polls_bp, vendor_bp):
+    for blueprint in (
+        accounts_bp,
+        admin_bp,
+        api_bp,
+        display_bp,
+        events_bp,
+        polls_bp,
+        translations_bp,
+        vendor_bp,
+    ):
         app.register_blueprint(blueprint)
     from voting.registration.views import bp as registration_bp
 
@@ -281,7 +291,7 @@ def _register_template_helpers(app: Flask) -> None:
     """Expose Flask-Babel's locale and formatters to every template."""
     from flask_babel import format_date, format_datetime, format_decimal, get_locale
 
-    from voting.polls.translations import in_page_language
+    from voting.events.translations import in_page_language
 
     app.add_template_filter(in_page_language, "translated")
 

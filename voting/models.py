@@ -229,6 +229,8 @@ class Event(db.Model):
     # translations), and the projector's interface language ("": the browser's).
     main_language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
     display_language: Mapped[str] = mapped_column(String(8), default="", server_default="")
+    # Its name and description in other languages (voting.events.translations).
+    translations: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
     # The poll the projector shows; None shows the join screen only.
     display_poll_id: Mapped[int | None] = mapped_column(
         ForeignKey("polls.id", ondelete="SET NULL", use_alter=True), default=None
@@ -282,6 +284,7 @@ class Theme(db.Model):
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
     title: Mapped[str] = mapped_column(String(200))
     position: Mapped[int] = mapped_column(Integer, default=0)
+    translations: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
     # The board idea this theme was promoted from, if any.
     idea_id: Mapped[int | None] = mapped_column(
         ForeignKey("ideas.id", ondelete="SET NULL", use_alter=True), default=None
@@ -759,6 +762,7 @@ class AgendaItem(db.Model):
     ends_at: Mapped[dt.time] = mapped_column(Time)
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
+    translations: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
 
     day: Mapped[EventDay] = relationship()
 
@@ -774,6 +778,7 @@ class Slot(db.Model):
     starts_at: Mapped[dt.time] = mapped_column(Time)
     ends_at: Mapped[dt.time] = mapped_column(Time)
     title: Mapped[str] = mapped_column(String(200), default="")
+    translations: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
 
     day: Mapped[EventDay] = relationship()
     breakouts: Mapped[list[Breakout]] = relationship(
@@ -793,6 +798,7 @@ class Breakout(db.Model):
         ForeignKey("themes.id", ondelete="SET NULL"), default=None
     )
     title: Mapped[str] = mapped_column(String(200))
+    translations: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
     room: Mapped[str] = mapped_column(String(100), default="")
     capacity: Mapped[int] = mapped_column(Integer)
     # The attendee who facilitates: runs the session's polls from a phone, submits the outcome.

@@ -1,4 +1,4 @@
-"""languages: an event's main and projector languages, a poll's translations
+"""languages: an event's main and projector languages; translations of polls and texts
 
 Revision ID: 0010
 Revises: 0009
@@ -14,6 +14,8 @@ down_revision = "0009"
 branch_labels = None
 depends_on = None
 
+TRANSLATED = ("events", "polls", "themes", "agenda_items", "slots", "breakouts")
+
 
 def upgrade():
     with op.batch_alter_table("events", schema=None) as batch_op:
@@ -23,13 +25,17 @@ def upgrade():
         batch_op.add_column(
             sa.Column("display_language", sa.String(length=8), server_default="", nullable=False)
         )
-    with op.batch_alter_table("polls", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("translations", sa.JSON(), server_default="{}", nullable=False))
+    for table in TRANSLATED:
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.add_column(
+                sa.Column("translations", sa.JSON(), server_default="{}", nullable=False)
+            )
 
 
 def downgrade():
-    with op.batch_alter_table("polls", schema=None) as batch_op:
-        batch_op.drop_column("translations")
+    for table in TRANSLATED:
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.drop_column("translations")
     with op.batch_alter_table("events", schema=None) as batch_op:
         batch_op.drop_column("display_language")
         batch_op.drop_column("main_language")

@@ -459,6 +459,8 @@ def _apply(breakout: Breakout, event: Event, data: SessionData) -> None:
     """Validate the session data and copy it onto the breakout (uncommitted)."""
     theme = _theme(event, data.theme_id)
     title = str(data.title or "").strip() or (theme.title if theme else "")
+    if theme is not None and title == theme.title:
+        breakout.translations = dict(theme.translations or {})  # the theme's, translated
     breakout.title = _text(title, TITLE_MAX, "title", required=True)
     breakout.room = _text(data.room, ROOM_MAX, "room", required=False)
     breakout.capacity = _capacity(data.capacity)

@@ -121,25 +121,8 @@ def _fixed_labels(poll: Poll) -> dict[str, dict[str, str]]:
     return words
 
 
-def localised(poll: Poll, lang: str) -> tuple[str, str, dict[int, str]]:
-    """Return the poll's title, description and {option id: label} in one language."""
-    entry = for_clients(poll).get(lang, {})
-    labels = {option.id: option.label for option in poll.options}
-    labels.update({int(oid): label for oid, label in entry.get("options", {}).items()})
-    return entry.get("title", poll.title), entry.get("description", poll.description), labels
-
-
-def in_page_language(item, part: str = "") -> str:
-    """Template filter: a poll's title (or `part`) or an option's label in the page's language."""
-    from flask_babel import get_locale
-
-    lang = str(get_locale() or "")
-    if isinstance(item, Poll):
-        part = part or "title"
-        texts = (item.translations or {}).get(lang, {})
-        return texts.get(part) or getattr(item, part)
-    poll = item.poll
-    label = (poll.translations or {}).get(lang, {}).get("options", {}).get(item.label)
-    if label is None and poll.kind == PollKind.yes_no:
-        label = _fixed_labels(poll).get(lang, {}).get(item.label)
-    return label or item.label
+def option_label(option, lang: str) -> str:
+    """Return a poll answer in one language (yes/no from the interface's catalogue)."""
+    poll = option.poll
+    label = (poll.translations or {}).get(lang, {}).get("options", {}).get(option.label)
+    return label or _fixed_labels(poll).get(lang, {}).get(option.label) or option.label
