@@ -29,6 +29,37 @@ THEMES = [
     "Smart specialisation investments and industrial modernisation",
     "New industrial value chains, including dual-use technologies",
 ]
+# The themes in French and German, in the order above: phones show their language's.
+THEMES_FR = [
+    "Concevoir avec et pour les PME de nouveaux services de clusters",
+    "Trouver les bons partenaires internationaux",
+    "Services d'apprentissage et de communauté sur la plateforme européenne de collaboration des clusters",
+    "Formation et mobilité interrégionale du personnel des clusters",
+    "Coopérer sur les compétences avec le Blueprint sectoriel",
+    "Des partenariats de clusters aux initiatives conjointes de clusters",
+    "Rendre le partenariat stratégique plutôt qu'occasionnel",
+    "Faire durer les partenariats après la fin du financement",
+    "Des partenariats qui s'accordent : objectifs et services compatibles",
+    "Apporter le soutien à l'innovation à davantage de PME",
+    "Aider les PME à croître au-delà des frontières",
+    "Investissements de spécialisation intelligente et modernisation industrielle",
+    "Nouvelles chaînes de valeur industrielles, y compris les technologies à double usage",
+]
+THEMES_DE = [
+    "Neue Clusterdienste mit und für KMU gemeinsam entwickeln",
+    "Die richtigen internationalen Partner finden",
+    "Lern- und Community-Angebote auf der Europäischen Cluster-Kooperationsplattform",
+    "Weiterbildung und interregionale Mobilität des Clusterpersonals",
+    "Zusammenarbeit bei Kompetenzen mit dem sektoralen Blueprint",
+    "Von Clusterpartnerschaften zu gemeinsamen Clusterinitiativen",
+    "Partnerschaften strategisch statt gelegentlich gestalten",
+    "Partnerschaften über das Ende der Förderung hinaus erhalten",
+    "Partnerschaften, die zusammenpassen: vereinbare Ziele und Dienste",
+    "Innovationsförderung zu mehr KMU bringen",
+    "KMU beim grenzüberschreitenden Wachstum helfen",
+    "Investitionen in intelligente Spezialisierung und industrielle Modernisierung",
+    "Neue industrielle Wertschöpfungsketten, einschließlich Dual-Use-Technologien",
+]
 
 
 def create_demo_event(today: dt.date | None = None) -> Event:
@@ -59,14 +90,35 @@ def create_demo_event(today: dt.date | None = None) -> Event:
             date=start,
             title="Project meetings",
             description="Meetings of the partnership projects, run by the executive agency.",
+            translations={
+                "fr": {"title": "Réunions de projets"},
+                "de": {"title": "Projekttreffen"},
+            },
         ),
         EventDay(
             date=start + dt.timedelta(days=1),
             title="Partnering day",
             description="Partnership stories, breakouts on the burning themes and live votes.",
+            translations={
+                "fr": {"title": "Journée de partenariat"},
+                "de": {"title": "Partnerschaftstag"},
+            },
         ),
     ]
-    event.themes = [Theme(title=title, position=i) for i, title in enumerate(THEMES, start=1)]
+    event.translations = {
+        "fr": {"name": "Partenariats européens de clusters : journée de partenariat"},
+        "de": {"name": "Europäische Clusterpartnerschaften: Partnerschaftstag"},
+    }
+    event.themes = [
+        Theme(
+            title=title,
+            position=i,
+            translations={"fr": {"title": french}, "de": {"title": german}},
+        )
+        for i, (title, french, german) in enumerate(
+            zip(THEMES, THEMES_FR, THEMES_DE, strict=True), start=1
+        )
+    ]
     db.session.commit()
     create_poll(
         event,
@@ -78,6 +130,24 @@ def create_demo_event(today: dt.date | None = None) -> Event:
                 "A mix of bigger and smaller partnerships",
             ],
             kind="single",
+            translations={
+                "fr": {
+                    "title": "Comment partager le futur financement européen des partenariats de clusters ?",
+                    "options": [
+                        "Des partenariats moins nombreux et plus grands",
+                        "Des partenariats plus nombreux et plus petits",
+                        "Un mélange de grands et de petits partenariats",
+                    ],
+                },
+                "de": {
+                    "title": "Wie soll die künftige EU-Förderung für Clusterpartnerschaften aufgeteilt werden?",
+                    "options": [
+                        "Weniger, größere Partnerschaften",
+                        "Mehr, kleinere Partnerschaften",
+                        "Eine Mischung aus größeren und kleineren Partnerschaften",
+                    ],
+                },
+            },
         ),
     )
     create_poll(
@@ -94,6 +164,30 @@ def create_demo_event(today: dt.date | None = None) -> Event:
             ],
             kind="multiple",
             max_choices=2,
+            translations={
+                "fr": {
+                    "title": "Sur quoi les initiatives conjointes de clusters doivent-elles se concentrer ?",
+                    "options": [
+                        "Internationalisation",
+                        "Adoption de l'innovation",
+                        "Croissance des PME",
+                        "Compétences",
+                        "Mobilité interrégionale et formation",
+                        "Investissements de spécialisation intelligente",
+                    ],
+                },
+                "de": {
+                    "title": "Worauf sollen sich gemeinsame Clusterinitiativen konzentrieren?",
+                    "options": [
+                        "Internationalisierung",
+                        "Übernahme von Innovationen",
+                        "Wachstum von KMU",
+                        "Kompetenzen",
+                        "Interregionale Mobilität und Weiterbildung",
+                        "Investitionen in intelligente Spezialisierung",
+                    ],
+                },
+            },
         ),
     )
     create_poll(

@@ -270,6 +270,7 @@ class EventDay(db.Model):
     date: Mapped[dt.date] = mapped_column(Date)
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
+    translations: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
     capacity: Mapped[int | None] = mapped_column(Integer, default=None)
 
     event: Mapped[Event] = relationship(back_populates="days")

@@ -14,7 +14,7 @@ down_revision = "0009"
 branch_labels = None
 depends_on = None
 
-TRANSLATED = ("events", "polls", "themes", "agenda_items", "slots", "breakouts")
+TRANSLATED = ("events", "event_days", "polls", "themes", "agenda_items", "slots", "breakouts")
 
 
 def upgrade():

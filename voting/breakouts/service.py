@@ -231,18 +231,23 @@ class AgendaEntry:
     title: str
     description: str = ""
     slot: SlotView | None = None
+    translations: dict = field(default_factory=dict)  # the item's or slot's, as stored
 
 
 def agenda(event: Event) -> list[tuple[EventDay, list[AgendaEntry]]]:
     """Return each day of the event with its plenary items and slots merged in time order."""
     by_day: dict[int, list[AgendaEntry]] = {day.id: [] for day in event.days}
     for item in agenda_items(event):
-        entry = AgendaEntry(item.starts_at, item.ends_at, item.title, item.description)
+        entry = AgendaEntry(
+            item.starts_at, item.ends_at, item.title, item.description, None, item.translations
+        )
         by_day.setdefault(item.day_id, []).append(entry)
     for view in sessions_of(event):
         slot = view.slot
         by_day.setdefault(slot.day_id, []).append(
-            AgendaEntry(slot.starts_at, slot.ends_at, slot.title, slot=view)
+            AgendaEntry(
+                slot.starts_at, slot.ends_at, slot.title, slot=view, translations=slot.translations
+            )
         )
     days = []
     for day in event.days:

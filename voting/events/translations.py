@@ -21,7 +21,7 @@ from sqlalchemy import select
 from voting.errors import InvalidInput
 from voting.extensions import db
 from voting.i18n import LANGUAGES
-from voting.models import AgendaItem, Breakout, Event, Option, Slot, Theme
+from voting.models import AgendaItem, Breakout, Event, EventDay, Option, Slot, Theme
 from voting.polls.forms import ActionForm
 from voting.polls.translations import option_label
 from voting.web import staff_view
@@ -29,6 +29,7 @@ from voting.web import staff_view
 # What can be translated: kind -> (model, {field: max length}, what staff call it).
 KINDS = {
     "event": (Event, {"name": 200, "description": 5000}, _l("Event")),
+    "day": (EventDay, {"title": 200, "description": 5000}, _l("Day")),
     "theme": (Theme, {"title": 200}, _l("Burning theme")),
     "agenda": (AgendaItem, {"title": 200, "description": 5000}, _l("Agenda item")),
     "slot": (Slot, {"title": 200}, _l("Breakout slot")),
