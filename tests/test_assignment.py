@@ -511,6 +511,7 @@ def test_published_assignment_reaches_each_phone_live_and_only_its_own(
             "id",
             "slot_id",
             "title",
+            "titles",
             "room",
             "date",
             "day",

@@ -58,16 +58,26 @@
     });
   }
 
+  /* The session's day in the page's language (a push carries the server's default). */
+  function localDay(entry, lang) {
+    if (!entry.date || !window.Intl) return entry.day;
+    try {
+      return new Intl.DateTimeFormat(lang, { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" })
+        .format(new Date(entry.date + "T00:00:00Z"));
+    } catch (e) { return entry.day; }
+  }
+
   /* One entry of the attendee's list, the same markup as _my_sessions_list.html. */
   function myEntry(box, entry) {
     var item = document.createElement("li");
     item.dataset.mySession = entry.id;
     var link = document.createElement("a");
     link.href = box.dataset.sessionUrl + entry.id;
-    link.textContent = entry.title;
+    var lang = document.documentElement.lang || "en";
+    link.textContent = (entry.titles || {})[lang] || entry.title;
     var meta = document.createElement("span");
     meta.className = "meta";
-    meta.textContent = "· " + entry.day + " " + entry.starts + "–" + entry.ends + (entry.room ? " · " + entry.room : "");
+    meta.textContent = "· " + localDay(entry, lang) + " " + entry.starts + "–" + entry.ends + (entry.room ? " · " + entry.room : "");
     item.append(link, " ", meta, document.createElement("br"));
     if (entry.position) {
       item.append(text("WaitingNumber", "Waiting list: number {n}", box).replace("{n}", entry.position));

@@ -837,6 +837,8 @@ def _session_entry(seat: BreakoutSeat, position: int | None) -> dict:
         "id": breakout.id,
         "slot_id": slot.id,
         "title": breakout.title,
+        # Pushed to every device of the attendee: each shows its own page's language.
+        "titles": {lang: t["title"] for lang, t in (breakout.translations or {}).items()},
         "room": breakout.room,
         "date": slot.day.date.isoformat(),
         "day": format_date(slot.day.date, "medium"),
