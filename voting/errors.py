@@ -11,9 +11,19 @@ class VotingError(Exception):
 
     def __init__(self, message: str, code: str | None = None) -> None:
         super().__init__(message)
-        self.message = message
+        self._message = message
         if code:
             self.code = code
+
+    @property
+    def message(self) -> str:
+        """Return the human message in the language of whoever reads it.
+
+        A message may be a lazy translation (flask_babel.lazy_gettext): the vote batch
+        makes refusals for every voter of the batch inside the request that leads it,
+        and each voter's own request (or socket, in English) turns it into text here.
+        """
+        return str(self._message)
 
     def as_ack(self) -> dict:
         """Return the Socket.IO error acknowledgement for this error."""

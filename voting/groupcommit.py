@@ -15,6 +15,8 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from flask_babel import gettext as _
+
 from voting.errors import Unavailable
 
 
@@ -54,7 +56,8 @@ class GroupCommitter:
         with self._lock:
             if len(self._queue) >= self._max_pending:
                 # A bounded backlog: refuse now rather than queue without limit.
-                raise Unavailable("The server is busy; try again in a moment.", "busy")
+                # In the caller's own request: its language.
+                raise Unavailable(_("The server is busy; try again in a moment."), "busy")
             self._queue.append(ticket)
             lead = not self._writing
             self._writing = True
@@ -97,7 +100,7 @@ class GroupCommitter:
         nobody else ready, the queue does not grow and the first check ends the wait.
         """
         last = -1
-        for _ in range(self.MAX_YIELDS):
+        for _attempt in range(self.MAX_YIELDS):
             size = self.pending()
             if size >= self._max_batch or size == last:
                 return

@@ -6,6 +6,7 @@ import hashlib
 import re
 import secrets
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -24,7 +25,7 @@ def normalise_email(email: str) -> str:
     """Return the email trimmed and lower-cased, or raise InvalidInput."""
     email = (email or "").strip().lower()
     if len(email) > 254 or not EMAIL_RE.match(email):
-        raise InvalidInput("Enter a valid email address.", "invalid_email")
+        raise InvalidInput(_("Enter a valid email address."), "invalid_email")
     return email
 
 
@@ -34,10 +35,11 @@ def create_user(email: str, password: str, role: str) -> User:
     try:
         role_value = Role(role)
     except ValueError:
-        raise InvalidInput("Role must be admin, moderator or checkin.", "invalid_role") from None
+        raise InvalidInput(_("Role must be admin, moderator or checkin."), "invalid_role") from None
     if len(password or "") < MIN_PASSWORD:
         raise InvalidInput(
-            f"The password needs at least {MIN_PASSWORD} characters.", "weak_password"
+            _("The password needs at least %(least)d characters.", least=MIN_PASSWORD),
+            "weak_password",
         )
     user = User(
         email=email,
@@ -50,7 +52,9 @@ def create_user(email: str, password: str, role: str) -> User:
     except IntegrityError:
         # The unique index on email is the one place that knows about every account.
         db.session.rollback()
-        raise Conflict(f"An account for {email} exists already.", "email_taken") from None
+        raise Conflict(
+            _("An account for %(email)s exists already.", email=email), "email_taken"
+        ) from None
     return user
 
 
@@ -58,7 +62,8 @@ def set_password(user: User, password: str) -> None:
     """Replace a staff account's password."""
     if len(password or "") < MIN_PASSWORD:
         raise InvalidInput(
-            f"The password needs at least {MIN_PASSWORD} characters.", "weak_password"
+            _("The password needs at least %(least)d characters.", least=MIN_PASSWORD),
+            "weak_password",
         )
     user.password_hash = generate_password_hash(password, method="scrypt")
     db.session.commit()
@@ -82,7 +87,7 @@ def find_user(email: str) -> User:
     """Return the account with this email or raise NotFound."""
     user = db.session.scalar(select(User).where(User.email == (email or "").strip().lower()))
     if user is None:
-        raise NotFound(f"No account for {email}.", "unknown_user")
+        raise NotFound(_("No account for %(email)s.", email=email), "unknown_user")
     return user
 
 
@@ -146,7 +151,7 @@ def can_manage_registrations(user, event: Event) -> bool:
 def require_poll_staff(user, event: Event) -> None:
     """Raise Forbidden unless the user may run this event's polls."""
     if not can_run_polls(user, event):
-        raise Forbidden("Only moderators of this event may do that.", "forbidden")
+        raise Forbidden(_("Only moderators of this event may do that."), "forbidden")
 
 
 def grant_access(event: Event, user: User) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from voting.errors import Conflict, Forbidden, InvalidInput
@@ -19,6 +20,7 @@ MAX_PROPOSALS = 3
 SUMMARY_MAX = 2000
 PROPOSAL_MAX = 200
 DOTS = 3  # each participant spreads up to three dots over the proposals
+# Stored as the poll's title (and how the poll is found again): not translated here.
 DOT_VOTE_TITLE = "Which proposals should the plenary take forward?"
 
 
@@ -34,19 +36,22 @@ def validate_outcome(data: OutcomeData) -> OutcomeData:
     """Trim and check an outcome; raise InvalidInput on the first problem."""
     data.summary = str(data.summary or "").strip()
     if not data.summary:
-        raise InvalidInput("Write a short summary of the discussion.", "invalid_summary")
+        raise InvalidInput(_("Write a short summary of the discussion."), "invalid_summary")
     if len(data.summary) > SUMMARY_MAX:
-        raise InvalidInput(f"Keep the summary under {SUMMARY_MAX} characters.", "invalid_summary")
+        raise InvalidInput(
+            _("Keep the summary under %(most)d characters.", most=SUMMARY_MAX), "invalid_summary"
+        )
     proposals = [str(text or "").strip() for text in data.proposals or []]
     proposals = [text for text in proposals if text]
     if not 1 <= len(proposals) <= MAX_PROPOSALS:
-        raise InvalidInput("Give one to three key proposals.", "invalid_proposals")
+        raise InvalidInput(_("Give one to three key proposals."), "invalid_proposals")
     if any(len(text) > PROPOSAL_MAX for text in proposals):
         raise InvalidInput(
-            f"A proposal can have at most {PROPOSAL_MAX} characters.", "invalid_proposals"
+            _("A proposal can have at most %(most)d characters.", most=PROPOSAL_MAX),
+            "invalid_proposals",
         )
     if len({text.casefold() for text in proposals}) != len(proposals):
-        raise InvalidInput("Two proposals have the same text.", "invalid_proposals")
+        raise InvalidInput(_("Two proposals have the same text."), "invalid_proposals")
     data.proposals = proposals
     return data
 
@@ -59,11 +64,13 @@ def may_submit(breakout: Breakout, attendee: Registration | None, staff: bool) -
 def submit_outcome(breakout: Breakout, data: OutcomeData, *, allowed: bool) -> BreakoutOutcome:
     """Store (or replace) a breakout's outcome; refused once the plenary dot-vote exists."""
     if not allowed:
-        raise Forbidden("Only the session's facilitator or staff submit its outcome.", "forbidden")
+        raise Forbidden(
+            _("Only the session's facilitator or staff submit its outcome."), "forbidden"
+        )
     data = validate_outcome(data)
     if dot_vote_poll(breakout.event_id) is not None:
         raise Conflict(
-            "The plenary vote on the proposals has been prepared; outcomes are final.",
+            _("The plenary vote on the proposals has been prepared; outcomes are final."),
             "outcomes_final",
         )
     outcome = outcome_of(breakout) or BreakoutOutcome(breakout_id=breakout.id)
@@ -122,19 +129,26 @@ def dot_vote_poll(event_id: int) -> Poll | None:
 def prepare_dot_vote(event: Event) -> Poll:
     """Create the plenary dot-vote over all proposals (a multiple-choice poll, not yet open)."""
     if dot_vote_poll(event.id) is not None:
-        raise Conflict("The plenary vote on the proposals exists already.", "dot_vote_exists")
+        raise Conflict(_("The plenary vote on the proposals exists already."), "dot_vote_exists")
     labels = proposal_labels(event)
     if len(labels) < 2:
-        raise Conflict("At least two proposals are needed for a plenary vote.", "too_few_proposals")
+        raise Conflict(
+            _("At least two proposals are needed for a plenary vote."), "too_few_proposals"
+        )
     if len(labels) > MAX_OPTIONS:
         raise Conflict(
-            f"{len(labels)} proposals are more than a poll can show ({MAX_OPTIONS}).",
+            _(
+                "%(count)d proposals are more than a poll can show (%(most)d).",
+                count=len(labels),
+                most=MAX_OPTIONS,
+            ),
             "too_many_proposals",
         )
     return create_poll(
         event,
         PollData(
             title=DOT_VOTE_TITLE,
+            # Stored with the poll, like its title: not translated here.
             description=f"Give up to {DOTS} dots: tick the proposals you support most.",
             options=labels,
             kind="multiple",

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from sqlalchemy import delete, func, select, update
 
 from voting.breakouts import assignment, service
@@ -123,15 +124,15 @@ def _locked(event: Event, *, shared: bool) -> Iterator[Event]:
 def _check_may_rank(event: Event, registration: Registration) -> None:
     """Raise unless this attendee may rank this event's sessions now."""
     if registration.event_id != event.id:
-        raise Forbidden("This registration belongs to another event.", "wrong_event")
+        raise Forbidden(_("This registration belongs to another event."), "wrong_event")
     if registration.status != Confirmed or registration.erased_at is not None:
-        raise Forbidden("Only attendees with a confirmed place rank sessions.", "not_confirmed")
+        raise Forbidden(_("Only attendees with a confirmed place rank sessions."), "not_confirmed")
     if event.breakout_mode != BreakoutMode.preference:
-        raise Conflict("Sessions at this event are first come, first served.", "signup_mode")
+        raise Conflict(_("Sessions at this event are first come, first served."), "signup_mode")
     if event.assignment_published_at is not None:
-        raise Conflict("The sessions have been assigned; rankings are closed.", "published")
+        raise Conflict(_("The sessions have been assigned; rankings are closed."), "published")
     if not event.breakout_signup_open:
-        raise Conflict("Ranking of the sessions is closed.", "ranking_closed")
+        raise Conflict(_("Ranking of the sessions is closed."), "ranking_closed")
 
 
 def _clean_slot(slot: Slot, picks: list) -> list[int]:
@@ -139,15 +140,19 @@ def _clean_slot(slot: Slot, picks: list) -> list[int]:
     while picks and picks[-1] in (None, ""):
         picks = picks[:-1]
     if len(picks) > MAX_CHOICES:
-        raise InvalidInput(f"Rank at most {MAX_CHOICES} sessions per slot.", "too_many_choices")
+        raise InvalidInput(
+            _("Rank at most %(most)d sessions per slot.", most=MAX_CHOICES), "too_many_choices"
+        )
     if any(pick in (None, "") for pick in picks):
-        raise InvalidInput("Fill in your choices in order, first choice first.", "gap_in_ranking")
+        raise InvalidInput(
+            _("Fill in your choices in order, first choice first."), "gap_in_ranking"
+        )
     sessions = {b.id for b in slot.breakouts}
     ids = [as_id(pick) for pick in picks]
     if any(number not in sessions for number in ids):
-        raise InvalidInput("Choose sessions of that time slot only.", "unknown_breakout")
+        raise InvalidInput(_("Choose sessions of that time slot only."), "unknown_breakout")
     if len(set(ids)) != len(ids):
-        raise InvalidInput("Choose a different session for each rank.", "repeated_choice")
+        raise InvalidInput(_("Choose a different session for each rank."), "repeated_choice")
     return ids
 
 
@@ -158,7 +163,7 @@ def _clean_ranking(registration: Registration, choices: dict) -> dict[int, list[
     for key, picks in choices.items():
         slot = slots.get(as_id(key))
         if slot is None:
-            raise InvalidInput("That time slot is not one of yours.", "unknown_slot")
+            raise InvalidInput(_("That time slot is not one of yours."), "unknown_slot")
         cleaned[slot.id] = _clean_slot(slot, list(picks or []))
     return cleaned
 
@@ -206,7 +211,7 @@ def _check_preference_mode(event: Event) -> None:
     """Raise unless the event assigns sessions from preferences."""
     if event.breakout_mode != BreakoutMode.preference:
         raise Conflict(
-            "This event's sessions are first come, first served: switch to preferences first.",
+            _("This event's sessions are first come, first served: switch to preferences first."),
             "signup_mode",
         )
 
@@ -274,7 +279,7 @@ def plan(event: Event) -> Plan:
     _check_preference_mode(event)
     people, sessions = _problem(event)
     if not sessions:
-        raise Conflict("This event has no breakout sessions yet.", "no_sessions")
+        raise Conflict(_("This event has no breakout sessions yet."), "no_sessions")
     seats = _off_the_event_loop(assignment.solve, people, sessions)
     return Plan(people, sessions, seats, assignment.figures(people, sessions, seats))
 
@@ -316,17 +321,17 @@ def preview(event: Event, *, rerun: bool = False) -> Plan:
     _check_preference_mode(event)
     if fixed_seats(event) and not rerun:
         raise Conflict(
-            "Seats have been published or signed up for: ask for a re-run to replace them.",
+            _("Seats have been published or signed up for: ask for a re-run to replace them."),
             "seats_exist",
         )
     result = plan(event)
     with _locked(event, shared=False) as locked:
         _check_preference_mode(locked)
         if _session_shapes(locked) != {(s.id, s.slot, s.capacity) for s in result.sessions}:
-            raise Conflict("The sessions changed meanwhile. Run the preview again.", "changed")
+            raise Conflict(_("The sessions changed meanwhile. Run the preview again."), "changed")
         replaced = fixed_seats(locked)
         if replaced and not rerun:
-            raise Conflict("Seats were published meanwhile.", "seats_exist")
+            raise Conflict(_("Seats were published meanwhile."), "seats_exist")
         db.session.execute(
             delete(BreakoutSeat)
             .where(BreakoutSeat.slot_id.in_(_slot_ids(locked)))
@@ -410,7 +415,7 @@ def move(event: Event, registration_id, breakout_id) -> BreakoutSeat:
         target = _find_breakout(locked, breakout_id)
         registration = find_registration(locked, registration_id)
         if registration.status != Confirmed or registration.erased_at is not None:
-            raise Conflict("Only confirmed attendees get seats.", "not_confirmed")
+            raise Conflict(_("Only confirmed attendees get seats."), "not_confirmed")
         seat = db.session.scalar(
             select(BreakoutSeat).where(
                 BreakoutSeat.registration_id == registration.id,
@@ -420,12 +425,12 @@ def move(event: Event, registration_id, breakout_id) -> BreakoutSeat:
         if seat is not None and seat.status != status:
             # a sign-up seat or waiting place from first-come mode, not part of the assignment
             raise Conflict(
-                "That seat was signed up for; re-run the assignment to change it.", "fixed"
+                _("That seat was signed up for; re-run the assignment to change it."), "fixed"
             )
         moved = seat is None or seat.breakout_id != target.id
         if moved:
             if _taken(target) >= target.capacity:
-                raise Conflict(f"{target.title} is full.", "full")
+                raise Conflict(_("%(title)s is full.", title=target.title), "full")
             seat = seat or BreakoutSeat(
                 registration_id=registration.id, slot_id=target.slot_id, status=status
             )
@@ -442,7 +447,7 @@ def _find_breakout(event: Event, breakout_id) -> Breakout:
     """Return a breakout of the event or raise NotFound."""
     breakout = db.session.get(Breakout, as_id(breakout_id) or 0)
     if breakout is None or breakout.event_id != event.id:
-        raise NotFound("No such breakout session in this event.", "unknown_breakout")
+        raise NotFound(_("No such breakout session in this event."), "unknown_breakout")
     return breakout
 
 
@@ -461,7 +466,7 @@ def publish(event: Event) -> int:
         )
         if not result.rowcount:
             raise Conflict(
-                "There is no proposed assignment to publish: run a preview.", "no_preview"
+                _("There is no proposed assignment to publish: run a preview."), "no_preview"
             )
         locked.assignment_published_at = utcnow()
         db.session.commit()
@@ -476,7 +481,7 @@ def find_registration(event: Event, registration_id) -> Registration:
     """Return a registration of the event or raise NotFound."""
     registration = db.session.get(Registration, as_id(registration_id) or 0)
     if registration is None or registration.event_id != event.id:
-        raise NotFound("No such attendee in this event.", "unknown_registration")
+        raise NotFound(_("No such attendee in this event."), "unknown_registration")
     return registration
 
 

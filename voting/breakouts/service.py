@@ -19,6 +19,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -270,19 +271,25 @@ def _find(model, event: Event, row_id, message: str, code: str):
 
 def find_slot(event: Event, slot_id) -> Slot:
     """Return a slot of this event, or raise NotFound."""
-    return _find(Slot, event, slot_id, "No such breakout slot in this event.", "unknown_slot")
+    return _find(Slot, event, slot_id, _("No such breakout slot in this event."), "unknown_slot")
 
 
 def find_breakout(event: Event, breakout_id) -> Breakout:
     """Return a breakout session of this event, or raise NotFound."""
     return _find(
-        Breakout, event, breakout_id, "No such breakout session in this event.", "unknown_breakout"
+        Breakout,
+        event,
+        breakout_id,
+        _("No such breakout session in this event."),
+        "unknown_breakout",
     )
 
 
 def find_agenda_item(event: Event, item_id) -> AgendaItem:
     """Return an agenda item of this event, or raise NotFound."""
-    return _find(AgendaItem, event, item_id, "No such agenda item in this event.", "unknown_item")
+    return _find(
+        AgendaItem, event, item_id, _("No such agenda item in this event."), "unknown_item"
+    )
 
 
 # --- staff: validation -------------------------------------------------------------------
@@ -294,8 +301,17 @@ def parse_time(value, label: str = "time") -> dt.time:
         return value.replace(second=0, microsecond=0, tzinfo=None)
     match = TIME_PATTERN.match(str(value or "").strip())
     if not match:
-        raise InvalidInput(f"Give the {label} as hours and minutes, e.g. 14:30.", "invalid_time")
+        raise InvalidInput(_time_message(label), "invalid_time")
     return dt.time(int(match.group(1)), int(match.group(2)))
+
+
+def _time_message(label: str) -> str:
+    """Return the refusal of a badly written time, naming which time it is."""
+    if label == "start time":
+        return _("Give the start time as hours and minutes, e.g. 14:30.")
+    if label == "end time":
+        return _("Give the end time as hours and minutes, e.g. 14:30.")
+    return _("Give the time as hours and minutes, e.g. 14:30.")
 
 
 def _day(event: Event, day_id) -> EventDay:
@@ -304,17 +320,35 @@ def _day(event: Event, day_id) -> EventDay:
     for day in event.days:
         if day.id == number:
             return day
-    raise InvalidInput("Choose one of the event's days.", "invalid_day")
+    raise InvalidInput(_("Choose one of the event's days."), "invalid_day")
 
 
 def _text(value, limit: int, what: str, *, required: bool) -> str:
     """Return trimmed text within the limit; raise InvalidInput if missing or too long."""
     text = str(value or "").strip()
     if required and not text:
-        raise InvalidInput(f"The {what} is required.", f"invalid_{what}")
+        raise InvalidInput(_missing(what), f"invalid_{what}")
     if len(text) > limit:
-        raise InvalidInput(f"The {what} can have at most {limit} characters.", f"invalid_{what}")
+        raise InvalidInput(_too_long(what, limit), f"invalid_{what}")
     return text
+
+
+def _missing(what: str) -> str:
+    """Return the refusal of an empty field (title, room or description)."""
+    if what == "room":
+        return _("The room is required.")
+    if what == "description":
+        return _("The description is required.")
+    return _("The title is required.")
+
+
+def _too_long(what: str, limit: int) -> str:
+    """Return the refusal of an overlong field (title, room or description)."""
+    if what == "room":
+        return _("The room can have at most %(most)d characters.", most=limit)
+    if what == "description":
+        return _("The description can have at most %(most)d characters.", most=limit)
+    return _("The title can have at most %(most)d characters.", most=limit)
 
 
 @dataclass
@@ -334,7 +368,7 @@ def _times(event: Event, data: TimeData) -> tuple[EventDay, dt.time, dt.time]:
     starts = parse_time(data.starts_at, "start time")
     ends = parse_time(data.ends_at, "end time")
     if ends <= starts:
-        raise InvalidInput("The end time must be after the start time.", "invalid_time")
+        raise InvalidInput(_("The end time must be after the start time."), "invalid_time")
     return day, starts, ends
 
 
@@ -428,7 +462,10 @@ def _capacity(value) -> int:
     text = str(value if value is not None else "").strip()
     if not text.isdigit() or not 1 <= int(text) <= CAPACITY_MAX:
         raise InvalidInput(
-            f"The capacity must be a whole number of seats from 1 to {CAPACITY_MAX}.",
+            _(
+                "The capacity must be a whole number of seats from 1 to %(most)d.",
+                most=CAPACITY_MAX,
+            ),
             "invalid_capacity",
         )
     return int(text)
@@ -442,10 +479,12 @@ def _facilitator(event: Event, value) -> int | None:
     registration = db.session.get(Registration, number) if number else None
     if registration is None or registration.event_id != event.id:
         raise InvalidInput(
-            "Choose the facilitator among the event's attendees.", "invalid_facilitator"
+            _("Choose the facilitator among the event's attendees."), "invalid_facilitator"
         )
     if registration.status != Confirmed or registration.erased_at is not None:
-        raise InvalidInput("The facilitator must be a confirmed attendee.", "invalid_facilitator")
+        raise InvalidInput(
+            _("The facilitator must be a confirmed attendee."), "invalid_facilitator"
+        )
     return registration.id
 
 
@@ -456,7 +495,7 @@ def _theme(event: Event, value) -> Theme | None:
     number = as_id(value)
     theme = db.session.get(Theme, number) if number else None
     if theme is None or theme.event_id != event.id:
-        raise InvalidInput("Choose one of the event's themes.", "invalid_theme")
+        raise InvalidInput(_("Choose one of the event's themes."), "invalid_theme")
     return theme
 
 
@@ -476,7 +515,7 @@ def _apply(breakout: Breakout, event: Event, data: SessionData) -> None:
 def create_session(event: Event, slot: Slot, data: SessionData) -> Breakout:
     """Create one breakout session in a slot (title defaults to the theme's)."""
     if slot.event_id != event.id:
-        raise NotFound("No such breakout slot in this event.", "unknown_slot")
+        raise NotFound(_("No such breakout slot in this event."), "unknown_slot")
     breakout = Breakout(event_id=event.id, slot_id=slot.id)
     _apply(breakout, event, data)
     db.session.add(breakout)
@@ -490,12 +529,12 @@ def create_sessions_for_themes(
 ) -> list[Breakout]:
     """Create one session per chosen theme in a slot; rooms are given in theme order."""
     if slot.event_id != event.id:
-        raise NotFound("No such breakout slot in this event.", "unknown_slot")
+        raise NotFound(_("No such breakout slot in this event."), "unknown_slot")
     themes = [_theme(event, value) for value in theme_ids]
     if not themes:
-        raise InvalidInput("Choose at least one theme.", "invalid_theme")
+        raise InvalidInput(_("Choose at least one theme."), "invalid_theme")
     if len({theme.id for theme in themes}) != len(themes):
-        raise InvalidInput("A theme was chosen twice.", "invalid_theme")
+        raise InvalidInput(_("A theme was chosen twice."), "invalid_theme")
     rooms = [str(room or "").strip() for room in rooms or []]
     created = []
     for index, theme in enumerate(themes):
@@ -520,8 +559,11 @@ def update_session(breakout: Breakout, data: SessionData) -> list[tuple[Registra
         _apply(breakout, event, data)
         if breakout.capacity < seats_taken(breakout):
             raise Conflict(
-                "More people already hold a seat than this capacity. Keep it at least "
-                f"{seats_taken(breakout)}.",
+                _(
+                    "More people already hold a seat than this capacity. Keep it at least "
+                    "%(taken)d.",
+                    taken=seats_taken(breakout),
+                ),
                 "capacity_below_taken",
             )
     except (InvalidInput, Conflict):
@@ -551,7 +593,7 @@ def set_mode(event: Event, mode) -> Event:
     try:
         event.breakout_mode = BreakoutMode(str(mode))
     except ValueError:
-        raise InvalidInput("Choose sign-up or preferences.", "invalid_mode") from None
+        raise InvalidInput(_("Choose sign-up or preferences."), "invalid_mode") from None
     db.session.commit()
     push_seats(event.id)
     return event
@@ -579,17 +621,18 @@ class SeatChange:
 def _check_may_sign_up(event: Event, registration: Registration) -> None:
     """Raise unless the event takes sign-ups now and the attendee is confirmed."""
     if registration.event_id != event.id:
-        raise Forbidden("This registration belongs to another event.", "wrong_event")
+        raise Forbidden(_("This registration belongs to another event."), "wrong_event")
     if event.breakout_mode != BreakoutMode.signup:
         raise Conflict(
-            "Sessions at this event are assigned from preferences: rank them instead.",
+            _("Sessions at this event are assigned from preferences: rank them instead."),
             "preference_mode",
         )
     if not event.breakout_signup_open:
-        raise Conflict("Sign-up for breakout sessions is closed.", "signup_closed")
+        raise Conflict(_("Sign-up for breakout sessions is closed."), "signup_closed")
     if registration.status != Confirmed or registration.erased_at is not None:
         raise Forbidden(
-            "Only attendees with a confirmed place can sign up for sessions.", "not_confirmed"
+            _("Only attendees with a confirmed place can sign up for sessions."),
+            "not_confirmed",
         )
 
 
@@ -627,7 +670,7 @@ def sign_up(registration: Registration, breakout: Breakout) -> SeatChange:
     if _seat_in_slot(registration, breakout.slot_id) is not None:
         db.session.rollback()
         raise Conflict(
-            "You already have a session in this slot: switch or withdraw there first.",
+            _("You already have a session in this slot: switch or withdraw there first."),
             "slot_taken",
         )
     seat = BreakoutSeat(
@@ -651,8 +694,8 @@ def change(registration: Registration, breakout: Breakout) -> SeatChange:
     if seat is None or seat.breakout_id == breakout.id:
         db.session.rollback()
         if seat is None:
-            raise Conflict("You have no session in this slot to switch from.", "not_signed_up")
-        raise Conflict("You are already in this session.", "already_signed_up")
+            raise Conflict(_("You have no session in this slot to switch from."), "not_signed_up")
+        raise Conflict(_("You are already in this session."), "already_signed_up")
     old, had_seat = seat.breakout, seat.status == SeatStatus.confirmed
     status = _new_status(breakout)  # counted before the seat moves (autoflush)
     seat.breakout_id, seat.status = breakout.id, status
@@ -672,7 +715,7 @@ def withdraw(registration: Registration, breakout: Breakout) -> SeatChange:
     seat = _seat_in_slot(registration, breakout.slot_id)
     if seat is None or seat.breakout_id != breakout.id:
         db.session.rollback()
-        raise Conflict("You are not signed up for this session.", "not_signed_up")
+        raise Conflict(_("You are not signed up for this session."), "not_signed_up")
     had_seat = seat.status == SeatStatus.confirmed
     db.session.delete(seat)
     db.session.flush()
@@ -697,7 +740,7 @@ def _commit_seat() -> None:
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        raise Conflict("You already have a session in this slot.", "slot_taken") from None
+        raise Conflict(_("You already have a session in this slot."), "slot_taken") from None
 
 
 def _waiting_list(breakout_id: int):

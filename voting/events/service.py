@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -32,7 +33,9 @@ def find_event(code: str) -> Event:
     """Return the event with this code (any case) or raise NotFound."""
     event = db.session.scalar(select(Event).where(Event.code == normalise_code(code)))
     if event is None:
-        raise NotFound("No event has this code. Check the code on the screen.", "unknown_event")
+        # Lazy: the locale selector looks events up (a projector's language), and a
+        # message translated here would ask it for the language it is choosing.
+        raise NotFound(_l("No event has this code. Check the code on the screen."), "unknown_event")
     return event
 
 
@@ -109,18 +112,21 @@ def validate_event_data(data: EventData) -> EventData:
     """Check and normalise event fields, raising InvalidInput on the first problem."""
     data.code = normalise_code(data.code)
     if not CODE_RE.match(data.code):
-        raise InvalidInput("The code needs 4 to 12 letters or digits.", "invalid_code")
+        raise InvalidInput(_("The code needs 4 to 12 letters or digits."), "invalid_code")
     data.name = (data.name or "").strip()
     if not data.name or len(data.name) > 200:
-        raise InvalidInput("The name needs 1 to 200 characters.", "invalid_name")
+        raise InvalidInput(_("The name needs 1 to 200 characters."), "invalid_name")
     if data.ends_on < data.starts_on:
-        raise InvalidInput("The event cannot end before it starts.", "invalid_dates")
+        raise InvalidInput(_("The event cannot end before it starts."), "invalid_dates")
     data.venue = (data.venue or "").strip()[:200]
     data.description = (data.description or "").strip()[:5000]
     words = parse_blocked_words(data.blocked_words)
     if len(words) > MAX_BLOCKED_WORDS or any(len(word) > 60 for word in words):
         raise InvalidInput(
-            f"Up to {MAX_BLOCKED_WORDS} blocked words of at most 60 characters each.",
+            _(
+                "Up to %(most)d blocked words of at most 60 characters each.",
+                most=MAX_BLOCKED_WORDS,
+            ),
             "invalid_blocked_words",
         )
     data.blocked_words = "\n".join(words)
@@ -164,7 +170,9 @@ def _commit_unique_code(code: str) -> None:
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        raise Conflict(f"Another event uses the code {code}.", "code_taken") from None
+        raise Conflict(
+            _("Another event uses the code %(code)s.", code=code), "code_taken"
+        ) from None
 
 
 def suggest_code(length: int = 6) -> str:

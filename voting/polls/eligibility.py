@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from sqlalchemy import bindparam, func, select
 
 from voting.errors import Forbidden
@@ -27,12 +29,29 @@ PARTICIPANTS, REGISTRATIONS = Participant.__table__, Registration.__table__
 BALLOTS, VOTES = Ballot.__table__, Vote.__table__
 NOT_REGISTERED = ""  # the country key of ballots cast without a registration
 
-ASK_LINK = "Open your personal link from the confirmation email to vote."
+# Lazy: refusals are made inside the vote batch, in the request that leads it, and are
+# read in each voter's own language (voting.errors.VotingError.message).
+ASK_LINK = _l("Open your personal link from the confirmation email to vote.")
 REQUIRED = {
-    Eligibility.registered: "Only registered attendees can vote in this poll.",
-    Eligibility.checked_in: "Only checked-in attendees can vote in this poll.",
-    Eligibility.organisation: "This poll takes one vote per organisation, from registered attendees.",
+    Eligibility.registered: _l("Only registered attendees can vote in this poll."),
+    Eligibility.checked_in: _l("Only checked-in attendees can vote in this poll."),
+    Eligibility.organisation: _l(
+        "This poll takes one vote per organisation, from registered attendees."
+    ),
 }
+# A registration's status as the refusal names it.
+STATUS_WORDS = {
+    RegistrationStatus.pending: _l("pending"),
+    RegistrationStatus.confirmed: _l("confirmed"),
+    RegistrationStatus.waiting: _l("waiting"),
+    RegistrationStatus.cancelled: _l("cancelled"),
+    RegistrationStatus.rejected: _l("rejected"),
+}
+
+
+def _sentences(*parts) -> LazyString:
+    """Return sentences joined by spaces, each translated when the whole is read."""
+    return LazyString(lambda: " ".join(str(part) for part in parts))
 
 
 MEMBERS = "__breakout_members__"  # key of the batch's (participant, breakout) member pairs
@@ -41,8 +60,7 @@ MEMBERS = "__breakout_members__"  # key of the batch's (participant, breakout) m
 def NOT_MEMBER() -> Forbidden:  # noqa: N802 - reads as the error it makes
     """Return the refusal of a vote in a breakout poll by a non-member."""
     return Forbidden(
-        "Only members of this breakout session vote in its polls. "
-        "Open your personal link from the confirmation email to vote.",
+        _sentences(_l("Only members of this breakout session vote in its polls."), ASK_LINK),
         "not_member",
     )
 
@@ -93,15 +111,23 @@ def refusal(eligibility, voter: Voter, event_id: int) -> Forbidden | None:
         return None
     required = REQUIRED[Eligibility(eligibility)]
     if not voter.registered or voter.event_id != event_id:
-        return Forbidden(f"{required} {ASK_LINK}", "not_eligible")
+        return Forbidden(_sentences(required, ASK_LINK), "not_eligible")
     if not voter.confirmed:
+        status = STATUS_WORDS.get(voter.status, voter.status)
         return Forbidden(
-            f"{required} Your registration is {voter.status}, not confirmed.", "not_eligible"
+            _sentences(
+                required, _l("Your registration is %(status)s, not confirmed.", status=status)
+            ),
+            "not_eligible",
         )
     if eligibility == Eligibility.checked_in and not voter.checked_in:
-        return Forbidden(f"{required} Check in at the entrance first.", "not_eligible")
+        return Forbidden(
+            _sentences(required, _l("Check in at the entrance first.")), "not_eligible"
+        )
     if eligibility == Eligibility.organisation and not normalise_organisation(voter.organisation):
-        return Forbidden(f"{required} Your registration names no organisation.", "not_eligible")
+        return Forbidden(
+            _sentences(required, _l("Your registration names no organisation.")), "not_eligible"
+        )
     return None
 
 

@@ -11,6 +11,8 @@ import time
 from dataclasses import dataclass, field, replace
 
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, delete, func, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
@@ -91,17 +93,17 @@ def validate_poll_data(data: PollData) -> PollData:
     """Check and normalise poll fields, raising InvalidInput on the first problem."""
     data.title = (data.title or "").strip()
     if not data.title or len(data.title) > 300:
-        raise InvalidInput("The question needs 1 to 300 characters.", "invalid_title")
+        raise InvalidInput(_("The question needs 1 to 300 characters."), "invalid_title")
     try:
         data.kind = PollKind(data.kind)
         data.visibility = Visibility(data.visibility)
         data.majority = Majority(data.majority or Majority.none)
     except ValueError:
-        raise InvalidInput("Unknown poll type or results visibility.", "invalid_kind") from None
+        raise InvalidInput(_("Unknown poll type or results visibility."), "invalid_kind") from None
     try:
         data.eligibility = Eligibility(data.eligibility)
     except ValueError:
-        raise InvalidInput("Unknown choice of who may vote.", "invalid_eligibility") from None
+        raise InvalidInput(_("Unknown choice of who may vote."), "invalid_eligibility") from None
     _fixed_options(data)
     _validate_options(data)
     _validate_kind_settings(data)
@@ -116,7 +118,7 @@ def _fixed_options(data: PollData) -> None:
         labels = list(YES_NO_LABELS)
     elif data.kind == PollKind.rating:
         if not _is_int(data.scale) or not 2 <= data.scale <= 10:
-            raise InvalidInput("A rating scale goes from 1 to 2..10.", "invalid_scale")
+            raise InvalidInput(_("A rating scale goes from 1 to 2..10."), "invalid_scale")
         labels = [str(value) for value in range(1, data.scale + 1)]
     elif data.kind == PollKind.text:
         labels = []
@@ -137,11 +139,13 @@ def _validate_options(data: PollData) -> None:
     if data.kind != PollKind.text:
         most = MAX_RANKED if data.kind == PollKind.ranking else MAX_OPTIONS
         if len(pairs) < 2 or len(pairs) > most:
-            raise InvalidInput(f"A poll needs 2 to {most} options.", "invalid_options")
+            raise InvalidInput(
+                _("A poll needs 2 to %(most)d options.", most=most), "invalid_options"
+            )
     if any(len(label) > 200 for _, label in pairs):
-        raise InvalidInput("An option can have at most 200 characters.", "invalid_options")
+        raise InvalidInput(_("An option can have at most 200 characters."), "invalid_options")
     if len({label.casefold() for _, label in pairs}) != len(pairs):
-        raise InvalidInput("Two options have the same text.", "invalid_options")
+        raise InvalidInput(_("Two options have the same text."), "invalid_options")
     kept = [i for i, label in enumerate(labels) if label]
     # Quiz answers are given as positions in the submitted list: follow the blanks out.
     data.correct = [kept.index(i) for i in (data.correct or []) if _is_int(i) and i in kept]
@@ -155,7 +159,7 @@ def _validate_kind_settings(data: PollData) -> None:
     if data.kind == PollKind.multiple:
         if not _is_int(data.max_choices) or not 1 <= data.max_choices <= count:
             raise InvalidInput(
-                f"The maximum number of choices must be between 1 and {count}.",
+                _("The maximum number of choices must be between 1 and %(count)d.", count=count),
                 "invalid_max_choices",
             )
     elif data.kind in (PollKind.points, PollKind.ranking):
@@ -165,9 +169,11 @@ def _validate_kind_settings(data: PollData) -> None:
     if data.kind == PollKind.points and (
         not _is_int(data.budget) or not 1 <= data.budget <= MAX_BUDGET
     ):
-        raise InvalidInput(f"The budget must be 1 to {MAX_BUDGET} points.", "invalid_budget")
+        raise InvalidInput(
+            _("The budget must be 1 to %(most)d points.", most=MAX_BUDGET), "invalid_budget"
+        )
     if data.kind == PollKind.quiz and len(data.correct) != 1:
-        raise InvalidInput("Mark exactly one option as the correct answer.", "invalid_correct")
+        raise InvalidInput(_("Mark exactly one option as the correct answer."), "invalid_correct")
     if data.kind != PollKind.quiz:
         data.correct = []
     if data.kind != PollKind.yes_no:
@@ -180,14 +186,18 @@ def _validate_kind_settings(data: PollData) -> None:
         not _is_int(data.duration) or not MIN_DURATION <= data.duration <= MAX_DURATION
     ):
         raise InvalidInput(
-            f"A timer runs {MIN_DURATION} seconds to {MAX_DURATION // 3600} hours.",
+            _(
+                "A timer runs %(least)d seconds to %(most)d hours.",
+                least=MIN_DURATION,
+                most=MAX_DURATION // 3600,
+            ),
             "invalid_duration",
         )
     if data.secret:
         data.allow_change = False  # a changed ballot would have to be found again
         if data.show_countries:
             raise InvalidInput(
-                "A secret ballot does not show turnout by country.", "secret_countries"
+                _("A secret ballot does not show turnout by country."), "secret_countries"
             )
 
 
@@ -257,25 +267,29 @@ def update_poll(poll: Poll, data: PollData) -> Poll:
     existing = {option.id: option for option in poll.options}
     kept_ids = [oid for oid in data.option_ids if oid is not None]
     if any(oid not in existing for oid in kept_ids):
-        raise InvalidInput("An option does not belong to this poll.", "invalid_options")
+        raise InvalidInput(_("An option does not belong to this poll."), "invalid_options")
     if has_votes and (set(kept_ids) != set(existing) or None in data.option_ids):
         raise Conflict(
-            "This poll has votes: reset it before adding or removing options.", "poll_has_votes"
+            _("This poll has votes: reset it before adding or removing options."),
+            "poll_has_votes",
         )
     if has_votes and poll.kind == PollKind.points and data.budget != poll.budget:
         raise Conflict(
-            "This poll has votes: reset it before changing the budget.", "poll_has_votes"
+            _("This poll has votes: reset it before changing the budget."), "poll_has_votes"
         )
     if has_votes and (data.secret != poll.secret or data.weighted != poll.weighted):
         raise Conflict(
-            "This poll has votes: reset it before making it secret or weighted.", "poll_has_votes"
+            _("This poll has votes: reset it before making it secret or weighted."),
+            "poll_has_votes",
         )
     if has_votes and data.kind != poll.kind:
-        raise Conflict("This poll has votes: reset it before changing its type.", "poll_has_votes")
+        raise Conflict(
+            _("This poll has votes: reset it before changing its type."), "poll_has_votes"
+        )
     if has_votes and data.eligibility != poll.eligibility:
         # Ballots of one kind of voter (people, organisations) must not mix in a tally.
         raise Conflict(
-            "This poll has votes: reset it before changing who may vote.", "poll_has_votes"
+            _("This poll has votes: reset it before changing who may vote."), "poll_has_votes"
         )
     poll.title = data.title
     poll.description = data.description
@@ -392,7 +406,7 @@ def find_poll(event: Event, poll_id) -> Poll:
     """Return the event's poll with this id or raise NotFound."""
     poll = db.session.get(Poll, as_id(poll_id)) if as_id(poll_id) else None
     if poll is None or poll.event_id != event.id:
-        raise NotFound("This poll does not exist in this event.", "unknown_poll")
+        raise NotFound(_("This poll does not exist in this event."), "unknown_poll")
     return poll
 
 
@@ -403,7 +417,7 @@ def open_poll(poll: Poll) -> Poll:
     """Open a draft or closed poll for votes and put it on the display."""
     poll = _locked(poll, shared=False)
     if poll.status == PollStatus.open:
-        raise Conflict("This poll is open already.", "poll_open")
+        raise Conflict(_("This poll is open already."), "poll_open")
     poll.status = PollStatus.open
     poll.opened_at = utcnow()
     poll.closed_at = None
@@ -432,7 +446,7 @@ def open_next(event: Event) -> Poll:
     """
     upcoming = next_draft(event)
     if upcoming is None:
-        raise Conflict("No prepared poll comes after this one.", "no_next_poll")
+        raise Conflict(_("No prepared poll comes after this one."), "no_next_poll")
     shown = db.session.get(Poll, event.display_poll_id) if event.display_poll_id else None
     if shown is not None and shown.status == PollStatus.open:
         close_poll(shown)
@@ -505,7 +519,7 @@ def close_poll(poll: Poll) -> Poll:
     """Close an open poll; the write lock makes it atomic with respect to votes."""
     poll = _locked(poll, shared=False)
     if poll.status != PollStatus.open:
-        raise Conflict("This poll is not open.", "poll_not_open")
+        raise Conflict(_("This poll is not open."), "poll_not_open")
     poll.status = PollStatus.closed
     poll.closed_at = utcnow()
     poll.closes_at = None
@@ -548,7 +562,7 @@ def reveal_results(poll: Poll, revealed: bool = True) -> Poll:
 def show_on_display(event: Event, poll: Poll | None) -> None:
     """Choose which poll the display shows (None: the join screen)."""
     if poll is not None and poll.event_id != event.id:
-        raise NotFound("This poll does not exist in this event.", "unknown_poll")
+        raise NotFound(_("This poll does not exist in this event."), "unknown_poll")
     event.display_poll_id = poll.id if poll else None
     db.session.commit()
     _forget_snapshot(event.id)
@@ -565,7 +579,7 @@ def _locked(poll: Poll, *, shared: bool) -> Poll:
     locked = lock_row(Poll, poll.id, shared=shared)
     if locked is None:
         db.session.rollback()
-        raise NotFound("This poll does not exist.", "unknown_poll")
+        raise NotFound(_("This poll does not exist."), "unknown_poll")
     return locked
 
 
@@ -665,12 +679,12 @@ def _read_ballot(request: VoteRequest, ballot) -> None:
         ballot = {"choices": ballot}
     if not isinstance(ballot, dict):
         raise InvalidInput(
-            "A vote needs choices, points, ranking, rating or text.", "invalid_ballot"
+            _("A vote needs choices, points, ranking, rating or text."), "invalid_ballot"
         )
     forms = [form for form in BALLOT_FORMS if ballot.get(form) is not None]
     if len(forms) != 1:
         raise InvalidInput(
-            "A vote carries exactly one of choices, points, ranking, rating or text.",
+            _("A vote carries exactly one of choices, points, ranking, rating or text."),
             "invalid_ballot",
         )
     request.form = form = forms[0]
@@ -684,7 +698,7 @@ def _read_ballot(request: VoteRequest, ballot) -> None:
         request.choices, request.values = _valid_points(value)
     elif form == "rating":
         if not _is_int(value):
-            raise InvalidInput("rating must be a whole number.", "invalid_rating")
+            raise InvalidInput(_("rating must be a whole number."), "invalid_rating")
         request.rating = value
     else:
         request.text = _valid_text(value)
@@ -693,15 +707,15 @@ def _read_ballot(request: VoteRequest, ballot) -> None:
 def _valid_points(points) -> tuple[list[int], list[int]]:
     """Return (option ids, points) of an allocation, leaving out options given 0."""
     if not isinstance(points, dict) or not points or len(points) > MAX_OPTIONS:
-        raise InvalidInput("points must map option numbers to points.", "invalid_points")
+        raise InvalidInput(_("points must map option numbers to points."), "invalid_points")
     ids, values = [], []
     for key, value in points.items():
         option_id = as_id(key)
         if option_id is None or option_id in ids:
-            raise InvalidInput("points must map option numbers to points.", "invalid_points")
+            raise InvalidInput(_("points must map option numbers to points."), "invalid_points")
         if not _is_int(value) or not 0 <= value <= MAX_BUDGET:
             raise InvalidInput(
-                "Each option gets a whole number of points, 0 or more.", "invalid_points"
+                _("Each option gets a whole number of points, 0 or more."), "invalid_points"
             )
         if value:
             ids.append(option_id)
@@ -712,10 +726,12 @@ def _valid_points(points) -> tuple[list[int], list[int]]:
 def _valid_text(text) -> str:
     """Return an open-text answer with its spacing tidied, if it has 1 to MAX_ANSWER characters."""
     if not isinstance(text, str):
-        raise InvalidInput("text must be a string.", "invalid_text")
+        raise InvalidInput(_("text must be a string."), "invalid_text")
     text = " ".join(text.split())
     if not text or len(text) > MAX_ANSWER:
-        raise InvalidInput(f"An answer has 1 to {MAX_ANSWER} characters.", "invalid_text")
+        raise InvalidInput(
+            _("An answer has 1 to %(most)d characters.", most=MAX_ANSWER), "invalid_text"
+        )
     return text
 
 
@@ -766,7 +782,9 @@ def _write_vote_batch(tickets: list[Ticket]) -> None:
         # Database locked or gone: nothing was stored; the client may resend the same vote.
         db.session.rollback()
         for ticket in tickets:
-            ticket.error = Unavailable("Votes cannot be stored right now; retry.", "unavailable")
+            ticket.error = Unavailable(
+                _l("Votes cannot be stored right now; retry."), "unavailable"
+            )
         return
     except BaseException:
         db.session.rollback()
@@ -782,7 +800,7 @@ def _clash_error(request: VoteRequest) -> VotingError:
         return error
     if replay is not None:
         return _AlreadyAnswered(replay)
-    return Conflict("Your vote was recorded already.", "already_voted")
+    return Conflict(_l("Your vote was recorded already."), "already_voted")
 
 
 class _AlreadyAnswered(VotingError):
@@ -847,7 +865,9 @@ def _record_votes(tickets: list[Ticket]) -> None:
                 _check_vote(request, polls.get(request.poll_id), options, blocked, now)
                 owner = participants.get(request.participant_key)
                 if owner is not None and owner[1] != request.event_id:
-                    raise InvalidInput("This participant belongs to another event.", "wrong_event")
+                    raise InvalidInput(
+                        _l("This participant belongs to another event."), "wrong_event"
+                    )
                 _check_eligibility(request, polls[request.poll_id], voters)
                 accepted[request.vote_id] = ticket
         except VotingError as error:
@@ -983,7 +1003,7 @@ def _replay_of(earlier: tuple, request: VoteRequest) -> VoteResult:
         receipt = secrecy.open_receipt(receipt, request.vote_id)
         return VoteResult(receipt=receipt, poll_id=poll_id, choices=[], duplicate=True)
     if owner != request.participant_key or poll_id != request.poll_id:
-        raise Conflict("This vote id was used for another vote.", "vote_id_conflict")
+        raise Conflict(_l("This vote id was used for another vote."), "vote_id_conflict")
     ballot = {"choices": list(logged)} if isinstance(logged, list) else dict(logged)
     return VoteResult(
         receipt=receipt,
@@ -1010,21 +1030,24 @@ def _replay_from_db(request: VoteRequest) -> VoteResult | None:
 def _same_vote(first: VoteRequest, again: VoteRequest) -> None:
     """Refuse a vote id reused in one batch by another voter or for another poll."""
     if first.participant_key != again.participant_key or first.poll_id != again.poll_id:
-        raise Conflict("This vote id was used for another vote.", "vote_id_conflict")
+        raise Conflict(_l("This vote id was used for another vote."), "vote_id_conflict")
 
 
 def _check_vote(request: VoteRequest, poll, options: dict, blocked: dict, now) -> None:
     """Apply the rules a vote must pass against its poll."""
     if poll is None or poll.event_id != request.event_id:
-        raise NotFound("This poll does not exist in this event.", "unknown_poll")
+        raise NotFound(_l("This poll does not exist in this event."), "unknown_poll")
     if poll.status != PollStatus.open:
         code = "poll_closed" if poll.status == PollStatus.closed else "poll_not_open"
-        raise Conflict("This poll is not open for votes.", code)
+        raise Conflict(_l("This poll is not open for votes."), code)
     if poll.closes_at is not None and _utc(poll.closes_at) <= now:
         # Time is up even if the closing job has not run yet: the timer is the rule.
-        raise Conflict("Time is up: this poll no longer takes votes.", "poll_closed")
+        raise Conflict(_l("Time is up: this poll no longer takes votes."), "poll_closed")
     if poll.kind not in BALLOT_FORMS[request.form]:
-        raise InvalidInput(f"This poll does not take a {request.form} ballot.", "wrong_ballot_form")
+        raise InvalidInput(
+            _l("This poll does not take a %(form)s ballot.", form=request.form),
+            "wrong_ballot_form",
+        )
     if request.form == "rating":
         _rating_to_choice(request, options[poll.id])
     elif request.form == "text":
@@ -1032,9 +1055,11 @@ def _check_vote(request: VoteRequest, poll, options: dict, blocked: dict, now) -
         return
     _check_choices(poll, request.choices, options[poll.id])
     if request.form == "points" and sum(request.values) != poll.budget:
-        raise InvalidInput(f"The points must add up to {poll.budget}.", "points_sum")
+        raise InvalidInput(
+            _l("The points must add up to %(budget)d.", budget=poll.budget), "points_sum"
+        )
     if request.form == "ranking" and len(request.choices) != len(options[poll.id]):
-        raise InvalidInput("Rank every option, each once.", "incomplete_ranking")
+        raise InvalidInput(_l("Rank every option, each once."), "incomplete_ranking")
 
 
 def _rating_to_choice(request: VoteRequest, positions: dict[int, int]) -> None:
@@ -1042,7 +1067,9 @@ def _rating_to_choice(request: VoteRequest, positions: dict[int, int]) -> None:
     by_position = {position: option_id for option_id, position in positions.items()}
     option_id = by_position.get(request.rating - 1) if request.rating >= 1 else None
     if option_id is None:
-        raise InvalidInput(f"The rating goes from 1 to {len(positions)}.", "invalid_rating")
+        raise InvalidInput(
+            _l("The rating goes from 1 to %(most)d.", most=len(positions)), "invalid_rating"
+        )
     request.choices = [option_id]
 
 
@@ -1050,7 +1077,9 @@ def _check_answer(request: VoteRequest, blocked) -> None:
     """Refuse an open-text answer that holds a blocked word."""
     word = tallies.blocked_word_in(request.text, blocked)
     if word is not None:
-        raise InvalidInput("This answer contains a word that is not allowed here.", "blocked_word")
+        raise InvalidInput(
+            _l("This answer contains a word that is not allowed here."), "blocked_word"
+        )
 
 
 def _batch_voters(requests: list[VoteRequest], polls: dict[int, object]) -> dict:
@@ -1315,10 +1344,12 @@ def _no_change_error(request: VoteRequest) -> Conflict:
     """Explain why a second vote is refused in a poll that does not allow changes."""
     if request.ballot_key:
         return Conflict(
-            "Your organisation has voted already; this poll does not allow changes.",
+            _l("Your organisation has voted already; this poll does not allow changes."),
             "organisation_voted",
         )
-    return Conflict("You have voted already; this poll does not allow changes.", "already_voted")
+    return Conflict(
+        _l("You have voted already; this poll does not allow changes."), "already_voted"
+    )
 
 
 def _ballot_ids(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], int]:
@@ -1340,16 +1371,18 @@ def _ballot_ids(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], int]:
 def _check_choices(poll, choices: list[int], valid: dict[int, int]) -> None:
     """Refuse options of another poll and too many choices."""
     if not set(choices) <= valid.keys():
-        raise InvalidInput("A chosen option is not part of this poll.", "invalid_option")
+        raise InvalidInput(_l("A chosen option is not part of this poll."), "invalid_option")
     if len(choices) > poll.max_choices:
-        raise InvalidInput(f"Choose at most {poll.max_choices} options.", "too_many_choices")
+        raise InvalidInput(
+            _l("Choose at most %(most)d options.", most=poll.max_choices), "too_many_choices"
+        )
 
 
 def _valid_poll_id(poll_id) -> int:
     """Return the poll id as an integer, or refuse the ballot."""
     poll_key = as_id(poll_id)
     if poll_key is None:
-        raise InvalidInput("poll_id must be a poll number.", "invalid_ballot")
+        raise InvalidInput(_("poll_id must be a poll number."), "invalid_ballot")
     return poll_key
 
 
@@ -1362,7 +1395,7 @@ def _valid_sent_at(sent_at) -> float | None:
         or not isinstance(sent_at, int | float)
         or not math.isfinite(sent_at)
     ):
-        raise InvalidInput("sent_at must be a number (client milliseconds).", "invalid_payload")
+        raise InvalidInput(_("sent_at must be a number (client milliseconds)."), "invalid_payload")
     return float(sent_at)
 
 
@@ -1370,7 +1403,7 @@ def _valid_vote_id(vote_id) -> str:
     """Return the vote id if it is a string of 8-64 URL-safe characters."""
     if not isinstance(vote_id, str) or not VOTE_ID_RE.match(vote_id):
         raise InvalidInput(
-            "vote_id must be 8 to 64 letters, digits, '-' or '_'.", "invalid_vote_id"
+            _("vote_id must be 8 to 64 letters, digits, '-' or '_'."), "invalid_vote_id"
         )
     return vote_id
 
@@ -1378,10 +1411,10 @@ def _valid_vote_id(vote_id) -> str:
 def _valid_choices(choices) -> list[int]:
     """Return the chosen option ids if they form a non-empty list of distinct integers."""
     if not isinstance(choices, list) or not choices or len(choices) > MAX_OPTIONS:
-        raise InvalidInput("Choose at least one option.", "invalid_ballot")
+        raise InvalidInput(_("Choose at least one option."), "invalid_ballot")
     ids = [as_id(choice) for choice in choices]
     if None in ids or len(set(ids)) != len(ids):
-        raise InvalidInput("The choices must be distinct option numbers.", "invalid_ballot")
+        raise InvalidInput(_("The choices must be distinct option numbers."), "invalid_ballot")
     return ids
 
 
@@ -1674,7 +1707,7 @@ def _text_results(poll: Poll, *, staff: bool) -> dict:
 def publish_receipts(poll: Poll, published: bool = True) -> Poll:
     """Publish (or withdraw) a closed poll's receipts with their ballots, for recounting."""
     if published and poll.status != PollStatus.closed:
-        raise Conflict("Receipts are published once the poll is closed.", "poll_not_closed")
+        raise Conflict(_("Receipts are published once the poll is closed."), "poll_not_closed")
     poll.receipts_published = published
     audit.record(
         poll.event_id, poll.id, "receipts_published" if published else "receipts_withdrawn", {}
@@ -1733,10 +1766,12 @@ def moderate_answer(poll: Poll, ballot_id, status) -> None:
     try:
         status = AnswerStatus(status)
     except ValueError:
-        raise InvalidInput("status must be shown, hidden or pending.", "invalid_status") from None
+        raise InvalidInput(
+            _("status must be shown, hidden or pending."), "invalid_status"
+        ) from None
     ballot = db.session.get(Ballot, as_id(ballot_id)) if as_id(ballot_id) else None
     if ballot is None or ballot.poll_id != poll.id or ballot.text is None:
-        raise NotFound("This answer does not exist in this poll.", "unknown_answer")
+        raise NotFound(_("This answer does not exist in this poll."), "unknown_answer")
     ballot.answer_status = status
     db.session.commit()
     _push_tally(poll.id)
@@ -1929,7 +1964,7 @@ def _public_snapshot(event_id: int) -> dict:
         return cached[1]
     event = db.session.get(Event, event_id)
     if event is None:
-        raise NotFound("This event no longer exists.", "unknown_event")
+        raise NotFound(_("This event no longer exists."), "unknown_event")
     polls = _with_display_poll(event, public_polls(event))
     payload = {
         "ok": True,

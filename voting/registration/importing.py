@@ -381,7 +381,7 @@ def _row_data(event: Event, values: dict[str, str]) -> tuple[RegistrationData, d
         service.validate(event, data, need_consent=False)
     except RegistrationInvalid as error:
         for name, message in error.errors.items():
-            errors.setdefault(_target_of(name), _(message))
+            errors.setdefault(_target_of(name), message)  # translated by the service
     return data, errors
 
 

@@ -13,6 +13,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -36,6 +37,7 @@ from voting.registration.countries import is_country
 from voting.registration.tickets import link_hash, new_link_token, new_ticket_code
 
 EMAIL_RE = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;]+$")
+# Stored as the registration's role (and matched by imports): kept in English.
 ROLES = (
     "Cluster manager",
     "Cluster staff",
@@ -53,7 +55,7 @@ class RegistrationInvalid(InvalidInput):
     """Registration input with problems, each tied to the form field it concerns."""
 
     def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__("Please correct the marked fields.", "invalid_registration")
+        super().__init__(_("Please correct the marked fields."), "invalid_registration")
         self.errors = errors
 
 
@@ -93,22 +95,22 @@ def validate(
     data.last_name = _text(data.last_name, 100, "last_name", errors, required=True)
     data.email = str(data.email or "").strip()
     if not data.email:
-        errors["email"] = "Enter an email address."
+        errors["email"] = _("Enter an email address.")
     elif len(data.email) > 254 or not EMAIL_RE.match(data.email):
-        errors["email"] = "Enter a valid email address, like name@example.org."
+        errors["email"] = _("Enter a valid email address, like name@example.org.")
     data.organisation = _text(data.organisation, 200, "organisation", errors, required=True)
     data.country = str(data.country or "").strip().upper()
     if not is_country(data.country):
-        errors["country"] = "Choose a country from the list."
+        errors["country"] = _("Choose a country from the list.")
     _validate_partnership(event, data, errors)
     data.role = str(data.role or "").strip()
     if data.role and data.role not in ROLES:
-        errors["role"] = "Choose a role from the list."
+        errors["role"] = _("Choose a role from the list.")
     _validate_days(event, data, errors)
     data.needs = _text(data.needs, 1000, "needs", errors)
     data.answers = _validate_answers(event, data.answers or {}, errors)
     if need_consent and not data.consent_privacy:
-        errors["consent_privacy"] = "You need to accept the privacy notice to register."
+        errors["consent_privacy"] = _("You need to accept the privacy notice to register.")
     data.consent_photos = bool(data.consent_photos)
     if errors:
         raise RegistrationInvalid(errors)
@@ -119,9 +121,9 @@ def _text(value, limit: int, name: str, errors: dict, *, required: bool = False)
     """Return trimmed text, noting an error when it is missing or too long."""
     text = str(value or "").strip()
     if required and not text:
-        errors[name] = "This field is required."
+        errors[name] = _("This field is required.")
     elif len(text) > limit:
-        errors[name] = f"Use at most {limit} characters."
+        errors[name] = _("Use at most %(most)d characters.", most=limit)
     return text
 
 
@@ -131,7 +133,7 @@ def _validate_partnership(event: Event, data: RegistrationData, errors: dict) ->
     if data.partnership_id in (None, "", 0):
         data.partnership_id = None
         if len(data.partnership_other) > 200:
-            errors["partnership_other"] = "Use at most 200 characters."
+            errors["partnership_other"] = _("Use at most %(most)d characters.", most=200)
         return
     ids = {p.id for p in event.partnerships}
     try:
@@ -139,7 +141,7 @@ def _validate_partnership(event: Event, data: RegistrationData, errors: dict) ->
     except (TypeError, ValueError):
         data.partnership_id = -1
     if data.partnership_id not in ids:
-        errors["partnership_id"] = "Choose a partnership from the list, or 'other'."
+        errors["partnership_id"] = _("Choose a partnership from the list, or 'other'.")
     data.partnership_other = ""
 
 
@@ -151,12 +153,12 @@ def _validate_days(event: Event, data: RegistrationData, errors: dict) -> None:
     except (TypeError, ValueError):
         chosen = [-1]
     if any(day not in ids for day in chosen):
-        errors["day_ids"] = "Choose days of this event."
+        errors["day_ids"] = _("Choose days of this event.")
     elif ids and not chosen:
         if len(ids) == 1:
             chosen = sorted(ids)
         else:
-            errors["day_ids"] = "Choose at least one day you will attend."
+            errors["day_ids"] = _("Choose at least one day you will attend.")
     data.day_ids = chosen
 
 
@@ -168,13 +170,13 @@ def _validate_answers(event: Event, answers: dict, errors: dict) -> dict[str, st
         value = str(answers.get(key) or "").strip()
         field_name = f"q_{question.id}"
         if question.kind == QuestionKind.yesno and value not in ("", "yes", "no"):
-            errors[field_name] = "Answer yes or no."
+            errors[field_name] = _("Answer yes or no.")
         elif question.kind == QuestionKind.choice and value and value not in question.choices:
-            errors[field_name] = "Choose one of the answers offered."
+            errors[field_name] = _("Choose one of the answers offered.")
         elif len(value) > TEXT_ANSWER_MAX:
-            errors[field_name] = f"Use at most {TEXT_ANSWER_MAX} characters."
+            errors[field_name] = _("Use at most %(most)d characters.", most=TEXT_ANSWER_MAX)
         elif question.required and not value:
-            errors[field_name] = "This question needs an answer."
+            errors[field_name] = _("This question needs an answer.")
         if value:
             clean[key] = value
     return clean
@@ -198,7 +200,7 @@ def register(event: Event, data: RegistrationData, *, by_staff: bool = False) ->
     attendee gives when they open their link, and the approval step.
     """
     if not event.registration_open and not by_staff:
-        raise Conflict("Registration for this event is closed.", "registration_closed")
+        raise Conflict(_("Registration for this event is closed."), "registration_closed")
     data = validate(event, data, need_consent=not by_staff)
     if not by_staff:
         ratelimits.check("register", normalise_email(data.email))
@@ -287,8 +289,10 @@ def _refuse_duplicate(event: Event, email: str, *, other_than: int | None = None
         db.session.rollback()
         raise RegistrationInvalid(
             {
-                "email": "This email is already registered for this event. Use the link in "
-                "your confirmation email, or register someone else with their own email."
+                "email": _(
+                    "This email is already registered for this event. Use the link in "
+                    "your confirmation email, or register someone else with their own email."
+                )
             }
         )
 
@@ -300,7 +304,7 @@ def _commit_unique_email() -> None:
     except IntegrityError:
         db.session.rollback()
         raise RegistrationInvalid(
-            {"email": "This email is already registered for this event."}
+            {"email": _("This email is already registered for this event.")}
         ) from None
 
 
@@ -368,7 +372,11 @@ def record_privacy_notice(event: Event) -> str:
 
 
 def privacy_text(event: Event) -> str:
-    """Return the event's privacy notice, or the default one naming the organiser."""
+    """Return the event's privacy notice, or the default one naming the organiser.
+
+    Not translated: the text is stored with each consent, and its hash is the notice's
+    version (voting.models.PrivacyNotice).
+    """
     if event.privacy_notice.strip():
         return event.privacy_notice.strip()
     contact = event.contact_email or "the organiser"
@@ -506,7 +514,7 @@ def cancel(registration: Registration) -> Change:
     db.session.refresh(registration)
     if registration.status in (Status.cancelled, Status.rejected):
         db.session.rollback()
-        raise Conflict("This registration is already cancelled.", "already_cancelled")
+        raise Conflict(_("This registration is already cancelled."), "already_cancelled")
     registration.status = Status.cancelled
     registration.updated_at = utcnow()
     db.session.flush()
@@ -523,7 +531,7 @@ def approve(registration: Registration) -> Change:
     db.session.refresh(registration)
     if registration.status != Status.pending:
         db.session.rollback()
-        raise Conflict("Only registrations awaiting approval can be approved.", "not_pending")
+        raise Conflict(_("Only registrations awaiting approval can be approved."), "not_pending")
     fits = _fits(event, [day.id for day in registration.days])
     registration.status = Status.confirmed if fits else Status.waiting
     registration.updated_at = utcnow()
@@ -542,7 +550,7 @@ def move(registration: Registration, status: str) -> Change:
     try:
         status = Status(status)
     except ValueError:
-        raise InvalidInput("Unknown registration status.", "invalid_status") from None
+        raise InvalidInput(_("Unknown registration status."), "invalid_status") from None
     event = _lock_event(registration.event)
     db.session.refresh(registration)
     if status == registration.status:
@@ -552,7 +560,7 @@ def move(registration: Registration, status: str) -> Change:
         event, [day.id for day in registration.days], ignore=registration.id
     ):
         db.session.rollback()
-        raise Conflict("No seat is free for this registration's days.", "event_full")
+        raise Conflict(_("No seat is free for this registration's days."), "event_full")
     was_confirmed = registration.status == Status.confirmed
     registration.status = status
     registration.updated_at = utcnow()
@@ -577,7 +585,7 @@ def update(registration: Registration, data: RegistrationData) -> Change:
     confirmed = registration.status == Status.confirmed
     if confirmed and added and not _fits_days(event, added, registration.id):
         db.session.rollback()
-        raise RegistrationInvalid({"day_ids": "That day is full."})
+        raise RegistrationInvalid({"day_ids": _("That day is full.")})
     _apply(registration, event, data)
     db.session.flush()
     # Leaving a day frees its seat for someone waiting.
@@ -633,7 +641,7 @@ def by_token(event: Event, token: str) -> Registration:
         )
     )
     if registration is None or registration.erased_at is not None:
-        raise NotFound("This personal link is not valid (any more).", "unknown_link")
+        raise NotFound(_("This personal link is not valid (any more)."), "unknown_link")
     return registration
 
 
@@ -642,7 +650,7 @@ def by_id(event: Event, registration_id) -> Registration:
     number = as_id(registration_id)
     registration = db.session.get(Registration, number) if number else None
     if registration is None or registration.event_id != event.id:
-        raise NotFound("No such registration in this event.", "unknown_registration")
+        raise NotFound(_("No such registration in this event."), "unknown_registration")
     return registration
 
 
@@ -696,7 +704,7 @@ def _partnerships(event: Event, condition) -> list[tuple[str, int]]:
     )
     totals: dict[str, int] = {}
     for name, other, count in rows:
-        label = name or (f"Other: {other}" if other else "None given")
+        label = name or (_("Other: %(name)s", name=other) if other else _("None given"))
         totals[label] = totals.get(label, 0) + count
     return sorted(totals.items(), key=lambda item: (-item[1], item[0]))
 
@@ -734,7 +742,7 @@ def personal_data(registration: Registration) -> dict:
         },
         "registered_at": _iso(registration.created_at),
         "updated_at": _iso(registration.updated_at),
-        "votes": "Your ballots are stored without your name and are not part of this file.",
+        "votes": _("Your ballots are stored without your name and are not part of this file."),
     }
 
 
@@ -837,7 +845,7 @@ def register_many(event: Event, rows: list[RegistrationData]) -> list[Registered
     except IntegrityError:
         db.session.rollback()
         raise RegistrationInvalid(
-            {"email": "An email is already registered for this event."}
+            {"email": _("An email is already registered for this event.")}
         ) from None
     except BaseException:
         db.session.rollback()
@@ -857,7 +865,7 @@ def _register_row(event: Event, index: int, data: RegistrationData) -> Registere
             Registration.email_key == normalise_email(data.email),
         )
     ):
-        raise RowInvalid(index, {"email": "This email is already registered for this event."})
+        raise RowInvalid(index, {"email": _("This email is already registered for this event.")})
     registration, token = _new_registration(event, data)
     registration.status = Status.confirmed if _fits(event, data.day_ids) else Status.waiting
     db.session.flush()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from voting.errors import Conflict, InvalidInput, NotFound
@@ -64,18 +65,18 @@ def _check_settings(event: Event, settings: RegistrationSettings) -> None:
     """Refuse negative capacities, bad emails, unknown days and overlong texts."""
     capacities = [settings.capacity, *settings.day_capacities.values()]
     if any(value is not None and not 0 <= value <= 1_000_000 for value in capacities):
-        raise InvalidInput("A capacity is a number from 0 to 1,000,000.", "invalid_capacity")
+        raise InvalidInput(_("A capacity is a number from 0 to 1,000,000."), "invalid_capacity")
     if settings.retention_days is not None and not 0 <= settings.retention_days <= 3650:
-        raise InvalidInput("Keep personal data 0 to 3,650 days.", "invalid_retention")
+        raise InvalidInput(_("Keep personal data 0 to 3,650 days."), "invalid_retention")
     email = settings.contact_email.strip()
     if email and (len(email) > 254 or not EMAIL_RE.match(email)):
-        raise InvalidInput("Enter a valid contact email.", "invalid_email")
+        raise InvalidInput(_("Enter a valid contact email."), "invalid_email")
     if len(settings.privacy_notice) > 20_000:
         raise InvalidInput(
-            "The privacy notice can have at most 20,000 characters.", "invalid_notice"
+            _("The privacy notice can have at most 20,000 characters."), "invalid_notice"
         )
     if set(settings.day_capacities) - {day.id for day in event.days}:
-        raise InvalidInput("Unknown day.", "invalid_day")
+        raise InvalidInput(_("Unknown day."), "invalid_day")
 
 
 def set_partnerships(event: Event, text: str) -> None:
@@ -83,7 +84,10 @@ def set_partnerships(event: Event, text: str) -> None:
     names = _unique_lines(text)
     if len(names) > MAX_PARTNERSHIPS or any(len(name) > 200 for name in names):
         raise InvalidInput(
-            f"Give at most {MAX_PARTNERSHIPS} partnerships of at most 200 characters.",
+            _(
+                "Give at most %(most)d partnerships of at most 200 characters.",
+                most=MAX_PARTNERSHIPS,
+            ),
             "invalid_partnerships",
         )
     wanted = {name.casefold(): name for name in names}
@@ -93,7 +97,10 @@ def set_partnerships(event: Event, text: str) -> None:
         elif _in_use(partnership):
             db.session.rollback()
             raise Conflict(
-                f"“{partnership.name}” is chosen by registered attendees and cannot be removed.",
+                _(
+                    "“%(name)s” is chosen by registered attendees and cannot be removed.",
+                    name=partnership.name,
+                ),
                 "partnership_in_use",
             )
         else:
@@ -124,21 +131,22 @@ def add_question(
     """Add a custom question to the event's registration form."""
     label = str(label or "").strip()
     if not label or len(label) > 200:
-        raise InvalidInput("A question needs 1 to 200 characters.", "invalid_question")
+        raise InvalidInput(_("A question needs 1 to 200 characters."), "invalid_question")
     try:
         kind = QuestionKind(kind)
     except ValueError:
-        raise InvalidInput("Choose text, choice or yes/no.", "invalid_question") from None
+        raise InvalidInput(_("Choose text, choice or yes/no."), "invalid_question") from None
     choices = _unique_lines(choices_text) if kind == QuestionKind.choice else []
     if kind == QuestionKind.choice and not 2 <= len(choices) <= 30:
         raise InvalidInput(
-            "A choice question needs 2 to 30 answers, one per line.", "invalid_question"
+            _("A choice question needs 2 to 30 answers, one per line."), "invalid_question"
         )
     if any(len(choice) > 200 for choice in choices):
-        raise InvalidInput("An answer can have at most 200 characters.", "invalid_question")
+        raise InvalidInput(_("An answer can have at most 200 characters."), "invalid_question")
     if len(event.questions) >= MAX_QUESTIONS:
         raise InvalidInput(
-            f"An event can ask at most {MAX_QUESTIONS} questions.", "invalid_question"
+            _("An event can ask at most %(most)d questions.", most=MAX_QUESTIONS),
+            "invalid_question",
         )
     position = max((q.position for q in event.questions), default=0) + 1
     question = Question(
@@ -153,6 +161,6 @@ def remove_question(event: Event, question_id: int) -> None:
     """Remove a custom question (answers already given stay in the registrations' records)."""
     question = next((q for q in event.questions if q.id == question_id), None)
     if question is None:
-        raise NotFound("No such question in this event.", "unknown_question")
+        raise NotFound(_("No such question in this event."), "unknown_question")
     event.questions.remove(question)
     db.session.commit()

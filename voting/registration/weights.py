@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from voting.errors import InvalidInput
@@ -41,9 +42,11 @@ def valid_weight(raw) -> float:
     try:
         value = float(str(raw).strip().replace(",", "."))
     except ValueError:
-        raise InvalidInput("A weight is a number such as 1 or 0.5.", "invalid_weight") from None
+        raise InvalidInput(_("A weight is a number such as 1 or 0.5."), "invalid_weight") from None
     if not math.isfinite(value) or not 0 <= value <= MAX_WEIGHT:
-        raise InvalidInput(f"A weight is a number from 0 to {MAX_WEIGHT:g}.", "invalid_weight")
+        raise InvalidInput(
+            _("A weight is a number from 0 to %(most)g.", most=MAX_WEIGHT), "invalid_weight"
+        )
     return round(value, 4)
 
 
@@ -54,7 +57,8 @@ def set_weights(event: Event, raw: dict[int, object]) -> int:
     for registration_id, value in raw.items():
         if registration_id not in people:
             raise InvalidInput(
-                "A weight names someone who is not a confirmed attendee.", "unknown_registration"
+                _("A weight names someone who is not a confirmed attendee."),
+                "unknown_registration",
             )
         values[registration_id] = valid_weight(value)
     for registration_id, value in values.items():
@@ -80,7 +84,7 @@ def split_per_group(event: Event, grouping: str) -> dict[str, int]:
     Attendees with no group keep a whole vote of their own. Returns the group sizes.
     """
     if grouping not in GROUPINGS:
-        raise InvalidInput("Split per partnership or per organisation.", "invalid_grouping")
+        raise InvalidInput(_("Split per partnership or per organisation."), "invalid_grouping")
     people = confirmed(event)
     sizes = Counter(group_of(person, grouping) for person in people)
     for person in people:

@@ -1,11 +1,15 @@
 """The event report: attendance, every poll's final results, themes, breakouts, the ranking.
 
 One function gathers everything as plain data; the HTML page, the CSV and the JSON dump
-are three renderings of it, so they never disagree.
+are three renderings of it, so they never disagree. Labels people read (a poll's measure
+and summary, the CSV's headings and sections) are in the request's language; JSON keys
+and codes are not translated.
 """
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from voting.breakouts.outcomes import dot_vote_poll, outcomes
@@ -69,7 +73,7 @@ def _attendance(event: Event) -> dict:
 
 
 # What `count` holds for each kind in the report (the bar's figure).
-MEASURES = {"points": "average points", "ranking": "Borda score", "text": "answers"}
+MEASURES = {"points": _l("average points"), "ranking": _l("Borda score"), "text": _l("answers")}
 
 
 def _poll(poll) -> dict:
@@ -102,26 +106,44 @@ def _poll(poll) -> dict:
         "status": str(poll.status),
         "eligibility": str(poll.eligibility),
         "voters": results["total"],
-        "measure": MEASURES.get(str(poll.kind), "weighted votes" if poll.weighted else "votes"),
+        "measure": _measure(poll),
         "summary": _summary(poll, results),
         "secret": poll.secret,
         "options": options,
     }
 
 
+def _measure(poll) -> str:
+    """Return what a poll's bars show, as the reader says it."""
+    measure = MEASURES.get(str(poll.kind))
+    if measure is not None:
+        return str(measure)
+    return _("weighted votes") if poll.weighted else _("votes")
+
+
 def _summary(poll, results: dict) -> str:
     """Return the one-line figure a kind adds to its bars (mean, outcome, answer...)."""
     if poll.kind == "rating" and results.get("mean") is not None:
-        return f"mean {results['mean']}, median {results['median']}"
+        return _("mean %(mean)s, median %(median)s", mean=results["mean"], median=results["median"])
     if poll.kind == "yes_no" and results.get("outcome"):
-        rule = "two-thirds" if poll.majority == "two_thirds" else "simple"
-        return f"{results['outcome']} ({rule} majority of yes and no)"
+        return _outcome(results["outcome"], two_thirds=poll.majority == "two_thirds")
     if poll.kind == "quiz":
         right = [row["label"] for row in results.get("options", []) if row.get("correct")]
-        return f"correct answer: {', '.join(right)}" if right else ""
+        return _("correct answer: %(answers)s", answers=", ".join(right)) if right else ""
     if poll.kind == "points":
-        return f"average of {poll.budget} points per voter"
+        return _("average of %(points)d points per voter", points=poll.budget)
     return ""
+
+
+def _outcome(outcome: str, *, two_thirds: bool) -> str:
+    """Return a yes/no poll's outcome ("adopted" or "rejected") with its majority rule."""
+    if two_thirds:
+        if outcome == "adopted":
+            return _("adopted (two-thirds majority of yes and no)")
+        return _("rejected (two-thirds majority of yes and no)")
+    if outcome == "adopted":
+        return _("adopted (simple majority of yes and no)")
+    return _("rejected (simple majority of yes and no)")
 
 
 def _themes(event: Event) -> list[dict]:
@@ -167,33 +189,50 @@ def _ranking(poll) -> dict:
     return results
 
 
+def _attendance_labels() -> dict[str, str]:
+    """Return the attendance figures' names as the CSV shows them, in the request's language."""
+    return {
+        "confirmed": _("confirmed"),
+        "waiting": _("waiting"),
+        "pending": _("pending"),
+        "cancelled": _("cancelled"),
+        "checked_in": _("checked_in"),
+    }
+
+
 def csv_rows(report: dict) -> list[list]:
-    """Return every figure of the report as rows: section, item, option, count, percent."""
-    rows = [["section", "item", "option", "count", "percent"]]
+    """Return every figure of the report as rows: section, item, option, count, percent.
+
+    The headings and section names are in the request's language.
+    """
+    rows = [[_("section"), _("item"), _("option"), _("count"), _("percent")]]
     attendance = report["attendance"]
-    for key in ("confirmed", "waiting", "pending", "cancelled", "checked_in"):
-        rows.append(["attendance", key, "", attendance[key], ""])
-    rows += [
-        ["attendance by country", c["name"], "", c["count"], ""] for c in attendance["by_country"]
-    ]
-    rows += [["attendance by day", d["day"], "", d["count"], ""] for d in attendance["by_day"]]
+    section = _("attendance")
+    for key, label in _attendance_labels().items():
+        rows.append([section, label, "", attendance[key], ""])
+    section = _("attendance by country")
+    rows += [[section, c["name"], "", c["count"], ""] for c in attendance["by_country"]]
+    section = _("attendance by day")
+    rows += [[section, d["day"], "", d["count"], ""] for d in attendance["by_day"]]
+    section = _("poll")
     for poll in report["polls"]:
-        rows.append(["poll", poll["title"], "(voters)", poll["voters"], ""])
+        rows.append([section, poll["title"], _("(voters)"), poll["voters"], ""])
         rows += [
-            ["poll", poll["title"], o["label"], o["count"], o["percent"]] for o in poll["options"]
+            [section, poll["title"], o["label"], o["count"], o["percent"]] for o in poll["options"]
         ]
+    section, upvotes = _("theme"), _("(upvotes)")
     rows += [
-        ["theme", t["title"], "(upvotes)", t["upvotes"] if t["upvotes"] is not None else "", ""]
+        [section, t["title"], upvotes, t["upvotes"] if t["upvotes"] is not None else "", ""]
         for t in report["themes"]
     ]
+    section, proposal = _("breakout"), _("breakout proposal")
     for breakout in report["breakouts"]:
-        rows.append(["breakout", breakout["title"], "(participants)", breakout["participants"], ""])
-        rows += [
-            ["breakout proposal", breakout["title"], text, "", ""] for text in breakout["proposals"]
-        ]
+        rows.append([section, breakout["title"], _("(participants)"), breakout["participants"], ""])
+        rows += [[proposal, breakout["title"], text, "", ""] for text in breakout["proposals"]]
     if report["ranking"]:
+        section = _("plenary ranking")
         rows += [
-            ["plenary ranking", o["label"], "", o["count"], o["percent"]]
+            [section, o["label"], "", o["count"], o["percent"]]
             for o in report["ranking"]["options"]
         ]
     return rows
