@@ -297,6 +297,12 @@ def _next_poll(w: World, who: Who) -> Request:
     return Request("POST", f"{M}/polls/next")
 
 
+def _display_look(w: World, who: Who) -> Request:
+    w.event.display_contrast = w.event.display_large_text = False
+    db.session.commit()
+    return Request("POST", f"{M}/polls/display/options", data={"contrast": "y", "large_text": "y"})
+
+
 def _clear_display(w: World, who: Who) -> Request:
     polls.show_on_display(w.event, w.poll())
     return Request("POST", f"{M}/polls/display/clear")
@@ -754,6 +760,7 @@ HTTP_REQUESTS: dict[str, Callable] = {
     "POST polls.moderate_answer": _moderate_answer,
     "POST polls.next_poll": _next_poll,
     "POST polls.clear_display": _clear_display,
+    "POST polls.display_look": _display_look,
     # ideas board
     "POST ideas.propose": lambda w, who: Request(
         "POST", f"{E}/ideas", data={"text": f"Form idea {w.n()}"}

@@ -229,6 +229,10 @@ class Event(db.Model):
     # translations), and the projector's interface language ("": the browser's).
     main_language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
     display_language: Mapped[str] = mapped_column(String(8), default="", server_default="")
+    # How the projector shows everything, set by a moderator from the console (issue 8):
+    # a high-contrast theme and a large-text mode (voting.display.options).
+    display_contrast: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    display_large_text: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Its name and description in other languages (voting.events.translations).
     translations: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
     # The poll the projector shows; None shows the join screen only.

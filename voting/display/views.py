@@ -5,8 +5,9 @@ from __future__ import annotations
 import io
 
 import segno
-from flask import Blueprint, Response, render_template
+from flask import Blueprint, Response, jsonify, render_template
 
+from voting.display import options
 from voting.polls.service import poll_payload, results_payload
 from voting.web import event_or_404, public_url
 
@@ -25,7 +26,14 @@ def display(code: str):
         poll_data=poll_payload(poll) if poll else None,
         results=results_payload(poll, staff=False) if poll else None,
         join_url=join_url(event.code),
+        display_classes=options.body_classes(event),
     )
+
+
+@bp.get("/e/<code>/display/options.json")
+def display_options(code: str):
+    """Return the projector's theme options; a screen reads them again after a reconnect."""
+    return jsonify(options.options_of(event_or_404(code)))
 
 
 def join_url(code: str) -> str:

@@ -87,3 +87,10 @@ class PollForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     """A bare form for a console button: it carries only the CSRF token."""
+
+
+class DisplayOptionsForm(FlaskForm):
+    """How the projector shows everything: chosen by a moderator in the console."""
+
+    contrast = BooleanField(_l("High contrast"))
+    large_text = BooleanField(_l("Large text"))

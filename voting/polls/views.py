@@ -7,10 +7,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from voting.database import as_id
+from voting.display import options as display_options
 from voting.errors import InvalidInput, VotingError
 from voting.i18n import LANGUAGES
 from voting.polls import audit, service
-from voting.polls.forms import ActionForm, PollForm
+from voting.polls.forms import ActionForm, DisplayOptionsForm, PollForm
 from voting.web import staff_view
 
 bp = Blueprint("polls", __name__, url_prefix="/manage/<code>/polls")
@@ -28,6 +29,9 @@ def console(event):
         results={poll.id: service.results_payload(poll, staff=True) for poll in event.polls},
         action_form=ActionForm(),
         next_up=service.next_draft(event),
+        display_form=DisplayOptionsForm(
+            contrast=event.display_contrast, large_text=event.display_large_text
+        ),
     )
 
 
@@ -264,4 +268,29 @@ def clear_display(event):
         raise InvalidInput(_("Your form expired. Reload the console."), "invalid_form")
     service.show_on_display(event, None)
     flash(_("The display shows the join screen."), "success")
+    return redirect(url_for("polls.console", code=event.code))
+
+
+@bp.post("/display/options")
+@staff_view()
+def display_look(event):
+    """Switch the projector's high-contrast theme and large-text mode; screens follow live."""
+    form = DisplayOptionsForm()
+    if not form.validate_on_submit():
+        raise InvalidInput(_("Your form expired. Reload the console."), "invalid_form")
+    chosen = display_options.set_options(
+        event, contrast=form.contrast.data, large_text=form.large_text.data
+    )
+    names = [
+        str(label)
+        for on, label in (
+            (chosen["contrast"], _("high contrast")),
+            (chosen["large_text"], _("large text")),
+        )
+        if on
+    ]
+    if names:
+        flash(_("The display shows: %(options)s.", options=", ".join(names)), "success")
+    else:
+        flash(_("The display shows its standard look."), "success")
     return redirect(url_for("polls.console", code=event.code))
