@@ -21,6 +21,7 @@
     if (!poll) {
       delete area.dataset.kind;
       question.textContent = P.text("Welcome", "Welcome");
+      question.removeAttribute("lang");
       status.textContent = P.text("Waiting", "");
       container.replaceChildren();
       container.removeAttribute("data-results-for");
@@ -36,6 +37,7 @@
     }
     area.dataset.kind = poll.kind;
     question.textContent = poll.title;
+    P.markLang(question, poll.lang);
     status.textContent = statusText(poll);
     renderTags(poll);
     renderTimer(poll);
@@ -84,8 +86,24 @@
     }));
   }
 
-  P.connect({
+  /* The look a moderator chose in the console (high contrast, large text): pushed live,
+     and read again after a reconnect, in case it changed while this screen was offline. */
+  var LOOK = { contrast: "display-contrast", large_text: "display-large-text" };
+  var joins = 0;
+  function applyLook(options) {
+    if (!options) return;
+    Object.keys(LOOK).forEach(function (name) { document.body.classList.toggle(LOOK[name], Boolean(options[name])); });
+  }
+  function reloadLook() {
+    fetch("/e/" + encodeURIComponent(P.root.dataset.event) + "/display/options.json", { credentials: "same-origin" })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(applyLook)
+      .catch(function () { /* offline again: the next join asks again */ });
+  }
+
+  var socket = P.connect({
     snapshot: function (snap) {
+      if (joins++) reloadLook(); // the page came with the look of its load
       state.polls = {};
       snap.polls.forEach(function (p) { state.polls[p.id] = p; P.trackTimer(p); });
       state.shown = snap.display_poll_id;
@@ -108,4 +126,5 @@
       }
     },
   });
+  socket.on("display_options", applyLook);
 })();

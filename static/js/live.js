@@ -7,7 +7,9 @@
   var csrf = document.querySelector('meta[name="csrf-token"]').getAttribute("content");
   var lastSeq = {};
   var CHOICE_KINDS = ["single", "multiple", "yes_no", "quiz"];
-  var reduceMotion = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+  // Asked at each use: a person may switch "reduce motion" on while the page is open.
+  var motionQuery = window.matchMedia ? window.matchMedia("(prefers-reduced-motion: reduce)") : null;
+  function reduceMotion() { return Boolean(motionQuery && motionQuery.matches); }
 
   function text(key, fallback) {
     return (root && root.dataset["text" + key]) || fallback;
@@ -152,10 +154,15 @@
       var li = list.children[i];
       var label = li.querySelector(".bar-label");
       label.textContent = o.label;
+      markLang(label, optionLang(o.id));
       var correct = o.correct === true;
       li.classList.toggle("is-correct", correct);
       li.classList.toggle("is-wrong", o.correct === false);
-      if (correct) label.append(" ", el("span", "tag-correct", "✓ " + text("Correct", "Correct answer")));
+      if (correct) {
+        var tag = el("span", "tag-correct", "✓ " + text("Correct", "Correct answer"));
+        tag.lang = pageLanguage;
+        label.append(" ", tag);
+      }
       if (kind === "yes_no") li.dataset.answer = ["yes", "no", "abstain"][i] || "";
       figures(li, [["bar-count", String(o.count)], ["bar-pct", o.percent + "%"]]);
       setFill(li, o.percent);
@@ -236,7 +243,7 @@
     var list = barList(container, payload.options, "points");
     payload.options.forEach(function (o, i) {
       var li = list.children[i];
-      li.querySelector(".bar-label").textContent = o.label;
+      markLang(li.querySelector(".bar-label"), optionLang(o.id)).textContent = o.label;
       figures(li, [["bar-avg", format("Points", "{n} pts", { n: number(o.average) })], ["bar-pct", o.percent + "%"]]);
       setFill(li, o.percent);
     });
@@ -252,12 +259,13 @@
     });
     var list = container.querySelector(":scope > ol.bars");
     var before = {};
-    if (list && !reduceMotion) Array.from(list.children).forEach(function (li) { before[li.dataset.option] = li.getBoundingClientRect().top; });
+    if (list && !reduceMotion()) Array.from(list.children).forEach(function (li) { before[li.dataset.option] = li.getBoundingClientRect().top; });
     list = barList(container, sorted, "ranking");
     sorted.forEach(function (o, i) {
       var li = list.children[i];
       var label = li.querySelector(".bar-label");
-      label.replaceChildren(el("span", "rank-place", (i + 1) + "."), document.createTextNode(" " + o.label));
+      var name = markLang(el("span", "rank-name", o.label), optionLang(o.id));
+      label.replaceChildren(el("span", "rank-place", (i + 1) + "."), document.createTextNode(" "), name);
       figures(li, [
         ["bar-borda", format("Borda", "{n} points", { n: o.borda })],
         ["bar-avgrank", format("AverageRank", "average rank {n}", { n: number(o.average_rank) })],
@@ -333,14 +341,21 @@
      language's question and answers, and the tallies' labels follow. Votes and tallies
      use option ids, so every language counts together. */
   var pageLanguage = document.documentElement.lang || "en";
+  // A text not translated into the page's language stays in the event's own language,
+  // and says so (lang), so a screen reader reads it with the right voice (WCAG 3.1.2).
+  var contentLanguage = (root && root.dataset.contentLang) || pageLanguage;
   var localLabels = {};
+  var labelLangs = {};
   function localisePoll(poll) {
-    var mine = (poll.translations || {})[pageLanguage];
-    if (!mine) return poll;
+    var mine = (poll.translations || {})[pageLanguage] || {};
+    poll.lang = mine.title ? pageLanguage : contentLanguage;
     if (mine.title) poll.title = mine.title;
     if (mine.description) poll.description = mine.description;
     var labels = mine.options || {};
     (poll.options || []).forEach(function (o) {
+      // Yes / no / abstain come from the interface's own catalogues: the page's language.
+      o.lang = labels[o.id] || poll.kind === "yes_no" ? pageLanguage : contentLanguage;
+      labelLangs[o.id] = o.lang;
       if (labels[o.id]) { o.label = labels[o.id]; localLabels[o.id] = labels[o.id]; }
     });
     return poll;
@@ -351,6 +366,13 @@
     }
     return payload;
   }
+  /* Give `node` a lang attribute when its text is not in the page's language. */
+  function markLang(node, lang) {
+    if (!node) return node;
+    if (lang && lang !== pageLanguage) node.lang = lang; else node.removeAttribute("lang");
+    return node;
+  }
+  function optionLang(id) { return labelLangs[id]; }
 
   /* Connect and join; `handlers.snapshot` runs on every (re)join with the full state. */
   function connect(handlers) {
@@ -495,7 +517,7 @@
 
   window.Plenum = {
     root: root, text: text, format: format, el: el, number: number, connect: connect,
-    renderResults: renderResults, announce: announce, newVoteId: newVoteId, CHOICE_KINDS: CHOICE_KINDS,
+    renderResults: renderResults, announce: announce, markLang: markLang, pageLanguage: pageLanguage, newVoteId: newVoteId, CHOICE_KINDS: CHOICE_KINDS,
     trackTimer: trackTimer, remaining: remaining, timerNode: timerNode, onTimer: onTimer,
   };
 })();

@@ -56,9 +56,9 @@
     var article = P.el("article", "poll-card kind-" + poll.kind + " status-" + poll.status);
     article.id = "poll-" + poll.id;
     article.dataset.poll = poll.id;
-    article.append(P.el("h3", null, poll.title));
+    article.append(P.markLang(P.el("h3", null, poll.title), poll.lang));
     if (poll.status === "open" && P.remaining(poll.id) !== null) article.append(P.timerNode(poll.id, "timer-phone"));
-    if (poll.description) article.append(P.el("p", "poll-desc", poll.description));
+    if (poll.description) article.append(P.markLang(P.el("p", "poll-desc", poll.description), poll.lang));
     var level = poll.eligibility || "anyone";
     if (level !== "anyone") article.append(whoNote(level));
     if (poll.status === "open" && !mayVote(level)) {
@@ -243,7 +243,7 @@
   function choiceInputs(poll, fieldset, mine, hooks) {
     var multiple = poll.kind === "multiple";
     var legend = P.el("legend", null, multiple ? P.text("ChooseMax", "Choose up to") + " " + poll.max_choices : poll.title);
-    if (!multiple) legend.className = "sr-only";
+    if (!multiple) { legend.className = "sr-only"; P.markLang(legend, poll.lang); }
     fieldset.append(legend);
     mine = Array.isArray(mine) ? mine : [];
     poll.options.forEach(function (option) {
@@ -254,7 +254,7 @@
       input.value = option.id;
       input.dataset.key = "o" + option.id;
       input.checked = mine.indexOf(option.id) !== -1;
-      label.append(input, P.el("span", null, option.label));
+      label.append(input, P.markLang(P.el("span", null, option.label), option.lang));
       fieldset.append(label);
     });
     function chosen() {
@@ -278,7 +278,7 @@
   /* Yes / No / Abstain: three big tiles (radios, so arrows and a screen reader work). */
   function yesNoInputs(poll, fieldset, mine, hooks) {
     fieldset.className = "yes-no";
-    fieldset.append(P.el("legend", "sr-only", poll.title));
+    fieldset.append(P.markLang(P.el("legend", "sr-only", poll.title), poll.lang));
     var icons = ["✓", "✗", "–"];
     var names = ["yes", "no", "abstain"];
     mine = Array.isArray(mine) ? mine : [];
@@ -363,7 +363,7 @@
     var rows = [];
     poll.options.forEach(function (option, i) {
       var row = P.el("div", "points-row");
-      var name = P.el("span", "points-label", option.label);
+      var name = P.markLang(P.el("span", "points-label", option.label), option.lang);
       name.id = "points-" + poll.id + "-" + option.id;
       var range = P.el("input", "points-range");
       range.type = "range";
@@ -456,6 +456,12 @@
     };
   }
 
+  function hidden(glyph) {
+    var span = P.el("span", null, glyph);
+    span.setAttribute("aria-hidden", "true");
+    return span;
+  }
+
   /* Ranking: drag a row (pointer events: mouse anywhere on the row, touch on its handle)
      or move it with its up/down buttons; the new place is announced. */
   function rankingInputs(poll, fieldset, mine, hooks) {
@@ -481,12 +487,15 @@
       pos.setAttribute("aria-hidden", "true");
       var handle = P.el("span", "rank-handle", "⠿");
       handle.setAttribute("aria-hidden", "true");
-      var label = P.el("span", "rank-label", option.label);
-      var up = P.el("button", "rank-move rank-up", "▲");
+      var label = P.markLang(P.el("span", "rank-label", option.label), option.lang);
+      // The arrow is a picture: the button's name is its aria-label, said in words.
+      var up = P.el("button", "rank-move rank-up");
+      up.append(hidden("▲"));
       up.type = "button";
       up.dataset.key = "up" + option.id;
       up.setAttribute("aria-label", P.format("MoveUp", "Move “{label}” up", { label: option.label }));
-      var down = P.el("button", "rank-move rank-down", "▼");
+      var down = P.el("button", "rank-move rank-down");
+      down.append(hidden("▼"));
       down.type = "button";
       down.dataset.key = "down" + option.id;
       down.setAttribute("aria-label", P.format("MoveDown", "Move “{label}” down", { label: option.label }));
@@ -590,7 +599,7 @@
     var counter = P.el("p", "char-counter");
     counter.id = id + "-count";
     box.setAttribute("aria-describedby", counter.id);
-    fieldset.append(P.el("legend", "sr-only", poll.title), label, box, counter);
+    fieldset.append(P.markLang(P.el("legend", "sr-only", poll.title), poll.lang), label, box, counter);
     if (poll.moderated) fieldset.append(P.el("p", "hint", P.text("Moderated", "A moderator reads the answers before they show on the screen.")));
     function count() {
       var n = box.value.length;
@@ -757,7 +766,7 @@
           delete state.receipts[String(msg.poll.id)];
           saveReceipts();
         }
-        if (msg.action === "opened") P.announce(msg.poll.title);
+        if (msg.action === "opened") P.announce(P.text("PollOpened", "New poll open:") + " " + msg.poll.title);
         // A restricted poll this phone cannot vote in (as far as it knows): ask again,
         // the attendee may have been checked in since the last snapshot.
         var level = msg.poll.eligibility || "anyone";
