@@ -262,6 +262,23 @@ def devices(browser, server):
     made.close()
 
 
+@pytest.fixture(scope="module")
+def own_server(start_server, request):
+    """A server of one test module only: what its tests change (polls opened, settings,
+    a restart) cannot disturb the shared server, whose tests depend on their order."""
+    server = start_server(request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def own_devices(browser, own_server):
+    """Devices against the module's own server; contexts are closed after the test."""
+    made = Devices(browser, own_server)
+    yield made
+    made.close()
+
+
 @pytest.fixture
 def screenshot(request):
     """Save a page's screenshot to test-artifacts/screenshots/<test>-<name>.png."""

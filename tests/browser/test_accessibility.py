@@ -58,22 +58,7 @@ DEMO_POLLS = (FUNDING, FOCUS, POINTS, RANKING, YES_NO, TEXT)
 
 
 @pytest.fixture(scope="module")
-def a11y_server(start_server):
-    """A server of this module only: it opens, votes in and shows polls as it likes."""
-    server = start_server("a11y")
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def a11y_devices(browser, a11y_server):
-    made = Devices(browser, a11y_server)
-    yield made
-    made.close()
-
-
-@pytest.fixture(scope="module")
-def seeded(a11y_server) -> dict[str, str]:
+def seeded(own_server) -> dict[str, str]:
     """Add the quiz and the timed rating to the demo event; return every title by kind."""
     from voting import create_app
     from voting.events.service import find_event
@@ -81,7 +66,7 @@ def seeded(a11y_server) -> dict[str, str]:
     from voting.polls.service import PollData, create_poll
 
     app = create_app(
-        {"INSTANCE_PATH": str(a11y_server.instance), "SOCKETIO_ASYNC_MODE": "threading"}
+        {"INSTANCE_PATH": str(own_server.instance), "SOCKETIO_ASYNC_MODE": "threading"}
     )
     with app.app_context():
         event = find_event(EVENT)
@@ -121,11 +106,11 @@ def seeded(a11y_server) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def staff_state(browser, a11y_server, seeded) -> dict:
+def staff_state(browser, own_server, seeded) -> dict:
     """A signed-in staff browser's cookies; every poll of the audits opened once."""
-    context = browser.new_context(base_url=a11y_server.url, **LAPTOP)
+    context = browser.new_context(base_url=own_server.url, **LAPTOP)
     page = context.new_page()
-    sign_in(page, a11y_server.email, a11y_server.password)
+    sign_in(page, own_server.email, own_server.password)
     open_console(page)
     for title in seeded.values():
         item = console_poll(page, title)
@@ -207,8 +192,8 @@ def staff(devices: Devices, state: dict, name: str, language: str, kind=LAPTOP) 
 
 
 @pytest.mark.parametrize("language", ["en", "fr", "de"])
-def test_every_surface_passes_axe(language, a11y_server, a11y_devices, seeded, staff_state):
-    devices = a11y_devices
+def test_every_surface_passes_axe(language, own_server, own_devices, seeded, staff_state):
+    devices = own_devices
     audit = Audits(language)
     console = staff(devices, staff_state, "console", language)
     console.goto(f"/manage/{EVENT}/polls")
@@ -319,10 +304,8 @@ def focused(page: Page) -> str:
     )
 
 
-def test_every_kind_is_voted_with_the_keyboard_alone(
-    a11y_server, a11y_devices, seeded, staff_state
-):
-    devices = a11y_devices
+def test_every_kind_is_voted_with_the_keyboard_alone(own_server, own_devices, seeded, staff_state):
+    devices = own_devices
     console = staff(devices, staff_state, "console", "en")
     open_console(console)
     ids = {kind: poll_id(console, title) for kind, title in seeded.items()}
@@ -433,11 +416,11 @@ def test_every_kind_is_voted_with_the_keyboard_alone(
     assert not devices.errors
 
 
-def test_untranslated_poll_texts_say_their_language(a11y_server, a11y_devices, seeded, staff_state):
+def test_untranslated_poll_texts_say_their_language(own_server, own_devices, seeded, staff_state):
     """A French phone: translated polls read as French, the rest is marked lang="en"."""
-    console = staff(a11y_devices, staff_state, "console", "en")
+    console = staff(own_devices, staff_state, "console", "en")
     open_console(console)
-    page = phone(a11y_devices, "phone", "fr")
+    page = phone(own_devices, "phone", "fr")
     assert page.evaluate("() => document.documentElement.lang") == "fr"
     funding = poll_card(page, poll_id(console, FUNDING))
     expect(funding.locator("h3")).to_have_text(re.compile("^Comment partager"))
@@ -462,9 +445,9 @@ def body_classes(page: Page) -> list[str]:
 
 
 def test_display_look_is_switched_live_from_the_console(
-    a11y_server, a11y_devices, seeded, staff_state, screenshot
+    own_server, own_devices, seeded, staff_state, screenshot
 ):
-    devices = a11y_devices
+    devices = own_devices
     console = staff(devices, staff_state, "console", "en")
     open_console(console)
     display = devices.new("display", DISPLAY)
@@ -579,8 +562,8 @@ MOVING = """() => Array.from(document.querySelectorAll("*")).filter(e => {
 }).map(e => e.tagName.toLowerCase() + "." + Array.from(e.classList).join("."))"""
 
 
-def test_reduced_motion_stops_every_animation(a11y_server, a11y_devices, seeded, staff_state):
-    devices = a11y_devices
+def test_reduced_motion_stops_every_animation(own_server, own_devices, seeded, staff_state):
+    devices = own_devices
     console = staff(devices, staff_state, "console", "en")
     open_console(console)
     rating = poll_id(console, RATING)
@@ -625,9 +608,9 @@ OVERFLOW = """() => ({ scroll: document.documentElement.scrollWidth, client: doc
 
 @pytest.mark.parametrize("size", ["320px", "zoom200"])
 def test_pages_reflow_without_sideways_scrolling(
-    size, a11y_server, a11y_devices, seeded, staff_state, screenshot
+    size, own_server, own_devices, seeded, staff_state, screenshot
 ):
-    devices = a11y_devices
+    devices = own_devices
     kind = NARROW if size == "320px" else ZOOMED
     wide = []
     for language in ("en", "de"):  # German words are the longest

@@ -14,7 +14,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import DISPLAY, LAPTOP, PHONE, Devices
+from tests.browser.conftest import DISPLAY, LAPTOP, PHONE
 from tests.browser.pages import (
     BIGGER,
     EVENT,
@@ -59,21 +59,6 @@ THEME_DE_NEW = "Clusterdienste gemeinsam mit KMU neu gestalten"
 # no-break space before a colon.
 RECORDED_FR = re.compile("^Vote enregistré\\. Reçu\u00a0: " + RECEIPT + "$")
 RECORDED_DE = re.compile("^Stimme erfasst\\. Quittung: " + RECEIPT + "$")
-
-
-@pytest.fixture(scope="module")
-def own_server(start_server):
-    """A server of this module only: the projector language it sets stays here."""
-    server = start_server("languages")
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def own_devices(browser, own_server):
-    made = Devices(browser, own_server)
-    yield made
-    made.close()
 
 
 def picker(page: Page):

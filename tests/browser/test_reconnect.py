@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import DISPLAY, LAPTOP, PHONE, Devices
+from tests.browser.conftest import DISPLAY, LAPTOP, PHONE
 from tests.browser.pages import (
     EVENT,
     FOCUS,
@@ -29,21 +29,6 @@ pytestmark = pytest.mark.browser
 
 # socket.io-client retries with a backoff of up to 5 s (plus 50 % jitter).
 RECONNECT_TIMEOUT = 20_000
-
-
-@pytest.fixture(scope="module")
-def own_server(start_server):
-    """A server of this module only: restarting it cannot disturb the other tests."""
-    server = start_server("restart")
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def own_devices(browser, own_server):
-    made = Devices(browser, own_server)
-    yield made
-    made.close()
 
 
 def test_display_and_phone_reconnect_after_server_restart(own_server, own_devices, screenshot):
