@@ -288,18 +288,18 @@ def _register_security_headers(app: Flask) -> None:
 
 
 def _register_template_helpers(app: Flask) -> None:
-    """Expose Flask-Babel's locale and formatters to every template."""
-    from flask_babel import format_date, format_datetime, format_decimal, get_locale
+    """Expose Flask-Babel's locale and formatters to every template and imported macro."""
+    from flask_babel import format_date, format_datetime, format_decimal, format_percent, get_locale
 
     from voting.events.translations import in_page_language
 
     app.add_template_filter(in_page_language, "translated")
-
-    @app.context_processor
-    def _helpers() -> dict:
-        return {
-            "get_locale": get_locale,
-            "format_date": format_date,
-            "format_datetime": format_datetime,
-            "format_decimal": format_decimal,
-        }
+    # Globals rather than a context processor: macros imported from _macros.html format
+    # numbers too, and imported macros do not see the request's context.
+    app.jinja_env.globals.update(
+        get_locale=get_locale,
+        format_date=format_date,
+        format_datetime=format_datetime,
+        format_decimal=format_decimal,
+        format_percent=format_percent,
+    )

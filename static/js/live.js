@@ -30,9 +30,19 @@
   }
 
   /* 42.5 -> "42.5", 42 -> "42", null -> "–" (numbers as people write them). */
+  /* Numbers in the page's language: 2,5 and 1 000 in French, 2,5 and 1.000 in German. */
+  var numberFormat = formatter({ maximumFractionDigits: 2 });
+  var percentFormat = formatter({ style: "percent", maximumFractionDigits: 0 });
+  function formatter(options) {
+    try { return new Intl.NumberFormat(document.documentElement.lang || "en", options); } catch (e) { return null; }
+  }
   function number(value) {
     if (value === null || value === undefined) return "–";
-    return String(Math.round(value * 100) / 100);
+    var rounded = Math.round(value * 100) / 100;
+    return numberFormat ? numberFormat.format(rounded) : String(rounded);
+  }
+  function percent(value) {
+    return percentFormat ? percentFormat.format(value / 100) : value + "%";
   }
 
   function votesWord(count, kind) {
@@ -42,7 +52,7 @@
 
   function totalLine(count, kind) {
     var p = el("p", "total");
-    p.append(el("span", "total-count", String(count)), document.createTextNode(" "), el("span", "total-label", votesWord(count, kind)));
+    p.append(el("span", "total-count", number(count)), document.createTextNode(" "), el("span", "total-label", votesWord(count, kind)));
     return p;
   }
 
@@ -82,7 +92,7 @@
     var total = part(container, "p", "total");
     if (!total.querySelector(".total-count")) total.replaceWith(total = totalLine(payload.total, kind));
     container.append(total); // always last
-    total.querySelector(".total-count").textContent = payload.total;
+    total.querySelector(".total-count").textContent = number(payload.total);
     total.querySelector(".total-label").textContent = votesWord(payload.total, kind);
     totalWeight(total, payload);
   }
@@ -164,7 +174,7 @@
         label.append(" ", tag);
       }
       if (kind === "yes_no") li.dataset.answer = ["yes", "no", "abstain"][i] || "";
-      figures(li, [["bar-count", String(o.count)], ["bar-pct", o.percent + "%"]]);
+      figures(li, [["bar-count", number(o.count)], ["bar-pct", percent(o.percent)]]);
       setFill(li, o.percent);
     });
     var banner = container.querySelector(":scope > .outcome");
@@ -230,7 +240,7 @@
       label.replaceChildren(el("span", "scale-point", o.label));
       var end = i === 0 ? low : (i === scale - 1 ? high : "");
       if (end) label.append(el("span", "scale-end", end));
-      figures(li, [["bar-count", String(o.count)], ["bar-pct", o.percent + "%"]]);
+      figures(li, [["bar-count", number(o.count)], ["bar-pct", percent(o.percent)]]);
       setFill(li, o.percent);
     });
   }
@@ -244,7 +254,7 @@
     payload.options.forEach(function (o, i) {
       var li = list.children[i];
       markLang(li.querySelector(".bar-label"), optionLang(o.id)).textContent = o.label;
-      figures(li, [["bar-avg", format("Points", "{n} pts", { n: number(o.average) })], ["bar-pct", o.percent + "%"]]);
+      figures(li, [["bar-avg", format("Points", "{n} pts", { n: number(o.average) })], ["bar-pct", percent(o.percent)]]);
       setFill(li, o.percent);
     });
   }
