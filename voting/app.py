@@ -6,7 +6,7 @@ import os
 import secrets
 from pathlib import Path
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, Request, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -29,6 +29,24 @@ class IdConverter(IntegerConverter):
         super().__init__(url_map, max=MAX_ID)
 
 
+class NamedFieldsRequest(Request):
+    """Flask's request without the fields a malformed multipart body gives no name.
+
+    A part whose Content-Disposition has no name becomes a field (or file) named None,
+    which Flask-WTF's CSRF check cannot read: any form answered such a body with a 500.
+    """
+
+    def _load_form_data(self) -> None:
+        super()._load_form_data()
+        for name in ("form", "files"):
+            parsed = self.__dict__.get(name)
+            if parsed is not None and None in parsed:
+                for dropped in parsed.getlist(None) if name == "files" else ():
+                    dropped.close()
+                named = ((key, value) for key, value in parsed.items(multi=True) if key is not None)
+                self.__dict__[name] = type(parsed)(named)
+
+
 def build_app(config: dict | None = None) -> Flask:
     """Create the Flask app; `config` overrides the environment (used by tests)."""
     config = dict(config or {})
@@ -41,6 +59,7 @@ def build_app(config: dict | None = None) -> Flask:
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
+    app.request_class = NamedFieldsRequest
     app.config.from_mapping(DEFAULTS)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config["SQLALCHEMY_DATABASE_URI"] = _database_url(app)

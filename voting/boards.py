@@ -269,7 +269,7 @@ class BoardSockets:
         """Return the event names and handlers this board shares with the other one."""
         return {f"join_{self.name}": self.join, self.upvote_event: self.upvote_item}
 
-    def join(self, payload):
+    def join(self, payload=None, *_extra):
         """Follow an event's board: {event: CODE, role?}; ack the board (and queue, own votes)."""
         return answer(lambda: self._join(*parse_join(payload, f"join_{self.name}", ROLES)))
 
@@ -302,7 +302,7 @@ class BoardSockets:
             raise InvalidInput(needs, "invalid_payload")
         return joined["event_id"], joined["participant"]
 
-    def upvote_item(self, payload):
+    def upvote_item(self, payload=None, *_extra):
         """Upvote or withdraw: {<id_field>, up?: true}; ack {ok, <id_field>, votes, mine}."""
 
         def act() -> dict:

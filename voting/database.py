@@ -49,7 +49,8 @@ def as_id(value) -> int | None:
     """Return value as a positive database id, or None (accepts ints and digit strings)."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, str) and value.isdigit() and len(value) <= 10:
+    # isdecimal, not isdigit: "²" is a digit that int() refuses
+    if isinstance(value, str) and value.isdecimal() and len(value) <= 10:
         value = int(value)
     if isinstance(value, int) and 0 < value <= MAX_ID:
         return value

@@ -87,7 +87,8 @@ def choose():
 
 def _back_to(target: str | None) -> str:
     """Return a local path to go back to (never another site), without a one-off ?lang."""
-    if not target or not target.startswith("/") or target.startswith("//"):
+    # Browsers read a backslash as "/": /\evil.example would leave the site.
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return "/"
     parts = urlsplit(target)
     if parts.scheme or parts.netloc:

@@ -66,4 +66,8 @@ def _safe_next(target: str | None) -> str | None:
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return None
+    # Browsers read a backslash as "/" (/\evil.example leaves the site); a line break
+    # cannot go in a Location header (the answer was a 500).
+    if "\\" in target or any(ord(char) < 32 or ord(char) == 127 for char in target):
+        return None
     return target

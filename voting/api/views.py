@@ -10,6 +10,7 @@ from voting.accounts.service import can_handle_attendees, can_run_polls, user_fo
 from voting.checkin import service as checkin
 from voting.errors import Forbidden, InvalidInput, NotAuthenticated
 from voting.extensions import db, limiter
+from voting.packetjson import without_lone_surrogates
 from voting.polls import service
 from voting.registration.audit import log_access
 from voting.web import event_or_404, log_refusal
@@ -147,11 +148,22 @@ def _poll_data(body) -> service.PollData:
     return service.PollData(**{"options": [], **values})
 
 
+def _json_body():
+    """Return the request's JSON body, or None if it is none (or nested too deep to read).
+
+    Lone surrogates ("\\ud800", which no database stores) become U+FFFD, as over sockets.
+    """
+    try:
+        return without_lone_surrogates(request.get_json(silent=True))
+    except RecursionError:  # silent covers ValueError only, not "[[[[..." past the stack
+        return None
+
+
 @bp.post("/events/<code>/polls")
 @staff_token_required
 def create_poll(event):
     """Prepare a poll of any kind from JSON (staff token); answers 201 with the poll."""
-    poll = service.create_poll(event, _poll_data(request.get_json(silent=True)))
+    poll = service.create_poll(event, _poll_data(_json_body()))
     return jsonify(_poll_summary(poll, staff=True)), 201
 
 

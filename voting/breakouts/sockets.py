@@ -20,7 +20,7 @@ def register(socketio) -> None:
     socketio.on_event("join_breakouts", join_breakouts)
 
 
-def join_breakouts(payload):
+def join_breakouts(payload=None, *_extra):
     """A sessions, ranking or personal page follows an event's breakouts; ack the current state.
 
     Everyone joins the public figures' room (`breakout_seats` after every committed seat

@@ -22,7 +22,7 @@ def register(socketio) -> None:
     socketio.on_event("join_checkin", join_checkin)
 
 
-def join_checkin(payload):
+def join_checkin(payload=None, *_extra):
     """A staff screen asks to follow the check-in counts of an event; ack the current ones.
 
     Sent by the check-in page; the socket then receives `checkin_counts` after every

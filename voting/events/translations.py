@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from voting.database import as_id
 from voting.errors import InvalidInput
 from voting.extensions import db
 from voting.i18n import LANGUAGES
@@ -97,13 +98,14 @@ def save(event: Event, form) -> int:
 def _parse(event: Event, name: str, value) -> tuple:
     """Check one input of the grid; return (item, lang, field, trimmed text)."""
     parts = name.split(":")
-    if len(parts) != 5 or parts[1] not in KINDS or not parts[2].isdigit():
+    # as_id: "²" passes isdigit() but not int(), and 20 digits overflow the database
+    if len(parts) != 5 or parts[1] not in KINDS or as_id(parts[2]) is None:
         raise InvalidInput(_("The form holds an unknown text."), "invalid_translation")
     _prefix, kind, raw_id, field, lang = parts
     model, fields, _label = KINDS[kind]
     if field not in fields or lang not in LANGUAGES:
         raise InvalidInput(_("The form holds an unknown text."), "invalid_translation")
-    item = db.session.get(model, int(raw_id))
+    item = db.session.get(model, as_id(raw_id))
     owner = item.id if isinstance(item, Event) else getattr(item, "event_id", None)
     if item is None or owner != event.id:
         raise InvalidInput(_("The form holds a text of another event."), "invalid_translation")

@@ -7,6 +7,7 @@ import secrets
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from voting.database import as_id
 from voting.errors import Forbidden, InvalidInput, NotFound, VotingError
 from voting.events.forms import JoinForm, VoteForm
 from voting.events.service import find_event, upcoming_events
@@ -57,13 +58,14 @@ def live(code: str):
 
 def _submitted_choices() -> list[int]:
     """Return the option ids ticked in the submitted form (ignoring junk)."""
-    return [int(value) for value in request.form.getlist("choice") if value.isdigit()]
+    return [as_id(value) for value in request.form.getlist("choice") if as_id(value)]
 
 
 def _whole_number(raw: str) -> int | None:
     """Return a form field's whole number 0..99,999,999, or None if it is not one."""
     raw = raw.strip()
-    return int(raw) if raw.isdigit() and len(raw) <= 8 else None
+    # isdecimal, not isdigit: "²" is a digit that int() refuses
+    return int(raw) if raw.isdecimal() and len(raw) <= 8 else None
 
 
 def _submitted_ballot(poll: Poll) -> dict:
@@ -189,6 +191,8 @@ def vote(code: str, poll_id: int):
         result = cast_vote(event, poll.id, key, _submitted_ballot(poll), form.vote_id.data)
     except VotingError as error:
         context = _live_context(event, key, errors={poll_id: error.message})
+        if all(shown.id != poll_id for shown in context["polls"]):
+            flash(error.message, "error")  # no form of this poll on the page to show it at
         # Keep what the participant sent, so they can correct it rather than start over.
         context["mine"] = {**context["mine"], poll_id: _kept_ballot(poll)}
         return render_template("events/live.html", **context), error.status

@@ -30,7 +30,7 @@ def register(socketio) -> None:
         socketio.on_event(name, handler)
 
 
-def propose_idea(payload):
+def propose_idea(payload=None, *_extra):
     """Propose a theme: {text}; ack {ok, idea: {id, text, status}} once stored (pending)."""
 
     def act() -> dict:

@@ -60,6 +60,8 @@ def _register_hot_path(server, name: str, handler) -> None:
 def connect(auth):
     """Any page connects with its session cookie and the page's CSRF token; refuse others."""
     token = auth.get("csrf_token") if isinstance(auth, dict) else None
+    if not isinstance(token, str) or not token.isascii():
+        token = None  # validate_csrf raises TypeError on a number, UnicodeError on a surrogate
     try:
         validate_csrf(token)
     except ValidationError:
@@ -73,8 +75,12 @@ def disconnect(reason=None):
         _push_presence(event_id)
 
 
-def join(payload):
-    """Client asks to follow an event; the server picks the rooms and returns a snapshot."""
+def join(payload=None, *_extra):
+    """Client asks to follow an event; the server picks the rooms and returns a snapshot.
+
+    Like every event handler, it takes a missing payload (refused as invalid_payload)
+    and ignores arguments after the first: a client may send either.
+    """
     try:
         event, role = _parse_join(payload)
         return _join(event, role)

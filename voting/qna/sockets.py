@@ -36,7 +36,7 @@ def register(socketio) -> None:
         socketio.on_event(name, handler)
 
 
-def ask_question(payload):
+def ask_question(payload=None, *_extra):
     """Ask: {text, name?, show_name?}; ack {ok, question: {id, text, status}} once stored."""
 
     def act() -> dict:
