@@ -22,7 +22,7 @@ NOT_ELIGIBLE = "Only checked-in attendees can vote in this poll."
 def prepare_checked_in_poll(laptop) -> None:
     """The moderator prepares a checked-in-only poll with turnout by country and opens it."""
     laptop.goto(f"/manage/{EVENT}/polls/new")
-    laptop.get_by_label("Question").fill(QUESTION)
+    laptop.get_by_label("Question", exact=True).fill(QUESTION)
     laptop.get_by_label("Option 1").fill("Energy transition")
     laptop.get_by_label("Option 2").fill("Digital skills")
     laptop.get_by_label("Who may vote").select_option(label="Checked-in attendees")

@@ -79,7 +79,7 @@ def _journey(devices, server, catcher, screenshot) -> None:
     laptop = devices.new("laptop", LAPTOP)
     sign_in(laptop, server.email, server.password)
     laptop.goto(f"/manage/{EVENT}/polls/new")
-    laptop.get_by_label("Question").fill(QUESTION)
+    laptop.get_by_label("Question", exact=True).fill(QUESTION)
     laptop.get_by_label("Option 1").fill("Yes, two days")
     laptop.get_by_label("Option 2").fill("No, one day is enough")
     laptop.get_by_label("Who may vote").select_option(label="Checked-in attendees")

@@ -70,7 +70,7 @@ def close_a_lead_in_poll(server, title: str) -> None:
 def prepare_poll(console: Page, title: str, options: list[str], **settings) -> None:
     """Fill in the console's New poll form like a moderator would."""
     console.get_by_role("link", name="New poll").click()
-    console.get_by_label("Question").fill(title)
+    console.get_by_label("Question", exact=True).fill(title)
     for i, option in enumerate(options, start=1):
         console.get_by_label(f"Option {i}", exact=True).fill(option)
     if settings.get("secret"):
