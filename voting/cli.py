@@ -234,7 +234,7 @@ def demo() -> None:
 @click.argument("email")
 @click.option(
     "--role",
-    type=click.Choice(["admin", "moderator", "checkin"]),
+    type=click.Choice(["admin", "moderator", "checkin", "campaign_admin"]),
     default="moderator",
     show_default=True,
 )

@@ -69,3 +69,15 @@ class Unavailable(VotingError):
 
     code = "unavailable"
     status = 503
+
+
+class FieldErrors(InvalidInput):
+    """Input refused field by field: `fields` maps each bad field's name to its message.
+
+    Forms show each message at its field; the message of the error itself is the first
+    field's, for callers that show one line (API, CLI).
+    """
+
+    def __init__(self, fields: dict[str, str], code: str = "invalid_fields") -> None:
+        super().__init__(next(iter(fields.values())), code)
+        self.fields = fields

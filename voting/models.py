@@ -38,6 +38,9 @@ class Role(enum.StrEnum):
     admin = "admin"
     moderator = "moderator"
     checkin = "checkin"
+    # Administers the campaigns it is linked to (voting.campaigns), and no event unless
+    # given access to it as event staff.
+    campaign_admin = "campaign_admin"
 
 
 class PollKind(enum.StrEnum):
@@ -307,6 +310,9 @@ class EventStaff(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    # The event's own administrator (a campaign organiser who turned a listing into this
+    # event): every right on this event, whatever the account's role, and none elsewhere.
+    event_admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     event: Mapped[Event] = relationship(back_populates="staff")
     user: Mapped[User] = relationship()
@@ -869,3 +875,113 @@ class BreakoutOutcome(db.Model):
     # Up to three key proposals, in order.
     proposals: Mapped[list[str]] = mapped_column(JSON, default=list)
     submitted_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ListingStatus(enum.StrEnum):
+    """Where an organiser's submitted event stands: only approved ones are public."""
+
+    pending = "pending"  # waits for a campaign admin
+    changes_requested = "changes_requested"  # the organiser is asked to edit it
+    approved = "approved"
+    rejected = "rejected"
+
+
+class EventFormat(enum.StrEnum):
+    """The kind of event a campaign listing announces."""
+
+    conference = "conference"
+    workshop = "workshop"
+    matchmaking = "matchmaking"
+    online = "online"
+
+
+class Campaign(db.Model):
+    """A campaign of many events (e.g. across Europe over months), with one public calendar."""
+
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    # File name of the uploaded logo in the instance folder's campaign-logos/, "" if none.
+    logo: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    contact_name: Mapped[str] = mapped_column(String(200), default="")
+    contact_email: Mapped[str] = mapped_column(String(254), default="")
+    starts_on: Mapped[dt.date] = mapped_column(Date)
+    ends_on: Mapped[dt.date] = mapped_column(Date)
+    # The themes organisers pick from and the calendar filters by.
+    themes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    admins: Mapped[list[User]] = relationship(secondary="campaign_admins", order_by="User.email")
+    listings: Mapped[list[Listing]] = relationship(
+        back_populates="campaign", cascade="all, delete-orphan", order_by="Listing.starts_on"
+    )
+
+
+class CampaignAdmin(db.Model):
+    """Makes a staff account an administrator of one campaign."""
+
+    __tablename__ = "campaign_admins"
+    __table_args__ = (UniqueConstraint("campaign_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+
+
+class Listing(db.Model):
+    """An organiser's event submitted to a campaign's calendar, reviewed by its admins."""
+
+    __tablename__ = "campaign_listings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[ListingStatus] = mapped_column(
+        Enum(ListingStatus, native_enum=False, length=20), default=ListingStatus.pending
+    )
+    organisation: Mapped[str] = mapped_column(String(200))
+    contact_name: Mapped[str] = mapped_column(String(200))
+    contact_email: Mapped[str] = mapped_column(String(254))
+    title: Mapped[str] = mapped_column(String(200))
+    starts_on: Mapped[dt.date] = mapped_column(Date)
+    ends_on: Mapped[dt.date] = mapped_column(Date)
+    city: Mapped[str] = mapped_column(String(100))
+    country: Mapped[str] = mapped_column(String(2))  # ISO 3166 alpha-2
+    format: Mapped[EventFormat] = mapped_column(Enum(EventFormat, native_enum=False, length=20))
+    themes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    expected_participants: Mapped[int] = mapped_column(Integer)
+    website: Mapped[str] = mapped_column(String(500), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    # The organiser's interface language when submitting: their mails are in it.
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
+    # Only the SHA-256 of the organiser's secret edit link's token is stored.
+    edit_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The changes asked for, or the reason for a rejection.
+    review_note: Mapped[str] = mapped_column(Text, default="")
+    reviewed_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    reviewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    submitted_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # The Plenum event this listing became, if any.
+    event_id: Mapped[int | None] = mapped_column(
+        ForeignKey("events.id", ondelete="SET NULL"), default=None
+    )
+
+    campaign: Mapped[Campaign] = relationship(back_populates="listings")
+    reviewed_by: Mapped[User | None] = relationship()
+    event: Mapped[Event | None] = relationship()
+
+    @property
+    def public_url(self) -> str:
+        """Return where the calendar links: the Plenum event's page, else the website ("")."""
+        if self.event is not None:
+            from flask import url_for
+
+            return url_for("events.live", code=self.event.code)
+        return self.website

@@ -7,7 +7,7 @@ import re
 import secrets
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -35,7 +35,9 @@ def create_user(email: str, password: str, role: str) -> User:
     try:
         role_value = Role(role)
     except ValueError:
-        raise InvalidInput(_("Role must be admin, moderator or checkin."), "invalid_role") from None
+        raise InvalidInput(
+            _("Role must be admin, moderator, checkin or campaign_admin."), "invalid_role"
+        ) from None
     if len(password or "") < MIN_PASSWORD:
         raise InvalidInput(
             _("The password needs at least %(least)d characters.", least=MIN_PASSWORD),
@@ -120,19 +122,31 @@ def is_event_staff(user, event: Event) -> bool:
         return False
     if user.is_admin:
         return True
-    return (
-        db.session.scalar(
-            select(func.count())
-            .select_from(EventStaff)
-            .where(EventStaff.event_id == event.id, EventStaff.user_id == user.id)
-        )
-        > 0
+    return _staff_row(user, event) is not None
+
+
+def is_event_admin(user, event: Event) -> bool:
+    """Say whether the user administers this event: a global admin or its own organiser."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    if user.is_admin:
+        return True
+    row = _staff_row(user, event)
+    return row is not None and row.event_admin
+
+
+def _staff_row(user, event: Event) -> EventStaff | None:
+    """Return the account's access to the event, if any."""
+    return db.session.scalar(
+        select(EventStaff).where(EventStaff.event_id == event.id, EventStaff.user_id == user.id)
     )
 
 
 def can_run_polls(user, event: Event) -> bool:
     """Say whether the user may prepare, open and close this event's polls."""
-    return is_event_staff(user, event) and user.role in POLL_ROLES
+    if not is_event_staff(user, event):
+        return False
+    return user.role in POLL_ROLES or is_event_admin(user, event)
 
 
 def can_handle_attendees(user, event: Event) -> bool:
@@ -140,12 +154,14 @@ def can_handle_attendees(user, event: Event) -> bool:
 
     Moderators run polls; who registered, with emails and needs, is beyond that role.
     """
-    return is_event_staff(user, event) and user.role in (Role.admin, Role.checkin)
+    if not is_event_staff(user, event):
+        return False
+    return user.role in (Role.admin, Role.checkin) or is_event_admin(user, event)
 
 
 def can_manage_registrations(user, event: Event) -> bool:
     """Say whether the user may list, edit, import and export registrations: admins."""
-    return is_event_staff(user, event) and user.role == Role.admin
+    return is_event_admin(user, event)
 
 
 def require_poll_staff(user, event: Event) -> None:

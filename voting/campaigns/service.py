@@ -1,0 +1,350 @@
+"""Campaign rules: campaigns and their admins, organisers' listings, review, events made from them.
+
+An organiser has no account: they see and edit their own listing through a private link
+whose token is mailed to them; only the token's SHA-256 is stored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from voting.accounts.service import EMAIL_RE
+from voting.errors import Conflict, FieldErrors, Forbidden, NotFound
+from voting.extensions import db
+from voting.i18n import LANGUAGES
+from voting.models import (
+    Campaign,
+    CampaignAdmin,
+    EventFormat,
+    Listing,
+    ListingStatus,
+    Role,
+    User,
+    utcnow,
+)
+from voting.registration.countries import is_country
+
+SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
+MAX_TEXT = 5000  # descriptions
+MAX_THEMES = 30  # a campaign's theme list
+MAX_PARTICIPANTS = 1_000_000
+# Listings an organiser may still edit; approved or rejected ones are settled.
+EDITABLE = frozenset({ListingStatus.pending, ListingStatus.changes_requested})
+
+
+@dataclass
+class CampaignData:
+    """The editable fields of a campaign."""
+
+    slug: str
+    name: str
+    starts_on: dt.date | None
+    ends_on: dt.date | None
+    description: str = ""
+    contact_name: str = ""
+    contact_email: str = ""
+    themes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ListingData:
+    """What an organiser submits about their event (dates and numbers None when missing)."""
+
+    organisation: str
+    contact_name: str
+    contact_email: str
+    title: str
+    starts_on: dt.date | None
+    ends_on: dt.date | None
+    city: str
+    country: str
+    format: str
+    themes: list[str] = field(default_factory=list)
+    expected_participants: int | None = None
+    website: str = ""
+    description: str = ""
+    language: str = "en"  # the organiser's interface language: their mails' language
+
+
+# --- campaigns and their admins ---------------------------------------------------
+
+
+def create_campaign(data: CampaignData) -> Campaign:
+    """Create a campaign with a unique slug."""
+    values = _check_campaign(data)
+    campaign = Campaign(**values)
+    db.session.add(campaign)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # The unique index on slug is the one place that sees concurrent creations.
+        db.session.rollback()
+        raise FieldErrors(
+            {"slug": _("Another campaign uses this address.")}, "slug_taken"
+        ) from None
+    return campaign
+
+
+def _check_campaign(data: CampaignData) -> dict:
+    """Return a campaign's checked and trimmed fields, or raise FieldErrors."""
+    errors: dict[str, str] = {}
+    slug = (data.slug or "").strip().lower()
+    if not SLUG_RE.match(slug):
+        errors["slug"] = _("Use 1 to 40 lower-case letters, digits and hyphens.")
+    name = _text(errors, "name", data.name, 200, required=True)
+    description = _text(errors, "description", data.description, MAX_TEXT)
+    contact_name = _text(errors, "contact_name", data.contact_name, 200)
+    contact_email = (data.contact_email or "").strip().lower()
+    if contact_email and (len(contact_email) > 254 or not EMAIL_RE.match(contact_email)):
+        errors["contact_email"] = _("Enter a valid email address.")
+    _check_period(errors, data.starts_on, data.ends_on)
+    themes = []
+    for theme in data.themes or []:
+        theme = (theme or "").strip()
+        if theme and theme not in themes:
+            themes.append(theme)
+    if len(themes) > MAX_THEMES or any(len(theme) > 100 for theme in themes):
+        errors["themes"] = _(
+            "Up to %(most)d themes of at most 100 characters each.", most=MAX_THEMES
+        )
+    if errors:
+        raise FieldErrors(errors)
+    return {
+        "slug": slug,
+        "name": name,
+        "description": description,
+        "contact_name": contact_name,
+        "contact_email": contact_email,
+        "starts_on": data.starts_on,
+        "ends_on": data.ends_on,
+        "themes": themes,
+    }
+
+
+def find_campaign(slug: str) -> Campaign:
+    """Return the campaign with this slug or raise NotFound."""
+    campaign = db.session.scalar(select(Campaign).where(Campaign.slug == (slug or "").lower()))
+    if campaign is None:
+        raise NotFound(_("There is no such campaign."), "unknown_campaign")
+    return campaign
+
+
+def all_campaigns() -> list[Campaign]:
+    """Return every campaign, latest start first."""
+    return list(db.session.scalars(select(Campaign).order_by(Campaign.starts_on.desc())))
+
+
+def add_campaign_admin(campaign: Campaign, user: User) -> None:
+    """Make a staff account an admin of the campaign (idempotent)."""
+    if not is_campaign_admin(user, campaign):
+        db.session.add(CampaignAdmin(campaign_id=campaign.id, user_id=user.id))
+        try:
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()  # given meanwhile by someone else: the same outcome
+
+
+def is_campaign_admin(user, campaign: Campaign) -> bool:
+    """Say whether the account is linked to the campaign as one of its admins."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(CampaignAdmin)
+            .where(CampaignAdmin.campaign_id == campaign.id, CampaignAdmin.user_id == user.id)
+        )
+        > 0
+    )
+
+
+def can_administer(user, campaign: Campaign) -> bool:
+    """Say whether the user may review the campaign's listings: its admins and global admins."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.role == Role.admin:
+        return True
+    return user.role == Role.campaign_admin and is_campaign_admin(user, campaign)
+
+
+def administered_campaigns(user) -> list[Campaign]:
+    """Return the campaigns this account administers (every one for a global admin)."""
+    return [campaign for campaign in all_campaigns() if can_administer(user, campaign)]
+
+
+def require_campaign_admin(user, campaign: Campaign) -> None:
+    """Raise Forbidden unless the user administers the campaign."""
+    if not can_administer(user, campaign):
+        raise Forbidden(_("Only this campaign's admins may do that."), "forbidden")
+
+
+# --- listings by organisers --------------------------------------------------------
+
+
+def submit_listing(campaign: Campaign, data: ListingData) -> tuple[Listing, str]:
+    """Record an organiser's event as pending; return it and the private edit link's token."""
+    values = check_listing(campaign, data)
+    token = new_token()
+    listing = Listing(
+        campaign=campaign,
+        status=ListingStatus.pending,
+        edit_token_hash=token_hash(token),
+        **values,
+    )
+    db.session.add(listing)
+    db.session.commit()
+    return listing, token
+
+
+def listing_for_token(campaign: Campaign, token: str) -> Listing:
+    """Return the campaign's listing this edit token opens, or raise NotFound."""
+    listing = None
+    if token and len(token) <= 100:
+        listing = db.session.scalar(
+            select(Listing).where(
+                Listing.campaign_id == campaign.id, Listing.edit_token_hash == token_hash(token)
+            )
+        )
+    if listing is None:
+        raise NotFound(
+            _(
+                "This link does not open a submission: it may be mistyped or replaced by a newer one."
+            ),
+            "unknown_link",
+        )
+    return listing
+
+
+def update_listing(listing: Listing, data: ListingData) -> Listing:
+    """Apply an organiser's edit to a pending or changes-requested listing; it waits for review again."""
+    if listing.status not in EDITABLE:
+        raise Conflict(
+            _("This submission was reviewed already and can no longer be changed."),
+            "listing_settled",
+        )
+    values = check_listing(listing.campaign, data)
+    for key, value in values.items():
+        setattr(listing, key, value)
+    listing.status = ListingStatus.pending
+    listing.updated_at = utcnow()
+    db.session.commit()
+    return listing
+
+
+def check_listing(campaign: Campaign, data: ListingData) -> dict:
+    """Return a listing's checked and trimmed fields, or raise FieldErrors naming each bad one."""
+    errors: dict[str, str] = {}
+    values = {
+        "organisation": _text(errors, "organisation", data.organisation, 200, required=True),
+        "contact_name": _text(errors, "contact_name", data.contact_name, 200, required=True),
+        "title": _text(errors, "title", data.title, 200, required=True),
+        "city": _text(errors, "city", data.city, 100, required=True),
+        "description": _text(errors, "description", data.description, MAX_TEXT),
+    }
+    email = (data.contact_email or "").strip().lower()
+    if len(email) > 254 or not EMAIL_RE.match(email):
+        errors["contact_email"] = _("Enter a valid email address.")
+    values["contact_email"] = email
+    _check_dates(errors, campaign, data.starts_on, data.ends_on)
+    values["starts_on"], values["ends_on"] = data.starts_on, data.ends_on
+    country = (data.country or "").strip().upper()
+    if not is_country(country):
+        errors["country"] = _("Pick a country from the list.")
+    values["country"] = country
+    try:
+        values["format"] = EventFormat(data.format)
+    except ValueError:
+        errors["format"] = _("Pick one of the formats offered.")
+    themes = list(dict.fromkeys(data.themes or []))
+    if any(theme not in campaign.themes for theme in themes):
+        errors["themes"] = _("Pick themes from the campaign's list.")
+    values["themes"] = themes
+    expected = data.expected_participants
+    if (
+        not isinstance(expected, int)
+        or isinstance(expected, bool)
+        or not 1 <= expected <= MAX_PARTICIPANTS
+    ):
+        errors["expected_participants"] = _(
+            "Enter a number of participants from 1 to %(most)s.", most=f"{MAX_PARTICIPANTS:,}"
+        )
+    values["expected_participants"] = expected
+    website = (data.website or "").strip()
+    if website and not _is_web_address(website):
+        errors["website"] = _("Enter a web address starting with http:// or https://.")
+    values["website"] = website
+    values["language"] = data.language if data.language in LANGUAGES else "en"
+    if errors:
+        raise FieldErrors(errors)
+    return values
+
+
+def _is_web_address(url: str) -> bool:
+    """Say whether a text is an http(s) address with a host, short enough to keep."""
+    if len(url) > 500 or any(char.isspace() for char in url):
+        return False
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and "." in parts.hostname
+
+
+def _check_dates(
+    errors: dict[str, str], campaign: Campaign, starts_on: dt.date | None, ends_on: dt.date | None
+) -> None:
+    """Note what is wrong with a listing's dates: missing, reversed or outside the campaign."""
+    period = {
+        "start": campaign.starts_on.isoformat(),
+        "end": campaign.ends_on.isoformat(),
+    }
+    outside = _("Pick a date from %(start)s to %(end)s, the campaign's period.", **period)
+    if not isinstance(starts_on, dt.date):
+        errors["starts_on"] = _("Enter the first day.")
+    elif not campaign.starts_on <= starts_on <= campaign.ends_on:
+        errors["starts_on"] = outside
+    if not isinstance(ends_on, dt.date):
+        errors["ends_on"] = _("Enter the last day.")
+    elif not campaign.starts_on <= ends_on <= campaign.ends_on:
+        errors["ends_on"] = outside
+    elif isinstance(starts_on, dt.date) and ends_on < starts_on:
+        errors["ends_on"] = _("The event cannot end before it starts.")
+
+
+def _check_period(errors: dict[str, str], starts_on, ends_on) -> None:
+    """Note what is wrong with a campaign's period."""
+    if not isinstance(starts_on, dt.date):
+        errors["starts_on"] = _("Enter the first day.")
+    if not isinstance(ends_on, dt.date):
+        errors["ends_on"] = _("Enter the last day.")
+    elif isinstance(starts_on, dt.date) and ends_on < starts_on:
+        errors["ends_on"] = _("The campaign cannot end before it starts.")
+
+
+def _text(errors: dict[str, str], name: str, value, most: int, *, required: bool = False) -> str:
+    """Return a trimmed text field, noting in errors when it is missing or too long."""
+    text = (value or "").strip() if isinstance(value, str) or value is None else str(value)
+    if required and not text:
+        errors[name] = _("This field is required.")
+    elif len(text) > most:
+        errors[name] = _("At most %(most)d characters.", most=most)
+    return text
+
+
+def new_token() -> str:
+    """Return a fresh secret edit token (256 bits, URL-safe)."""
+    return secrets.token_urlsafe(32)
+
+
+def token_hash(token: str) -> str:
+    """Hash an edit token for storage and lookup."""
+    return hashlib.sha256(token.encode()).hexdigest()
