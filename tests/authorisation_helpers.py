@@ -776,8 +776,8 @@ HTTP_REQUESTS: dict[str, Callable] = {
     "POST qna.ask": lambda w, who: Request("POST", f"{E}/qna", data={"text": f"Form Q {w.n()}?"}),
     "POST qna.upvote": _qna_upvote,
     "GET qna.manage": _get(f"{M}/qna"),
-    "GET translations.grid": _get(f"{M}/translations"),
-    "POST translations.grid": lambda w, who: Request(
+    "GET admin.translations": _get(f"{M}/translations"),
+    "POST admin.translations": lambda w, who: Request(
         "POST", f"{M}/translations", data={f"t:event:{w.event.id}:name:fr": f"Nom {w.n()}"}
     ),
     "POST i18n.choose": _post("/language", language="fr", next="/"),

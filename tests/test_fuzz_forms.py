@@ -318,7 +318,7 @@ GRID_NAME = st.builds(
     st.sampled_from(GRID_IDS) | junk_text(),
     st.sampled_from(sorted(LANGUAGES)),
 )
-NAMED_FIELDS = {"POST translations.grid": st.one_of(GRID_NAME, FIELD_NAME)}
+NAMED_FIELDS = {"POST admin.translations": st.one_of(GRID_NAME, FIELD_NAME)}
 
 
 def as_pairs(data: dict) -> list[tuple[str, str | bytes]]:

@@ -178,7 +178,6 @@ def _register_blueprints(app: Flask) -> None:
     from voting.admin.views import bp as admin_bp
     from voting.api.views import bp as api_bp
     from voting.display.views import bp as display_bp
-    from voting.events.translations import bp as translations_bp
     from voting.events.views import bp as events_bp
     from voting.polls import sockets as poll_sockets
     from voting.polls.views import bp as polls_bp
@@ -191,7 +190,6 @@ def _register_blueprints(app: Flask) -> None:
         display_bp,
         events_bp,
         polls_bp,
-        translations_bp,
         vendor_bp,
     ):
         app.register_blueprint(blueprint)

@@ -1,4 +1,5 @@
-"""Staff home and event administration: create and edit events, give staff access."""
+"""Staff home and event administration: create and edit events, give staff access,
+translate the event's texts (the one page here that moderators may use too)."""
 
 from __future__ import annotations
 
@@ -15,11 +16,14 @@ from voting.admin.forms import (
 )
 from voting.errors import InvalidInput, VotingError
 from voting.events import service as events
+from voting.events import translations as event_texts
 from voting.extensions import db
+from voting.i18n import LANGUAGES
+from voting.models import Event
 from voting.polls.forms import ActionForm
 from voting.registration import mails, setup
 from voting.registration import service as registration_service
-from voting.web import event_or_404, log_refusal
+from voting.web import event_or_404, log_refusal, staff_view
 
 bp = Blueprint("admin", __name__, url_prefix="/manage")
 
@@ -275,3 +279,29 @@ def remove_question(code: str, question_id: int):
     setup.remove_question(event, question_id)
     flash(_("Question removed."), "success")
     return redirect(url_for("admin.registration_settings", code=event.code) + "#questions")
+
+
+# --- the event's texts in other languages ------------------------------------------------
+
+
+@bp.route("/<code>/translations", methods=["GET", "POST"])
+@staff_view()
+def translations(event: Event):
+    """Show the event's texts with a column per language; store what staff wrote."""
+    if request.method == "POST":
+        if not ActionForm().validate_on_submit():
+            raise InvalidInput(
+                _("Your form expired. Reload the page and try again."), "invalid_form"
+            )
+        count = event_texts.save(event, request.form)
+        flash(_("Translations saved (%(count)d texts).", count=count), "success")
+        return redirect(url_for("admin.translations", code=event.code))
+    others = [lang for lang in LANGUAGES if lang != event.main_language]
+    return render_template(
+        "admin/translations.html",
+        event=event,
+        rows=event_texts.rows(event),
+        kinds=event_texts.kind_names(),
+        columns=others,
+        form=ActionForm(),
+    )

@@ -2,17 +2,17 @@
 
 The event's name and description, its burning themes, agenda items, breakout slots and
 sessions each keep {lang: {field: text}} in a `translations` column. Organisers fill
-them on one page (`/manage/<code>/translations`), a row per text and a column per
-language, rather than in every form: translating is a task of its own, often done by
-someone else once the programme stands. Pages show a text in their language through
-the `translated` template filter, falling back to the text as written.
+them on one page (`/manage/<code>/translations`, the view `admin.translations`), a row
+per text and a column per language, rather than in every form: translating is a task of
+its own, often done by someone else once the programme stands. Pages show a text in
+their language through the `translated` template filter, falling back to the text as
+written.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -23,9 +23,7 @@ from voting.errors import InvalidInput
 from voting.extensions import db
 from voting.i18n import LANGUAGES
 from voting.models import AgendaItem, Breakout, Event, EventDay, Option, Slot, Theme
-from voting.polls.forms import ActionForm
 from voting.polls.translations import option_label
-from voting.web import staff_view
 
 # What can be translated: kind -> (model, {field: max length}, what staff call it).
 KINDS = {
@@ -51,6 +49,11 @@ class Row:
     def key(self, lang: str) -> str:
         """Return the name of this row's input for one language."""
         return f"t:{self.kind}:{self.item_id}:{self.field}:{lang}"
+
+
+def kind_names() -> dict[str, str]:
+    """Return what staff call each kind of text, by kind (the grid's row headings)."""
+    return {kind: str(label) for kind, (_model, _fields, label) in KINDS.items()}
 
 
 def rows(event: Event) -> list[Row]:
@@ -131,31 +134,3 @@ def in_page_language(item, field: str = "") -> str:
         return item.get(field, "")
     texts = getattr(item, "translations", None) or {}
     return texts.get(lang, {}).get(field) or getattr(item, field)
-
-
-# --- the staff page -------------------------------------------------------------------
-
-bp = Blueprint("translations", __name__, url_prefix="/manage/<code>/translations")
-
-
-@bp.route("", methods=["GET", "POST"])
-@staff_view()
-def grid(event: Event):
-    """Show the event's texts with a column per language; store what staff wrote."""
-    if request.method == "POST":
-        if not ActionForm().validate_on_submit():
-            raise InvalidInput(
-                _("Your form expired. Reload the page and try again."), "invalid_form"
-            )
-        count = save(event, request.form)
-        flash(_("Translations saved (%(count)d texts).", count=count), "success")
-        return redirect(url_for("translations.grid", code=event.code))
-    others = [lang for lang in LANGUAGES if lang != event.main_language]
-    return render_template(
-        "admin/translations.html",
-        event=event,
-        rows=rows(event),
-        kinds={kind: label for kind, (_m, _f, label) in KINDS.items()},
-        columns=others,
-        form=ActionForm(),
-    )
