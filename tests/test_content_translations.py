@@ -148,3 +148,39 @@ def test_grid_is_for_the_event_staff_only(app, event, make_user, login):
     outsider = app.test_client()
     login(outsider, make_user("moderator"))
     assert outsider.get("/manage/TRAN01/translations").status_code == 403
+
+
+def test_grid_and_poll_translations_refuse_a_bad_text_alike(event):
+    """Do the grid and a poll's translations refuse with the same code and words?"""
+    from voting.errors import InvalidInput
+    from voting.events.translations import save
+    from voting.polls.service import PollData, create_poll
+
+    before = database_fingerprint()
+    refusals = []
+    for attempt in (
+        lambda: save(event, {f"t:event:{event.id}:name:fr": "n" * 201}),
+        lambda: create_poll(
+            event,
+            PollData(
+                title="Q?", options=["A", "B"], translations={"fr": {"options": ["a", "b" * 201]}}
+            ),
+        ),
+        lambda: save(event, {f"t:event:{event.id}:name:fr": 5}),
+        lambda: create_poll(
+            event, PollData(title="Q?", options=["A", "B"], translations={"fr": {"title": 5}})
+        ),
+    ):
+        with pytest.raises(InvalidInput) as refused:
+            attempt()
+        db.session.rollback()
+        refusals.append((refused.value.code, str(refused.value.message)))
+    assert (
+        refusals
+        == [
+            ("invalid_translation", "A translation can have at most 200 characters."),
+        ]
+        * 2
+        + [("invalid_translation", "A translation must be text.")] * 2
+    )
+    assert database_fingerprint() == before

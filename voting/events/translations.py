@@ -19,11 +19,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from voting.database import as_id
-from voting.errors import InvalidInput
 from voting.extensions import db
 from voting.i18n import LANGUAGES
 from voting.models import AgendaItem, Breakout, Event, EventDay, Option, Slot, Theme
 from voting.polls.translations import option_label
+from voting.translated_text import clean_text, invalid
 
 # What can be translated: kind -> (model, {field: max length}, what staff call it).
 KINDS = {
@@ -103,22 +103,16 @@ def _parse(event: Event, name: str, value) -> tuple:
     parts = name.split(":")
     # as_id: "²" passes isdigit() but not int(), and 20 digits overflow the database
     if len(parts) != 5 or parts[1] not in KINDS or as_id(parts[2]) is None:
-        raise InvalidInput(_("The form holds an unknown text."), "invalid_translation")
+        raise invalid(_("The form holds an unknown text."))
     _prefix, kind, raw_id, field, lang = parts
     model, fields, _label = KINDS[kind]
     if field not in fields or lang not in LANGUAGES:
-        raise InvalidInput(_("The form holds an unknown text."), "invalid_translation")
+        raise invalid(_("The form holds an unknown text."))
     item = db.session.get(model, as_id(raw_id))
     owner = item.id if isinstance(item, Event) else getattr(item, "event_id", None)
     if item is None or owner != event.id:
-        raise InvalidInput(_("The form holds a text of another event."), "invalid_translation")
-    text = (value or "").strip() if isinstance(value, str) else ""
-    if len(text) > fields[field]:
-        raise InvalidInput(
-            _("A translation can have at most %(limit)d characters.", limit=fields[field]),
-            "invalid_translation",
-        )
-    return item, lang, field, text
+        raise invalid(_("The form holds a text of another event."))
+    return item, lang, field, clean_text(value, fields[field])
 
 
 # --- showing texts in the page's language ---------------------------------------------

@@ -14,9 +14,9 @@ from __future__ import annotations
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from voting.errors import InvalidInput
 from voting.i18n import LANGUAGES
 from voting.models import Poll, PollKind
+from voting.translated_text import clean_text, invalid
 
 MAX_TITLE, MAX_DESCRIPTION, MAX_LABEL = 300, 2000, 200
 
@@ -31,11 +31,11 @@ def validate(raw, options: list[str], kind: PollKind) -> dict:
     if raw in (None, {}):
         return {}
     if not isinstance(raw, dict):
-        raise _invalid(_("Translations must be given per language."))
+        raise invalid(_("Translations must be given per language."))
     stored = {}
     for lang, texts in raw.items():
         if lang not in LANGUAGES:
-            raise _invalid(
+            raise invalid(
                 _("Translations can be given in: %(languages)s.", languages=", ".join(LANGUAGES))
             )
         entry = _language_entry(texts, options, kind)
@@ -47,9 +47,9 @@ def validate(raw, options: list[str], kind: PollKind) -> dict:
 def _language_entry(texts, options: list[str], kind: PollKind) -> dict:
     """Validate one language's texts; return what is stored ({} when all empty)."""
     if not isinstance(texts, dict):
-        raise _invalid(_("Each language's translation must have a question and answers."))
-    title = _text(texts.get("title"), MAX_TITLE)
-    description = _text(texts.get("description"), MAX_DESCRIPTION)
+        raise invalid(_("Each language's translation must have a question and answers."))
+    title = clean_text(texts.get("title"), MAX_TITLE)
+    description = clean_text(texts.get("description"), MAX_DESCRIPTION)
     labels = _labels(texts.get("options"), options, kind)
     entry = {"title": title, "description": description, "options": labels}
     return {key: value for key, value in entry.items() if value}
@@ -62,31 +62,14 @@ def _labels(given, options: list[str], kind: PollKind) -> dict[str, str]:
     if isinstance(given, str):
         given = given.splitlines()
     if not isinstance(given, list) or len(given) != len(options):
-        raise _invalid(
+        raise invalid(
             _(
                 "Give one translated answer per answer (%(count)d), in the same order.",
                 count=len(options),
             )
         )
-    labels = [_text(label, MAX_LABEL) for label in given]
+    labels = [clean_text(label, MAX_LABEL) for label in given]
     return {main: label for main, label in zip(options, labels, strict=True) if label}
-
-
-def _text(value, limit: int) -> str:
-    """Return a trimmed translated text, refusing other types and overlong ones."""
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise _invalid(_("A translation must be text."))
-    value = value.strip()
-    if len(value) > limit:
-        raise _invalid(_("A translation can have at most %(limit)d characters.", limit=limit))
-    return value
-
-
-def _invalid(message: str) -> InvalidInput:
-    """Return the refusal of a bad translation."""
-    return InvalidInput(message, "invalid_translation")
 
 
 def for_clients(poll: Poll) -> dict:
