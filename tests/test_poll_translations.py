@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import shutil
 import uuid
+from pathlib import Path
 
 import pytest
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from flask import Flask
+from flask_babel import Babel
 
 from tests.authorisation_helpers import database_fingerprint
 from tests.test_sockets import participant
 from voting.accounts.service import create_token
 from voting.errors import InvalidInput
-from voting.polls import service
+from voting.i18n import LANGUAGES
+from voting.polls import service, translations
 from voting.polls.service import PollData
-from voting.polls.translations import for_clients
+from voting.polls.translations import for_clients, option_label
 
 FUNDING = ["Bigger partnerships", "Smaller partnerships", "A mix of both"]
 FRENCH = {
@@ -173,3 +180,42 @@ def test_api_creates_a_translated_poll_and_refuses_bad_ones(client, event, make_
         response = client.post("/api/v1/events/LIVE01/polls", json=body, headers=headers)
         assert response.status_code == 400
         assert response.get_json()["error"] in ("invalid_translation", "invalid_field")
+
+
+def test_yes_no_words_are_read_from_the_catalogue_once_per_language(event, monkeypatch):
+    """Are Yes/No/Abstain looked up once per language, however many payloads and labels?"""
+    switched = []
+    real_force_locale = translations.force_locale
+
+    def counting(lang):
+        switched.append(lang)
+        return real_force_locale(lang)
+
+    monkeypatch.setattr(translations, "force_locale", counting)
+    poll = service.create_poll(event, PollData(title="Adopt?", options=[], kind="yes_no"))
+    for _ in range(3):
+        assert for_clients(poll)["fr"]["options"][str(poll.options[0].id)] == "Oui"
+        assert [option_label(o, "de") for o in poll.options] == ["Ja", "Nein", "Enthaltung"]
+        assert [option_label(o, "xx") for o in poll.options] == ["Yes", "No", "Abstain"]
+    assert sorted(switched) == sorted(LANGUAGES)
+
+
+def test_an_app_with_other_catalogues_reads_its_own_yes_no_words(event, tmp_path):
+    """Does a new app with a changed catalogue get its words, not the ones read before?"""
+    poll = service.create_poll(event, PollData(title="Adopt?", options=[], kind="yes_no"))
+    assert option_label(poll.options[0], "fr") == "Oui"
+    shipped = Path(translations.__file__).parents[1] / "translations"
+    copy = tmp_path / "translations"
+    shutil.copytree(shipped, copy)
+    french = copy / "fr" / "LC_MESSAGES"
+    with (french / "messages.po").open("rb") as handle:
+        catalog = read_po(handle, locale="fr")
+    catalog["Yes"].string = "Ouais"
+    with (french / "messages.mo").open("wb") as handle:
+        write_mo(handle, catalog)
+    other = Flask("other")
+    other.config["BABEL_TRANSLATION_DIRECTORIES"] = str(copy)
+    Babel(other)
+    with other.test_request_context():
+        assert translations.fixed_words("fr")["Yes"] == "Ouais"
+    assert option_label(poll.options[0], "fr") == "Oui"  # this app keeps its own catalogue

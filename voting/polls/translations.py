@@ -11,6 +11,9 @@ and one tally whatever language it shows.
 
 from __future__ import annotations
 
+from weakref import WeakKeyDictionary
+
+from flask import Flask, current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
@@ -97,15 +100,29 @@ def _fixed_labels(poll: Poll) -> dict[str, dict[str, str]]:
     """Return the catalogue's words for a yes/no poll's answers, in every language."""
     if poll.kind != PollKind.yes_no:
         return {}
-    words = {}
-    for lang in LANGUAGES:
+    return {lang: fixed_words(lang) for lang in LANGUAGES}
+
+
+# The catalogue's Yes, No and Abstain by app, then language: every option the `translated`
+# filter renders and every poll payload needs them, and switching the locale to read them
+# costs more than the rest of a payload. Kept per app, as Flask-Babel keeps each app's
+# catalogues: a new app (every test has its own) reads them again.
+_FIXED_WORDS: WeakKeyDictionary[Flask, dict[str, dict[str, str]]] = WeakKeyDictionary()
+
+
+def fixed_words(lang: str) -> dict[str, str]:
+    """Return the yes/no answers' words in one language, read from the catalogue once per app."""
+    words = _FIXED_WORDS.setdefault(current_app._get_current_object(), {})
+    if lang not in words:
         with force_locale(lang):
             words[lang] = {"Yes": _("Yes"), "No": _("No"), "Abstain": _("Abstain")}
-    return words
+    return words[lang]
 
 
 def option_label(option, lang: str) -> str:
     """Return a poll answer in one language (yes/no from the interface's catalogue)."""
     poll = option.poll
     label = (poll.translations or {}).get(lang, {}).get("options", {}).get(option.label)
-    return label or _fixed_labels(poll).get(lang, {}).get(option.label) or option.label
+    if not label and poll.kind == PollKind.yes_no and lang in LANGUAGES:
+        label = fixed_words(lang).get(option.label)
+    return label or option.label
