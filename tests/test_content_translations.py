@@ -184,3 +184,36 @@ def test_grid_and_poll_translations_refuse_a_bad_text_alike(event):
         + [("invalid_translation", "A translation must be text.")] * 2
     )
     assert database_fingerprint() == before
+
+
+def test_saving_the_grid_reads_each_kind_of_text_once(event):
+    """Does a save read the event's items with one query per kind, not one per input?"""
+    from sqlalchemy import event as sql_event
+
+    from voting.events.translations import save
+    from voting.models import Event
+
+    event.themes.extend(Theme(title=f"Theme {n}", position=n + 2) for n in range(5))
+    db.session.commit()
+    event_id, theme_ids = event.id, [theme.id for theme in event.themes]
+    db.session.expunge_all()  # nothing in the session: every item must be read
+    event = db.session.get(Event, event_id)
+    form = {f"t:theme:{theme_id}:title:fr": f"Thème {theme_id}" for theme_id in theme_ids}
+    form[f"t:event:{event_id}:name:de"] = "Partnertag"
+    selects = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            selects.append(statement)
+
+    sql_event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        assert save(event, form) == len(theme_ids) + 1
+    finally:
+        sql_event.remove(db.engine, "before_cursor_execute", count)
+    assert len(selects) == 1, selects  # the themes; the event is at hand
+    db.session.expire_all()
+    assert [theme.translations["fr"]["title"] for theme in event.themes] == [
+        f"Thème {theme_id}" for theme_id in theme_ids
+    ]
+    assert event.translations["de"]["name"] == "Partnertag"

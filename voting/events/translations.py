@@ -85,7 +85,10 @@ def save(event: Event, form) -> int:
     Every input is checked before anything is stored: an unknown name, another event's
     item or an overlong text refuses the whole form.
     """
-    changes = [_parse(event, name, value) for name, value in form.items() if name.startswith("t:")]
+    items: dict[str, dict[int, object]] = {}  # the event's items by kind and id, read once
+    changes = [
+        _parse(event, name, value, items) for name, value in form.items() if name.startswith("t:")
+    ]
     for item, lang, field, text in changes:
         texts = {key: dict(value) for key, value in (item.translations or {}).items()}
         entry = texts.setdefault(lang, {})
@@ -98,8 +101,12 @@ def save(event: Event, form) -> int:
     return sum(1 for change in changes if change[3])
 
 
-def _parse(event: Event, name: str, value) -> tuple:
-    """Check one input of the grid; return (item, lang, field, trimmed text)."""
+def _parse(event: Event, name: str, value, items: dict[str, dict[int, object]]) -> tuple:
+    """Check one input of the grid; return (item, lang, field, trimmed text).
+
+    `items` holds the event's items of each kind met so far, by id: a kind's are read
+    with one query when its first input comes, not one query per input.
+    """
     parts = name.split(":")
     # as_id: "²" passes isdigit() but not int(), and 20 digits overflow the database
     if len(parts) != 5 or parts[1] not in KINDS or as_id(parts[2]) is None:
@@ -108,9 +115,10 @@ def _parse(event: Event, name: str, value) -> tuple:
     model, fields, _label = KINDS[kind]
     if field not in fields or lang not in LANGUAGES:
         raise invalid(_("The form holds an unknown text."))
-    item = db.session.get(model, as_id(raw_id))
-    owner = item.id if isinstance(item, Event) else getattr(item, "event_id", None)
-    if item is None or owner != event.id:
+    if kind not in items:
+        items[kind] = {item.id: item for item in _items(event, kind, model)}
+    item = items[kind].get(as_id(raw_id))
+    if item is None:  # no such item, or another event's
         raise invalid(_("The form holds a text of another event."))
     return item, lang, field, clean_text(value, fields[field])
 
