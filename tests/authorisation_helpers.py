@@ -49,6 +49,7 @@ STAFF_ROLES = frozenset({CHECKIN, OTHER_MODERATOR, MODERATOR, ADMIN})
 
 CODE = "MATRIX"
 OTHER_CODE = "ELSEWHERE"
+CAMPAIGN = "matrix-campaign"
 
 
 def database_fingerprint() -> str:
@@ -717,6 +718,23 @@ def socket_steps(w: World, who: Who, action: str) -> list[tuple[str, dict]]:
     raise AssertionError(f"no socket steps for {action}")
 
 
+def _campaign_get(path: str) -> Callable:
+    """GET a page of the matrix's campaign (created on first use), e.g. its CSV exports."""
+
+    def build(w: World, who: Who) -> Request:
+        from voting.campaigns.service import CampaignData, create_campaign
+        from voting.models import Campaign
+
+        if db.session.scalar(select(Campaign).where(Campaign.slug == CAMPAIGN)) is None:
+            today = dt.date.today()
+            create_campaign(
+                CampaignData(CAMPAIGN, "Matrix campaign", today, today + dt.timedelta(days=90))
+            )
+        return Request("GET", f"/manage/campaigns/{CAMPAIGN}{path}")
+
+    return build
+
+
 # --- how each HTTP action is performed (keys as in the matrix's table) ------------------------
 
 HTTP_REQUESTS: dict[str, Callable] = {
@@ -878,6 +896,9 @@ HTTP_REQUESTS: dict[str, Callable] = {
     "POST registration.cancel": _post(f"{E}/me/cancel"),
     "POST registration.delete": _post(f"{E}/me/delete", confirm="delete"),
     "POST registration.sign_out": _post(f"{E}/me/sign-out"),
+    # a campaign's exports for its reporting
+    "GET calendar.listings_csv": _campaign_get("/listings.csv"),
+    "GET calendar.summary_csv": _campaign_get("/summary.csv"),
 }
 
 API_REQUESTS: dict[str, Callable] = {

@@ -184,6 +184,9 @@ HTTP: dict[str, frozenset[str]] = {
     "POST registration.cancel": ATTENDEES,
     "POST registration.delete": ATTENDEES,
     "POST registration.sign_out": EVERYONE,
+    # A campaign's exports: its campaign admins and global admins (can_administer).
+    "GET calendar.listings_csv": ADMINS,
+    "GET calendar.summary_csv": ADMINS,
 }
 
 # Pages anyone may see (nothing staff-only or personal on them), and the sign-in form.
@@ -204,6 +207,9 @@ PUBLIC_PAGES = {
     "GET breakouts.session_page",
     "GET registration.open_link",
     "GET registration.register",
+    "GET calendar.show",  # a campaign's calendar, its feeds: approved listings only
+    "GET calendar.feed",
+    "GET calendar.listing_feed",
     "GET accounts.login",
     "POST accounts.login",  # the sign-in form: a right password makes you that account
     "GET static",

@@ -1,0 +1,273 @@
+"""The campaign's public calendar: approved listings only, filters, list by month, month grid."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+
+from tests.calendar_helpers import START, add_listing, make_campaign
+from voting.campaigns import calendar
+from voting.events.service import EventData, create_event
+from voting.extensions import db
+
+
+@pytest.fixture
+def campaign(app):
+    """A campaign from November 2026 to April 2027."""
+    return make_campaign()
+
+
+@pytest.fixture
+def listings(campaign):
+    """Approved listings in three countries and months, and one of every other status."""
+    return {
+        "lille": add_listing(campaign, title="Lille cluster conference"),
+        "brno": add_listing(
+            campaign,
+            title="Brno matchmaking day",
+            city="Brno",
+            country="CZ",
+            format="matchmaking",
+            themes=["Digital transition", "Skills"],
+            starts_on=dt.date(2027, 1, 20),
+            ends_on=dt.date(2027, 1, 20),
+            website="",
+        ),
+        "week": add_listing(
+            campaign,
+            title="Innovation week Aarhus",
+            city="Aarhus",
+            country="DK",
+            format="workshop",
+            themes=["Skills"],
+            starts_on=dt.date(2026, 11, 28),
+            ends_on=dt.date(2026, 12, 3),
+        ),
+        "pending": add_listing(campaign, "pending", title="Pending gathering", country="DK"),
+        "changes": add_listing(
+            campaign, "changes_requested", title="Changes requested forum", country="DK"
+        ),
+        "rejected": add_listing(campaign, "rejected", title="Rejected summit", country="DK"),
+    }
+
+
+def page(client, url: str) -> tuple[int, str]:
+    """GET a page; return its status and text (Babel's thin spaces as plain ones)."""
+    response = client.get(url)
+    html = response.get_data(as_text=True)
+    return response.status_code, html.replace("\u2009", " ").replace("\u202f", " ")
+
+
+def card_of(html: str, listing) -> str:
+    """Return the HTML of one listing's card."""
+    return html.split(f'id="listing-{listing.id}"')[1].split("\n  </li>")[0]
+
+
+def card_titles(html: str) -> list[str]:
+    """Return the titles of the listing cards, in page order."""
+    return re.findall(r'<h4 class="listing-title">([^<]+)</h4>', html)
+
+
+def test_calendar_shows_only_approved_listings_by_date(client, campaign, listings):
+    """Does the calendar list the approved listings only, sorted by date, under their month?"""
+    status, html = page(client, "/c/cluster-weeks")
+    assert status == 200
+    assert card_titles(html) == [
+        "Lille cluster conference",
+        "Innovation week Aarhus",
+        "Brno matchmaking day",
+    ]
+    for hidden in ("Pending gathering", "Changes requested forum", "Rejected summit"):
+        assert hidden not in html
+    months = re.findall(r'<h3 id="month-(\d{4}-\d\d)">([^<]+)</h3>', html)
+    assert months == [("2026-11", "November 2026"), ("2027-01", "January 2027")]
+
+
+def test_calendar_shows_the_campaign_and_each_card_its_facts(client, campaign, listings):
+    """Does the page show the campaign's name, period, contact, and each card its facts?"""
+    _status, html = page(client, "/c/cluster-weeks")
+    assert "<h1>Cluster Weeks</h1>" in html
+    assert "Nov 1, 2026 – Apr 30, 2027" in html
+    assert 'href="mailto:office@example.org"' in html
+    assert "Campaign office" in html
+    card = card_of(html, listings["week"])
+    assert "Nov 28 – Dec 3, 2026" in card
+    assert "Aarhus, Denmark" in card
+    assert "Workshop" in card
+    assert "<li>Skills</li>" in card
+    assert "Cluster Nord" in card
+    assert 'href="https://example.org/conference"' in card
+    assert f'href="/c/cluster-weeks/events/{listings["week"].id}.ics"' in card
+
+
+def test_card_links_to_the_plenum_event_and_its_registration(client, campaign, listings):
+    """Does a listing that became a Plenum event link to its page and registration form?"""
+    event = create_event(
+        EventData(
+            code="LILLE26",
+            name="Lille",
+            starts_on=dt.date(2026, 11, 17),
+            ends_on=dt.date(2026, 11, 18),
+        )
+    )
+    listings["lille"].event_id = event.id
+    db.session.commit()
+    _status, html = page(client, "/c/cluster-weeks")
+    card = card_of(html, listings["lille"])
+    assert 'href="/e/LILLE26"' in card
+    assert 'href="/e/LILLE26/register"' in card
+    assert "example.org/conference" not in card  # the Plenum event replaces the website
+    event.registration_open = False
+    db.session.commit()
+    _status, html = page(client, "/c/cluster-weeks")
+    card = card_of(html, listings["lille"])
+    assert 'href="/e/LILLE26"' in card
+    assert "/register" not in card
+
+
+@pytest.mark.parametrize(
+    ("query", "titles"),
+    [
+        ("country=CZ", ["Brno matchmaking day"]),
+        ("country=dk", ["Innovation week Aarhus"]),
+        ("month=2026-12", ["Innovation week Aarhus"]),  # began in November, runs into December
+        ("month=2026-11", ["Lille cluster conference", "Innovation week Aarhus"]),
+        ("theme=Skills", ["Innovation week Aarhus", "Brno matchmaking day"]),
+        ("format=matchmaking", ["Brno matchmaking day"]),
+        ("theme=Skills&format=workshop&country=DK", ["Innovation week Aarhus"]),
+    ],
+)
+def test_filters_narrow_the_calendar(client, listings, query, titles):
+    """Does each filter (and their combination) keep exactly the matching approved listings?"""
+    status, html = page(client, f"/c/cluster-weeks?{query}")
+    assert status == 200
+    assert card_titles(html) == titles
+
+
+def test_filters_are_kept_in_the_form_and_links(client, listings):
+    """Does a filtered page show its filters selected, so the address can be shared?"""
+    _status, html = page(client, "/c/cluster-weeks?country=CZ&format=matchmaking")
+    assert '<option value="CZ" selected>Czechia</option>' in html
+    assert '<option value="matchmaking" selected>Matchmaking</option>' in html
+    assert 'href="/c/cluster-weeks/calendar.ics?country=CZ&amp;format=matchmaking"' in html
+    assert 'href="/c/cluster-weeks?view=grid&amp;country=CZ&amp;format=matchmaking"' in html
+
+
+def test_filter_offers_the_countries_of_approved_listings(client, listings):
+    """Does the country filter offer the countries on the calendar, not those of hidden ones?"""
+    _status, html = page(client, "/c/cluster-weeks")
+    form = html.split('id="filter-country"')[1].split("</select>")[0]
+    assert re.findall(r'<option value="([A-Z]{2})"', form) == ["CZ", "DK", "FR"]
+    months = html.split('id="filter-month"')[1].split("</select>")[0]
+    assert re.findall(r'<option value="(\d{4}-\d\d)"', months) == [
+        "2026-11",
+        "2026-12",
+        "2027-01",
+        "2027-02",
+        "2027-03",
+        "2027-04",
+    ]
+
+
+def test_empty_result_says_so_and_offers_to_clear(client, listings):
+    """Does a filter that matches nothing say so and link to the unfiltered calendar?"""
+    status, html = page(client, "/c/cluster-weeks?country=PT")
+    assert status == 200
+    assert card_titles(html) == []
+    assert "No event matches these filters." in html
+    assert '<a class="button" href="/c/cluster-weeks">Clear the filters</a>' in html
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("country=XX", "That is not a country we know."),
+        ("country=France", "That is not a country we know."),
+        ("month=2026-10", "That month is outside the campaign"),
+        ("month=2027-05", "That month is outside the campaign"),
+        ("month=2026-13", "Give the month as year and month"),
+        ("month=nonsense", "Give the month as year and month"),
+        ("theme=Space", "The campaign has no such theme."),
+        ("format=party", "Pick a format from the list."),
+        ("view=table", "Choose the list or the month grid."),
+        ("country=" + "A" * 5000, "That is not a country we know."),
+        ("month=%00", "Give the month as year and month"),
+    ],
+)
+def test_bad_filter_values_get_a_message_and_a_400(client, listings, query, message):
+    """Is a filter value that makes no sense named above the results with a 400, never a 500?"""
+    status, html = page(client, f"/c/cluster-weeks?{query}")
+    assert status == 400
+    errors = html.split('class="flash flash-error calendar-errors"')[1].split("</div>")[0]
+    assert message in errors.replace("&#39;", "'")
+    # The bad filter is left out: every approved listing is still shown.
+    assert len(card_titles(html)) == 3
+
+
+def test_unknown_campaign_is_a_404_page(client, campaign):
+    """Does an unknown slug answer the 404 page?"""
+    status, html = page(client, "/c/no-such-campaign")
+    assert status == 404
+    assert "There is no such campaign." in html
+
+
+def test_month_grid_is_a_table_of_weeks_monday_first(client, listings):
+    """Does the grid show the month as weeks from Monday, each listing on every day it spans?"""
+    status, html = page(client, "/c/cluster-weeks?view=grid&month=2026-11")
+    assert status == 200
+    assert "<caption>November 2026</caption>" in html
+    headers = re.findall(r'<th scope="col"><abbr title="(\w+)">', html)
+    assert headers == ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+    rows = html.split("<tbody>")[1].split("</tbody>")[0].split("<tr>")[1:]
+    assert len(rows) == 6  # 1 November 2026 is a Sunday: six weeks touch the month
+    first_week = rows[0].split("<td")[1:]
+    assert [cell.startswith(' class="outside"') for cell in first_week] == [True] * 6 + [False]
+    days_of = {}
+    for cell in html.split("<td")[1:]:
+        label = re.search(r'<span class="day-label">([^<]+)</span>', cell)
+        if label:
+            days_of[label.group(1)] = re.findall(r'<a href="[^"]+">([^<]+)</a>', cell)
+    assert days_of["Tuesday, November 17, 2026"] == ["Lille cluster conference"]
+    assert days_of["Wednesday, November 18, 2026"] == ["Lille cluster conference"]
+    assert days_of["Saturday, November 28, 2026"] == ["Innovation week Aarhus"]
+    assert days_of["Monday, November 30, 2026"] == ["Innovation week Aarhus"]
+    assert days_of["Thursday, November 19, 2026"] == []
+    assert "day 3 of 6" in html
+    assert "Pending gathering" not in html
+
+
+def test_month_grid_links_to_neighbouring_months_within_the_period(client, listings):
+    """Does the grid link to the previous and next months, but not beyond the period?"""
+    _status, html = page(client, "/c/cluster-weeks?view=grid&month=2026-12&country=DK")
+    assert 'href="/c/cluster-weeks?view=grid&amp;country=DK&amp;month=2026-11" rel="prev"' in html
+    assert 'href="/c/cluster-weeks?view=grid&amp;country=DK&amp;month=2027-01" rel="next"' in html
+    assert (
+        re.findall(r'<a href="[^"]+">([^<]+)</a>\s*<span class="day-event-where">', html)
+        == ["Innovation week Aarhus"] * 3
+    )
+    _status, first = page(client, "/c/cluster-weeks?view=grid&month=2026-11")
+    assert 'rel="prev"' not in first
+    _status, last = page(client, "/c/cluster-weeks?view=grid&month=2027-04")
+    assert 'rel="next"' not in last
+    assert "No event this month." in last
+
+
+def test_grid_without_month_opens_this_month_within_the_period(campaign):
+    """Does the grid open on today's month within the period, else the nearest end?"""
+    query = calendar.CalendarQuery(view="grid")
+    assert calendar.grid_month(campaign, query, dt.date(2027, 2, 14)) == dt.date(2027, 2, 1)
+    assert calendar.grid_month(campaign, query, dt.date(2026, 6, 1)) == START
+    assert calendar.grid_month(campaign, query, dt.date(2028, 1, 1)) == dt.date(2027, 4, 1)
+
+
+def test_calendar_speaks_the_page_language(client, listings):
+    """Are dates, month names, countries and formats in the page's language?"""
+    _status, html = page(client, "/c/cluster-weeks?lang=fr")
+    assert "28 nov. – 3 déc. 2026" in html
+    assert "Aarhus, Danemark" in html
+    assert "novembre 2026" in html
+    _status, html = page(client, "/c/cluster-weeks?lang=de&view=grid&month=2026-11")
+    assert '<abbr title="Montag">' in html
+    assert "Dienstag, 17. November 2026" in html
