@@ -338,3 +338,24 @@ def test_same_participant_racing_gets_one_ballot(app, event, poll):
         thread.join()
     assert len(results) == 50
     assert service.ballot_count(poll.id) == 1
+
+
+def test_join_snapshot_is_kept_current_by_tally_pushes_and_dropped_by_staff_actions(
+    app, event, poll
+):
+    app.config["TALLY_INTERVAL"] = 60  # no expiry during the test: only pushes refresh it
+    assert service.public_snapshot(event.id)["results"][str(poll.id)]["total"] == 0
+    vote(event, poll, "alice-key", [option_ids(poll)[0]])
+    # The vote's tally has not been pushed yet: joins still get the snapshot as it was.
+    assert service.public_snapshot(event.id)["results"][str(poll.id)]["total"] == 0
+    service.push_results(poll.id, participants=False)
+    pushed = dict(service.public_snapshot(event.id)["results"][str(poll.id)])
+    read = service.results_payload(db.session.get(type(poll), poll.id), staff=False)
+    assert pushed.pop("seq") < read.pop("seq")  # the pushed tally's own sequence number
+    assert pushed == read
+    assert "echo" not in pushed
+    vote(event, poll, "bob-key", [option_ids(poll)[1]])
+    service.close_poll(poll)  # a staff action drops the entry: the next join reads afresh
+    fresh = service.public_snapshot(event.id)
+    assert fresh["results"][str(poll.id)]["total"] == 2
+    assert fresh["polls"][0]["status"] == PollStatus.closed

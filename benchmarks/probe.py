@@ -1,0 +1,147 @@
+"""Server CPU cost per join and per vote, a figure that holds on a busy machine.
+
+The full benchmark (`benchmarks.run`) measures rates and latencies, which need a quiet
+machine: on a shared one they measure the neighbours. What a code change does to the
+server's own work shows instead in the CPU time the server process spends per
+operation, read from /proc before and after each phase, at rates well below
+saturation. Usage:
+
+    .venv/bin/python -m benchmarks.probe --participants 2000 --rate 400
+    .venv/bin/python -m benchmarks.probe --profile join.svg --phase join   # py-spy
+    .venv/bin/python -m benchmarks.probe --profile join.txt --phase join   # stacks as text
+
+It prints CPU milliseconds per join and per vote, the server's RSS after the joins, and
+the per-connection memory that implies.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import aiohttp
+
+from benchmarks.run import (
+    EVENT,
+    VoteLog,
+    join_storm,
+    pin,
+    raise_open_files,
+    set_up_room,
+    start_plenum,
+    vote_at_rate,
+)
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """Return the user + system CPU seconds a process has used."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def start_profiler(pid: int, out: str) -> subprocess.Popen:
+    """Attach py-spy to the server, recording a flame graph until stopped."""
+    spy = shutil.which("py-spy") or str(Path(os.sys.executable).parent / "py-spy")
+    # A .txt output gets collapsed stacks (one line per stack), for summing by function.
+    form = ["--format", "raw"] if out.endswith(".txt") else []
+    return subprocess.Popen(  # noqa: S603 - our own tool
+        [
+            spy,
+            "record",
+            "--pid",
+            str(pid),
+            "--output",
+            out,
+            "--rate",
+            "200",
+            "--nonblocking",
+            *form,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def stop_profiler(spy: subprocess.Popen | None) -> None:
+    """Stop py-spy so that it writes its output."""
+    if spy is not None:
+        spy.send_signal(2)
+        spy.wait(60)
+
+
+async def measure(args, workdir: Path) -> dict:
+    """Start the server, join everyone, vote at a fixed rate; return CPU per operation."""
+    server, token, email = start_plenum(workdir)
+    password = (workdir / "plenum-instance" / "demo-login.txt").read_text().split()[1]
+    pid = server.process.pid
+    figures: dict = {"participants": args.participants, "vote_rate": args.rate}
+    try:
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
+            room = await set_up_room(
+                http, server.base, token, (email, password), args.participants, {}
+            )
+            figures["rss_before_joins_mb"] = server.rss_mb()
+            spy = start_profiler(pid, args.profile) if args.phase == "join" else None
+            before = cpu_seconds(pid)
+            storm = await join_storm(http, server.base, room.people, args.join_seconds)
+            await asyncio.sleep(1)  # let the coalesced presence pushes go out
+            stop_profiler(spy)
+            joined = storm["joined"]
+            figures["joined"], figures["join_failed"] = joined, storm["failed"]
+            figures["join_cpu_ms"] = (cpu_seconds(pid) - before) * 1000 / max(1, joined)
+            figures["connect_p50_ms"] = storm["connect_p50_ms"]
+            figures["connect_p99_ms"] = storm["connect_p99_ms"]
+            figures["rss_after_joins_mb"] = server.rss_mb()
+            figures["kb_per_connection"] = (
+                (figures["rss_after_joins_mb"] - figures["rss_before_joins_mb"]) * 1024 / joined
+            )
+            log = VoteLog()
+            spy = start_profiler(pid, args.profile) if args.phase == "vote" else None
+            before = cpu_seconds(pid)
+            total = int(args.rate * args.vote_seconds)
+            people = [p for p in room.people if p.sock is not None and p.sock.ws is not None]
+            await vote_at_rate(people, room.funding, room.funding_options, args.rate, total, log)
+            await asyncio.sleep(1)  # the last coalesced tally push
+            stop_profiler(spy)
+            figures["votes_acked"] = log.ok
+            figures["vote_errors"] = log.errors
+            figures["vote_cpu_ms"] = (cpu_seconds(pid) - before) * 1000 / max(1, log.ok)
+            figures["ack_p50_ms"] = sorted(log.ack_ms)[len(log.ack_ms) // 2] if log.ack_ms else 0
+    finally:
+        server.stop()
+    return figures
+
+
+def main() -> None:
+    """Parse arguments, run the probe, print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--participants", type=int, default=2000)
+    parser.add_argument("--join-seconds", type=float, default=10.0)
+    parser.add_argument("--rate", type=float, default=400.0, help="votes per second")
+    parser.add_argument("--vote-seconds", type=float, default=10.0)
+    parser.add_argument("--profile", help="write a py-spy flame graph (SVG) here")
+    parser.add_argument("--phase", choices=("join", "vote"), default="vote")
+    args = parser.parse_args()
+    if not args.profile:
+        args.phase = None
+    raise_open_files()
+    pin(1)
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="plenum-probe-") as tmp:
+        figures = asyncio.run(measure(args, Path(tmp)))
+    figures["event"] = EVENT
+    figures["seconds"] = round(time.perf_counter() - started, 1)
+    print(json.dumps(figures, indent=2))
+
+
+if __name__ == "__main__":
+    main()
