@@ -271,3 +271,50 @@ def test_calendar_speaks_the_page_language(client, listings):
     _status, html = page(client, "/c/cluster-weeks?lang=de&view=grid&month=2026-11")
     assert '<abbr title="Montag">' in html
     assert "Dienstag, 17. November 2026" in html
+
+
+def test_demo_campaign_is_on_its_calendar_once(app, client, tmp_path):
+    """Does the demo make its campaign once: approved listings in several countries, the
+    opening conference linked to EUCP18, a pending and a changes-requested one, an admin?"""
+    from voting.campaigns.service import can_administer
+    from voting.demo import (
+        DEMO_CAMPAIGN,
+        DEMO_CAMPAIGN_ADMIN,
+        OPENING,
+        create_demo_campaign,
+        create_demo_event,
+        ensure_demo_campaign_admin,
+    )
+    from voting.models import Listing, User
+
+    today = dt.date(2026, 11, 26)
+    event = create_demo_event(today)
+    campaign = create_demo_campaign(today)
+    assert (campaign.starts_on, campaign.ends_on) == (dt.date(2026, 11, 1), dt.date(2027, 4, 30))
+    listings = list(campaign.listings)
+    approved = [listing for listing in listings if listing.status == "approved"]
+    assert len({listing.country for listing in approved}) >= 5
+    assert sorted(listing.status.value for listing in listings if listing.status != "approved") == [
+        "changes_requested",
+        "pending",
+    ]
+    opening = next(listing for listing in listings if listing.title == OPENING)
+    assert opening.event_id == event.id
+    assert (opening.starts_on, opening.ends_on) == (event.starts_on, event.ends_on)
+    assert all(campaign.starts_on <= listing.starts_on for listing in listings)
+    assert all(listing.ends_on <= campaign.ends_on for listing in listings)
+
+    login = ensure_demo_campaign_admin(str(tmp_path))
+    assert login is not None and login[0] == DEMO_CAMPAIGN_ADMIN
+    admin = db.session.scalar(db.select(User).where(User.email == DEMO_CAMPAIGN_ADMIN))
+    assert admin.role == "campaign_admin"
+    assert can_administer(admin, campaign)
+    # Idempotent: a second run changes nothing and keeps the same login.
+    assert create_demo_campaign(today) is campaign
+    assert ensure_demo_campaign_admin(str(tmp_path)) == login
+    assert db.session.scalar(db.select(db.func.count()).select_from(Listing)) == len(listings)
+
+    _status, html = page(client, f"/c/{DEMO_CAMPAIGN}")
+    assert card_titles(html)[0] == OPENING
+    assert 'href="/e/EUCP18"' in card_of(html, opening)
+    assert len(card_titles(html)) == len(approved)

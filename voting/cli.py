@@ -52,20 +52,32 @@ def _prepare_database() -> None:
 def serve(host: str, port: int, no_demo: bool, access_log: bool) -> None:
     """Migrate the database, create the demo on first start and serve with websockets."""
     from voting.database import startup_lock
-    from voting.demo import DEMO_CODE, create_demo_event
+    from voting.demo import (
+        DEMO_CAMPAIGN,
+        DEMO_CODE,
+        create_demo_campaign,
+        create_demo_event,
+        ensure_demo_campaign_admin,
+    )
     from voting.extensions import db, socketio
     from voting.models import Event
 
     app = current_app._get_current_object()
     with startup_lock():  # several processes may start at once (PostgreSQL)
         _prepare_database()
-        if (
+        first_start = (
             not no_demo
             and app.config["DEMO_ON_FIRST_START"]
             and db.session.query(Event).count() == 0
-        ):
+        )
+        if first_start:
             create_demo_event()
         login = _ensure_demo_admin(app)
+        # After the first admin: that one is made only while there is no account at all.
+        if first_start:
+            create_demo_campaign()
+            ensure_demo_campaign_admin(app.instance_path)
+        campaign_login = _demo_campaign_login(app)
         db.session.remove()
     # Listening on every interface still means this machine answers on loopback.
     base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"  # noqa: S104
@@ -78,6 +90,12 @@ def serve(host: str, port: int, no_demo: bool, access_log: bool) -> None:
     click.echo(f"  Register:     {base}/e/{code}/register")
     if login:
         click.echo(f"  Staff login:  {login[0]} / {login[1]}   (at {base}/login)")
+    if campaign_login:
+        click.echo(f"  Campaign:     {base}/c/{DEMO_CAMPAIGN}")
+        click.echo(
+            f"  Campaign admin: {campaign_login[0]} / {campaign_login[1]}"
+            f"   (at {base}/manage/campaigns)"
+        )
     click.echo(f"  Mail:         {_mail_label(app)}")
     click.echo("Press Ctrl+C to stop.", err=False)
     sys.stdout.flush()
@@ -219,15 +237,29 @@ def _ensure_demo_admin(app) -> tuple[str, str] | None:
     return None
 
 
+def _demo_campaign_login(app) -> tuple[str, str] | None:
+    """Return the demo campaign admin's login while its file is kept."""
+    from voting.demo import CAMPAIGN_LOGIN_FILE
+
+    path = Path(app.instance_path) / CAMPAIGN_LOGIN_FILE
+    if path.exists():
+        email, password = path.read_text().split("\n")[:2]
+        return email, password
+    return None
+
+
 @click.command("demo")
 @with_appcontext
 def demo() -> None:
-    """Create the demo event EUCP18 if it does not exist."""
-    from voting.demo import create_demo_event
+    """Create the demo event EUCP18 and the demo campaign if they do not exist."""
+    from voting.demo import create_demo_campaign, create_demo_event
 
     _prepare_database()
     event = create_demo_event()
     click.echo(f"Demo event {event.code}: {event.name}")
+    # The campaign's admin account is made by `serve` on first start, after the first admin.
+    campaign = create_demo_campaign()
+    click.echo(f"Demo campaign {campaign.slug}: {campaign.name}")
 
 
 @click.command("create-user")

@@ -426,3 +426,306 @@ def _add_questions(event: Event) -> None:
             QnaUpvote(question_id=question.id, participant_id=voter.id) for voter in voters[:votes]
         )
     db.session.commit()
+
+
+# --- the campaign the partnering day launched ------------------------------------------
+# The story's call: national, regional and local cluster events all over Europe for six
+# months (November to April), opened by a joint cross-border cluster conference and an
+# innovation week. The demo's campaign starts in the current month, as the demo event
+# starts today, so its calendar is live whenever the demo is made.
+
+DEMO_CAMPAIGN = "eu-cluster-weeks"
+DEMO_CAMPAIGN_ADMIN = "campaigns@plenum.local"
+CAMPAIGN_LOGIN_FILE = "demo-campaign-login.txt"
+OPENING = "Joint Romanian-Hungarian Cluster Conference"
+CAMPAIGN_THEMES = [
+    "Internationalisation",
+    "Innovation uptake",
+    "Scaling up SMEs",
+    "Skills",
+    "Smart specialisation",
+    "Dual-use technologies",
+]
+
+# (status, month of the campaign (0 first, None: from today), its day (or days after today),
+# days, title, organisation, city, country, format, themes, expected participants, website,
+# review note). The first two open the campaign: the opening conference is the demo event.
+CAMPAIGN_LISTINGS = [
+    (
+        "approved",
+        None,
+        0,
+        2,
+        OPENING,
+        "Romanian and Hungarian cluster associations",
+        "Oradea",
+        "RO",
+        "conference",
+        ["Internationalisation", "Scaling up SMEs"],
+        300,
+        "",
+        "",
+    ),
+    (
+        "approved",
+        None,
+        2,
+        5,
+        "Future Week Denmark",
+        "Cluster Excellence Denmark",
+        "Copenhagen",
+        "DK",
+        "workshop",
+        ["Innovation uptake", "Skills"],
+        800,
+        "https://example.org/future-week",
+        "",
+    ),
+    (
+        "approved",
+        1,
+        11,
+        1,
+        "Baltic bioeconomy matchmaking day",
+        "Baltic Bioeconomy Partnership",
+        "Tallinn",
+        "EE",
+        "matchmaking",
+        ["Internationalisation", "Innovation uptake"],
+        120,
+        "https://example.org/baltic-bioeconomy",
+        "",
+    ),
+    (
+        "approved",
+        2,
+        9,
+        2,
+        "Aerospace supply chains: regional cluster days",
+        "Lombardy Aerospace",
+        "Milan",
+        "IT",
+        "conference",
+        ["Dual-use technologies", "Smart specialisation"],
+        250,
+        "https://example.org/aerospace-days",
+        "",
+    ),
+    (
+        "approved",
+        3,
+        16,
+        1,
+        "Scaling up across borders: an online clinic for SMEs",
+        "Danube Digital Health",
+        "Vienna",
+        "AT",
+        "online",
+        ["Scaling up SMEs"],
+        400,
+        "https://example.org/scale-up-clinic",
+        "",
+    ),
+    (
+        "approved",
+        4,
+        7,
+        2,
+        "Textile innovation workshop",
+        "Pannon Textile Cluster",
+        "Győr",
+        "HU",
+        "workshop",
+        ["Innovation uptake", "Skills"],
+        60,
+        "",
+        "",
+    ),
+    (
+        "approved",
+        5,
+        14,
+        1,
+        "Hydrogen valleys matchmaking",
+        "Hydrogen Norway",
+        "Stavanger",
+        "NO",
+        "matchmaking",
+        ["Smart specialisation", "Internationalisation"],
+        150,
+        "https://example.org/hydrogen-valleys",
+        "",
+    ),
+    (
+        "pending",
+        2,
+        20,
+        1,
+        "Wood and construction cluster day",
+        "Wood Finland",
+        "Lahti",
+        "FI",
+        "conference",
+        ["Innovation uptake"],
+        90,
+        "https://example.org/wood-day",
+        "",
+    ),
+    (
+        "changes_requested",
+        3,
+        5,
+        1,
+        "Medtech meet-up",
+        "Irish Medtech Network",
+        "Galway",
+        "IE",
+        "matchmaking",
+        ["Scaling up SMEs"],
+        40,
+        "",
+        "Please add a website with the programme and say whether the meet-up is open to "
+        "SMEs from outside Ireland.",
+    ),
+]
+
+
+# What each organiser wrote about their event, by title.
+CAMPAIGN_DESCRIPTIONS = {
+    OPENING: "Cluster managers from both sides of the border open the campaign together: "
+    "joint projects, cross-border value chains, and a live vote on next year's priorities.",
+    "Future Week Denmark": "A week of open labs, company visits and workshops on how "
+    "clusters bring new technologies to small firms.",
+    "Baltic bioeconomy matchmaking day": "Pre-booked one-to-one meetings between SMEs, "
+    "research centres and clusters of the Baltic Sea region.",
+    "Aerospace supply chains: regional cluster days": "Suppliers and primes map the gaps in "
+    "their value chains and meet the regions that invest in them.",
+    "Scaling up across borders: an online clinic for SMEs": "Two hours online: firms bring "
+    "their expansion plans, cluster advisers from five countries answer.",
+    "Textile innovation workshop": "Hands-on sessions on recycled fibres and smart textiles "
+    "for the region's small manufacturers.",
+    "Hydrogen valleys matchmaking": "Project ideas for hydrogen valleys looking for partners, "
+    "pitched in five minutes each, then met over coffee.",
+    "Wood and construction cluster day": "Timber builders, architects and the cluster on "
+    "low-carbon housing.",
+    "Medtech meet-up": "An evening for start-ups and hospitals to meet.",
+}
+
+
+def _add_months(month: dt.date, count: int) -> dt.date:
+    """Return the first day of the month `count` months after `month` (a first day)."""
+    index = month.year * 12 + month.month - 1 + count
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def create_demo_campaign(today: dt.date | None = None):
+    """Create the demo campaign with its listings (once), the opening one linked to EUCP18."""
+    from voting.campaigns import service as campaigns
+    from voting.errors import NotFound
+    from voting.models import Listing, ListingStatus, utcnow
+
+    try:
+        return campaigns.find_campaign(DEMO_CAMPAIGN)
+    except NotFound:
+        pass
+    start = today or dt.date.today()
+    first = start.replace(day=1)
+    campaign = campaigns.create_campaign(
+        campaigns.CampaignData(
+            slug=DEMO_CAMPAIGN,
+            name="EU Cluster Weeks",
+            starts_on=first,
+            ends_on=_add_months(first, 6) - dt.timedelta(days=1),
+            description=(
+                "Cluster organisations in every corner of Europe open their doors for six "
+                "months: conferences, workshops, matchmaking days and online sessions, run "
+                "nationally, regionally or locally, all in one calendar.\n\n"
+                "Organising one? Submit it below: once the campaign team has approved it, "
+                "it shows here, and it can run its registration, breakouts and live polls "
+                "on Plenum."
+            ),
+            contact_name="EU Cluster Weeks team",
+            contact_email="clusterweeks@plenum.local",
+            themes=CAMPAIGN_THEMES,
+        )
+    )
+    opening_event = db.session.scalar(select(Event).where(Event.code == DEMO_CODE))
+    for (
+        status,
+        month,
+        day,
+        days,
+        title,
+        organisation,
+        city,
+        country,
+        kind,
+        themes,
+        expected,
+        website,
+        note,
+    ) in CAMPAIGN_LISTINGS:
+        if month is None:
+            starts_on = start + dt.timedelta(days=day)
+        else:
+            starts_on = _add_months(first, month) + dt.timedelta(days=day - 1)
+        contact = organisation.split()[0]
+        values = campaigns.check_listing(
+            campaign,
+            campaigns.ListingData(
+                organisation=organisation,
+                contact_name=f"{contact} events team",
+                contact_email=_demo_email(contact, "events"),
+                title=title,
+                starts_on=starts_on,
+                ends_on=starts_on + dt.timedelta(days=days - 1),
+                city=city,
+                country=country,
+                format=kind,
+                themes=themes,
+                expected_participants=expected,
+                website=website,
+                description=CAMPAIGN_DESCRIPTIONS[title],
+            ),
+        )
+        listing = Listing(
+            campaign=campaign,
+            status=ListingStatus(status),
+            edit_token_hash=campaigns.token_hash(campaigns.new_token()),
+            review_note=note,
+            reviewed_at=utcnow() if status != "pending" else None,
+            **values,
+        )
+        # The opening conference runs on Plenum: it is the demo event itself.
+        if title == OPENING and opening_event is not None:
+            listing.event_id = opening_event.id
+        # Stored directly rather than reviewed through the service: nobody is to be mailed.
+        db.session.add(listing)
+    db.session.commit()
+    return campaign
+
+
+def ensure_demo_campaign_admin(instance_path: str) -> tuple[str, str] | None:
+    """Make the demo campaign's admin account once; return its login while the file is kept."""
+    import os
+    import secrets
+    from pathlib import Path
+
+    from voting.accounts.service import create_user
+    from voting.campaigns.service import add_campaign_admin, find_campaign
+    from voting.models import User
+
+    path = Path(instance_path) / CAMPAIGN_LOGIN_FILE
+    campaign = find_campaign(DEMO_CAMPAIGN)
+    if db.session.scalar(select(User).where(User.email == DEMO_CAMPAIGN_ADMIN)) is None:
+        password = secrets.token_urlsafe(9)
+        user = create_user(DEMO_CAMPAIGN_ADMIN, password, "campaign_admin")
+        add_campaign_admin(campaign, user)
+        # Owner-only, like the first admin's login: it is a password.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(f"{DEMO_CAMPAIGN_ADMIN}\n{password}\n")
+    if path.exists():
+        email, password = path.read_text().split("\n")[:2]
+        return email, password
+    return None
