@@ -6,6 +6,8 @@ import datetime as dt
 import re
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.calendar_helpers import START, add_listing, make_campaign
 from voting.campaigns import calendar
@@ -206,6 +208,35 @@ def test_bad_filter_values_get_a_message_and_a_400(client, listings, query, mess
     assert len(card_titles(html)) == 3
 
 
+FILTER_NAMES = st.sampled_from(["view", "country", "month", "theme", "format", "lang", "x"])
+FILTER_VALUES = st.one_of(
+    st.text(max_size=30),
+    st.sampled_from(["grid", "list", "DK", "cz", "2026-12", "2027-13", "Skills", "online"]),
+    st.text(alphabet="0123456789-", max_size=10),
+)
+
+
+@settings(
+    max_examples=80,
+    deadline=None,
+    # The examples only read: one campaign serves them all.
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(query=st.lists(st.tuples(FILTER_NAMES, FILTER_VALUES), max_size=6))
+def test_any_query_string_gets_the_calendar_or_a_clear_400(client, listings, query):
+    """Does any mix of filter values (junk, repeats, control characters) get a page or a
+    400 naming the problem, and the feed a calendar or a 400, never a 500?"""
+    for url in ("/c/cluster-weeks", "/c/cluster-weeks/calendar.ics"):
+        response = client.get(url, query_string=query)
+        assert response.status_code in (200, 400), (url, query, response.status_code)
+        body = response.get_data(as_text=True)
+        if url.endswith(".ics") and response.status_code == 200:
+            assert body.startswith("BEGIN:VCALENDAR")
+        elif response.status_code == 400:
+            assert "calendar-errors" in body or "Sorry, that did not work" in body
+        assert "Pending gathering" not in body
+
+
 def test_unknown_campaign_is_a_404_page(client, campaign):
     """Does an unknown slug answer the 404 page?"""
     status, html = page(client, "/c/no-such-campaign")
@@ -305,7 +336,8 @@ def test_demo_campaign_is_on_its_calendar_once(app, client, tmp_path):
     assert all(listing.ends_on <= campaign.ends_on for listing in listings)
 
     login = ensure_demo_campaign_admin(str(tmp_path))
-    assert login is not None and login[0] == DEMO_CAMPAIGN_ADMIN
+    assert login is not None
+    assert login[0] == DEMO_CAMPAIGN_ADMIN
     admin = db.session.scalar(db.select(User).where(User.email == DEMO_CAMPAIGN_ADMIN))
     assert admin.role == "campaign_admin"
     assert can_administer(admin, campaign)
