@@ -1,0 +1,123 @@
+"""The lean header parser of `voting serve`: the same headers as gevent's, stricter refusals."""
+
+from __future__ import annotations
+
+import http.client
+import io
+
+import gevent
+import gevent.socket
+import pytest
+from gevent.pywsgi import OldMessage, WSGIServer
+from hypothesis import given
+from hypothesis import strategies as st
+
+from voting.wsgiserver import MAX_HEADERS, MAX_LINE, LeanHeadersHandler, parse_headers
+
+TOKEN_CHARS = "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+names = st.text(TOKEN_CHARS, min_size=1, max_size=20)
+# Latin-1 text without line breaks or surrounding blanks, as clients send field values.
+values = st.text(st.characters(min_codepoint=0x20, max_codepoint=0xFF), max_size=60).map(
+    lambda text: text.strip(" \t")
+)
+
+
+def block(pairs, pad: str = "") -> bytes:
+    """Encode header lines and the blank line that ends them."""
+    lines = "".join(f"{name}:{pad}{value}{pad}\r\n" for name, value in pairs)
+    return (lines + "\r\n").encode("latin-1")
+
+
+def standard(raw: bytes) -> OldMessage:
+    """Parse as gevent does by default, with the e-mail parser."""
+    return http.client.parse_headers(io.BytesIO(raw), _class=OldMessage)
+
+
+@given(st.lists(st.tuples(names, values), max_size=30), st.sampled_from(["", " ", "\t "]))
+def test_valid_headers_parse_as_the_email_parser_parses_them(pairs, pad):
+    """The same fields, in order; values without the blanks around them (RFC 9110 5.5).
+
+    The e-mail parser keeps trailing blanks in a value; gevent strips them anyway
+    when it builds the WSGI environ.
+    """
+    raw = block(pairs, pad)
+    lean, reference = parse_headers(io.BytesIO(raw)), standard(raw)
+    assert lean.status == ""
+    assert lean.items() == [(name, value.strip(" \t")) for name, value in reference.items()]
+    assert list(lean.headers) == [f"{name}: {value}\r\n" for name, value in lean.items()]
+
+
+def test_reading_stops_at_the_blank_line_and_leaves_the_body():
+    stream = io.BytesIO(b"Content-Length: 4\r\nX-A: 1\n\r\nbody")
+    message = parse_headers(stream)
+    assert message.get("content-length") == "4"
+    assert message.typeheader is None
+    assert stream.read() == b"body"
+
+
+@pytest.mark.parametrize(
+    ("raw", "status"),
+    [
+        (b"X-A: 1\r\n folded\r\n\r\n", "Invalid header line"),  # obsolete line folding
+        (b"no colon here\r\n\r\n", "Invalid header line"),
+        (b"Bad Name: 1\r\n\r\n", "Invalid header line"),  # a space in the name
+        (b"Host : x\r\n\r\n", "Invalid header line"),  # a space before the colon
+        (b": empty name\r\n\r\n", "Invalid header line"),
+        (b"X-A: " + b"a" * MAX_LINE + b"\r\n\r\n", "Line too long"),
+        (
+            b"".join(b"X-%d: 1\r\n" % n for n in range(MAX_HEADERS + 1)) + b"\r\n",
+            "Too many headers",
+        ),
+    ],
+)
+def test_malformed_headers_are_reported_for_a_400(raw, status):
+    assert parse_headers(io.BytesIO(raw)).status == status
+
+
+def echo_headers(environ, start_response):
+    """A WSGI app answering with the request's HTTP_ variables."""
+    body = "\n".join(f"{k}={v}" for k, v in sorted(environ.items()) if k.startswith("HTTP_"))
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [body.encode("latin-1")]
+
+
+@pytest.fixture
+def server():
+    """gevent's WSGI server on loopback with the lean handler, as `voting serve` runs it."""
+    served = WSGIServer(("127.0.0.1", 0), echo_headers, handler_class=LeanHeadersHandler, log=None)
+    served.start()
+    yield served
+    served.stop()
+
+
+def ask(server, raw: bytes) -> bytes:
+    """Send a raw request and return the whole answer."""
+    with gevent.socket.create_connection(("127.0.0.1", server.server_port)) as sock:
+        sock.sendall(raw)
+        chunks = []
+        with gevent.Timeout(5):
+            while chunk := sock.recv(65536):
+                chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def test_served_request_sees_its_headers(server):
+    answer = ask(
+        server,
+        b"GET / HTTP/1.1\r\nHost: plenum.test\r\nCookie: a=1\r\nCookie: b=2\r\n"
+        b"X-Forwarded-For:  10.0.0.1 \r\nConnection: close\r\n\r\n",
+    )
+    assert answer.startswith(b"HTTP/1.1 200")
+    body = answer.split(b"\r\n\r\n", 1)[1].decode()
+    assert "HTTP_COOKIE=a=1; b=2" in body.splitlines()
+    assert "HTTP_X_FORWARDED_FOR=10.0.0.1" in body.splitlines()
+    assert "HTTP_HOST=plenum.test" in body.splitlines()
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [b"X-A: 1\r\n folded\r\n", b"no colon\r\n", b"X-A: " + b"a" * (MAX_LINE + 1) + b"\r\n"],
+)
+def test_served_malformed_request_gets_a_400(server, headers):
+    answer = ask(server, b"GET / HTTP/1.1\r\nHost: plenum.test\r\n" + headers + b"\r\n")
+    assert answer.startswith(b"HTTP/1.1 400")
