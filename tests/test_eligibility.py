@@ -6,6 +6,7 @@ import itertools
 import threading
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from tests.conftest import csrf_from, events_named
@@ -86,15 +87,43 @@ def test_restricted_polls_refuse_anonymous_participants(event, restricted, level
     assert db.session.scalar(select(func.count()).select_from(Vote)) == 0
 
 
-@pytest.mark.parametrize(
-    "status",
-    [
-        RegistrationStatus.pending,
-        RegistrationStatus.waiting,
-        RegistrationStatus.cancelled,
-        RegistrationStatus.rejected,
-    ],
-)
+# Why a registration that is not confirmed may not vote, in English, French and German:
+# a sentence of its own per status (a status word in one shared sentence read
+# "Votre inscription est annulée(s)" in French).
+NOT_CONFIRMED = {
+    RegistrationStatus.pending: (
+        "Your registration is pending, not confirmed.",
+        "Votre inscription attend encore d'être validée\u00a0: elle n'est pas confirmée.",
+        "Ihre Anmeldung wartet noch auf Freigabe und ist daher nicht bestätigt.",
+    ),
+    RegistrationStatus.waiting: (
+        "Your registration is on the waiting list, not confirmed.",
+        "Votre inscription est sur liste d'attente\u00a0: elle n'est pas confirmée.",
+        "Ihre Anmeldung steht auf der Warteliste und ist daher nicht bestätigt.",
+    ),
+    RegistrationStatus.cancelled: (
+        "Your registration is cancelled, not confirmed.",
+        "Votre inscription est annulée\u00a0: elle n'est pas confirmée.",
+        "Ihre Anmeldung ist storniert und daher nicht bestätigt.",
+    ),
+    RegistrationStatus.rejected: (
+        "Your registration is rejected, not confirmed.",
+        "Votre inscription a été refusée\u00a0: elle n'est pas confirmée.",
+        "Ihre Anmeldung wurde abgelehnt und ist daher nicht bestätigt.",
+    ),
+}
+
+
+def in_languages(error: VotingError) -> tuple[str, str, str]:
+    """Return a refusal's message as English, French and German readers get it."""
+    read = []
+    for lang in ("en", "fr", "de"):
+        with force_locale(lang):
+            read.append(error.message)
+    return tuple(read)
+
+
+@pytest.mark.parametrize("status", sorted(NOT_CONFIRMED))
 def test_registered_poll_takes_only_confirmed_attendees(event, restricted, attendee, status):
     poll = restricted("registered")
     _, confirmed = attendee()
@@ -103,8 +132,22 @@ def test_registered_poll_takes_only_confirmed_attendees(event, restricted, atten
     with pytest.raises(Forbidden) as error:
         vote(event, poll, other)
     assert error.value.code == "not_eligible"
-    assert str(status) in error.value.message
+    # The status's own sentence in each language, after the poll's rule.
+    for read, sentence in zip(in_languages(error.value), NOT_CONFIRMED[status], strict=True):
+        assert read.endswith(" " + sentence), read
     assert service.ballot_count(poll.id) == 1
+
+
+def test_a_status_without_a_sentence_of_its_own_reads_not_confirmed(event):
+    voter = eligibility.Voter(event_id=event.id, status="paused")
+    refusal = eligibility.refusal("registered", voter, event.id)
+    assert in_languages(refusal) == (
+        "Only registered attendees can vote in this poll. Your registration is not confirmed.",
+        "Seuls les participants inscrits peuvent voter à ce sondage."
+        " Votre inscription n'est pas confirmée.",
+        "Bei dieser Umfrage können nur angemeldete Teilnehmende abstimmen."
+        " Ihre Anmeldung ist nicht bestätigt.",
+    )
 
 
 def test_erased_registration_may_not_vote(event, restricted, attendee):

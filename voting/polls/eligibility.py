@@ -39,14 +39,17 @@ REQUIRED = {
         "This poll takes one vote per organisation, from registered attendees."
     ),
 }
-# A registration's status as the refusal names it.
-STATUS_WORDS = {
-    RegistrationStatus.pending: _l("pending"),
-    RegistrationStatus.confirmed: _l("confirmed"),
-    RegistrationStatus.waiting: _l("waiting"),
-    RegistrationStatus.cancelled: _l("cancelled"),
-    RegistrationStatus.rejected: _l("rejected"),
+# Why a registration that is not confirmed cannot vote: a whole sentence per status, so
+# that each language words each one right (a status word put into one shared sentence
+# cannot agree with it: French "annulée(s)" in "Votre inscription est %(status)s").
+NOT_CONFIRMED = {
+    RegistrationStatus.pending: _l("Your registration is pending, not confirmed."),
+    RegistrationStatus.waiting: _l("Your registration is on the waiting list, not confirmed."),
+    RegistrationStatus.cancelled: _l("Your registration is cancelled, not confirmed."),
+    RegistrationStatus.rejected: _l("Your registration is rejected, not confirmed."),
 }
+# A status the list above lacks (none today; confirmed ones never get here).
+NOT_CONFIRMED_OTHERWISE = _l("Your registration is not confirmed.")
 
 
 def _sentences(*parts) -> LazyString:
@@ -113,13 +116,8 @@ def refusal(eligibility, voter: Voter, event_id: int) -> Forbidden | None:
     if not voter.registered or voter.event_id != event_id:
         return Forbidden(_sentences(required, ASK_LINK), "not_eligible")
     if not voter.confirmed:
-        status = STATUS_WORDS.get(voter.status, voter.status)
-        return Forbidden(
-            _sentences(
-                required, _l("Your registration is %(status)s, not confirmed.", status=status)
-            ),
-            "not_eligible",
-        )
+        why = NOT_CONFIRMED.get(voter.status, NOT_CONFIRMED_OTHERWISE)
+        return Forbidden(_sentences(required, why), "not_eligible")
     if eligibility == Eligibility.checked_in and not voter.checked_in:
         return Forbidden(
             _sentences(required, _l("Check in at the entrance first.")), "not_eligible"
