@@ -230,9 +230,14 @@ class Devices:
         self.contexts: list[BrowserContext] = []
         self.errors: list[str] = []
 
-    def new(self, name: str, kind: dict, **options) -> Page:
-        """Open a page in a fresh context of the given kind (PHONE, DISPLAY, LAPTOP)."""
-        context = self.browser.new_context(base_url=self.server.url, **kind, **options)
+    def new(self, name: str, kind: dict, *, via=None, **options) -> Page:
+        """Open a page in a fresh context of the given kind (PHONE, DISPLAY, LAPTOP).
+
+        `via`, a proxy with a `url` (tests/browser/netcut.py), carries the page, its session
+        cookie and its socket instead of the direct way to the server.
+        """
+        base_url = (via or self.server).url
+        context = self.browser.new_context(base_url=base_url, **kind, **options)
         context.set_default_timeout(10_000)
         context.set_default_navigation_timeout(20_000)
         self.contexts.append(context)
@@ -255,28 +260,53 @@ class Devices:
 
 
 @pytest.fixture
-def devices(browser, server):
-    """Devices against the shared server; contexts are closed after the test."""
-    made = Devices(browser, server)
-    yield made
-    made.close()
+def devices_on(browser):
+    """Factory: Devices against a given server; their contexts are closed after the test."""
+    made: list[Devices] = []
 
+    def make(server: Server) -> Devices:
+        made.append(Devices(browser, server))
+        return made[-1]
 
-@pytest.fixture(scope="module")
-def own_server(start_server, request):
-    """A server of one test module only: what its tests change (polls opened, settings,
-    a restart) cannot disturb the shared server, whose tests depend on their order."""
-    server = start_server(request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_"))
-    yield server
-    server.stop()
+    yield make
+    for devices in made:
+        devices.close()
 
 
 @pytest.fixture
-def own_devices(browser, own_server):
+def devices(devices_on, server):
+    """Devices against the shared server; contexts are closed after the test."""
+    return devices_on(server)
+
+
+@pytest.fixture(scope="module")
+def own_servers(start_server, request):
+    """Factory: servers of one test module only, named after the module (and a part, for a
+    second one): what its tests change (polls opened, settings, a restart) cannot disturb
+    the shared server, whose tests depend on their order. Stopped after the module."""
+    module = request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")
+    started: list[Server] = []
+
+    def start(part: str = "") -> Server:
+        server = start_server(f"{module}-{part}" if part else module)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def own_server(own_servers):
+    """The server of one test module only (see own_servers)."""
+    return own_servers()
+
+
+@pytest.fixture
+def own_devices(devices_on, own_server):
     """Devices against the module's own server; contexts are closed after the test."""
-    made = Devices(browser, own_server)
-    yield made
-    made.close()
+    return devices_on(own_server)
 
 
 @pytest.fixture

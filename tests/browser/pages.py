@@ -8,6 +8,8 @@ import urllib.request
 
 from playwright.sync_api import Locator, Page, expect
 
+from tests.browser.conftest import DISPLAY, LAPTOP, PHONE
+
 EVENT = "EUCP18"
 FUNDING = "How should future EU funding for cluster partnerships be shared?"
 FOCUS = "What should joint cluster initiatives focus on?"
@@ -35,6 +37,30 @@ def open_console(page: Page) -> None:
     wait_online(page)
 
 
+def open_phone(devices, name: str, kind: dict = PHONE, *, path: str = "", **options) -> Page:
+    """A phone (or another device of `kind`) on a participant page, its socket joined."""
+    page = devices.new(name, kind, **options)
+    page.goto(path or f"/e/{EVENT}")
+    wait_online(page)
+    return page
+
+
+def open_display(devices, name: str, query: str = "", **options) -> Page:
+    """A projector on the event's display page (`query`: "?lang=de"), its socket joined."""
+    page = devices.new(name, DISPLAY, **options)
+    page.goto(f"/e/{EVENT}/display{query}")
+    wait_online(page)
+    return page
+
+
+def open_staff_console(devices, server, name: str, **options) -> Page:
+    """A laptop signed in as the server's staff login, on the event's poll console."""
+    page = devices.new(name, LAPTOP, **options)
+    sign_in(page, server.email, server.password)
+    open_console(page)
+    return page
+
+
 def console_poll(page: Page, title: str) -> Locator:
     """The console's entry of a poll."""
     return page.locator("li.console-poll").filter(
@@ -53,6 +79,14 @@ def console_action(page: Page, title: str, button: str, flash: str) -> None:
     # flash checked below cannot be the one of the page before.
     with page.expect_navigation():
         console_poll(page, title).get_by_role("button", name=button, exact=True).click()
+    expect(page.locator(".flash-success")).to_have_text(flash)
+    wait_online(page)
+
+
+def open_next(page: Page, flash: str) -> None:
+    """Press the console's Next poll and wait for the confirmation it flashes."""
+    with page.expect_navigation():
+        page.get_by_role("button", name="Next poll").click()
     expect(page.locator(".flash-success")).to_have_text(flash)
     wait_online(page)
 

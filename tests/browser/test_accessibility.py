@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import DISPLAY, LAPTOP, PHONE, ROOT, Devices
+from tests.browser.conftest import LAPTOP, PHONE, ROOT, Devices
 from tests.browser.pages import (
     EVENT,
     FOCUS,
@@ -30,11 +30,15 @@ from tests.browser.pages import (
     RECEIPT,
     RECORDED,
     SMALLER,
+    assert_not_reloaded,
     console_action,
     console_poll,
     open_console,
+    open_display,
+    open_phone,
     poll_card,
     poll_id,
+    set_marker,
     sign_in,
     wait_online,
 )
@@ -55,6 +59,16 @@ TEXT = "One word for European cluster cooperation"
 QUIZ = "Which city hosts the European Commission?"
 RATING = "How clear was this morning's plenary?"
 DEMO_POLLS = (FUNDING, FOCUS, POINTS, RANKING, YES_NO, TEXT)
+KIND_TITLES = {
+    "single": FUNDING,
+    "multiple": FOCUS,
+    "points": POINTS,
+    "ranking": RANKING,
+    "yes_no": YES_NO,
+    "text": TEXT,
+    "quiz": QUIZ,
+    "rating": RATING,
+}
 
 
 @pytest.fixture(scope="module")
@@ -93,16 +107,7 @@ def seeded(own_server) -> dict[str, str]:
         )
         db.session.remove()
         db.engine.dispose()
-    return {
-        "single": FUNDING,
-        "multiple": FOCUS,
-        "points": POINTS,
-        "ranking": RANKING,
-        "yes_no": YES_NO,
-        "text": TEXT,
-        "quiz": QUIZ,
-        "rating": RATING,
-    }
+    return KIND_TITLES
 
 
 @pytest.fixture(scope="module")
@@ -178,14 +183,25 @@ class Audits:
 
 
 def phone(devices: Devices, name: str, language: str, kind=PHONE, **options) -> Page:
-    page = devices.new(name, kind, locale=LOCALES[language], **options)
-    page.goto(f"/e/{EVENT}")
-    wait_online(page)
-    return page
+    """A device of `kind` on a participant page (the live page unless `path`) in a language."""
+    return open_phone(devices, name, kind, locale=LOCALES[language], **options)
 
 
 def staff(devices: Devices, state: dict, name: str, language: str, kind=LAPTOP) -> Page:
+    """A staff member's device (signed in: `state`) in a language, on no page yet."""
     return devices.new(name, kind, locale=LOCALES[language], storage_state=state)
+
+
+def staff_console(devices: Devices, state: dict) -> tuple[Page, dict[str, int]]:
+    """A staff laptop in English on the poll console; and the audits' poll ids by kind."""
+    console = staff(devices, state, "console", "en")
+    open_console(console)
+    return console, poll_ids(console)
+
+
+def poll_ids(console: Page) -> dict[str, int]:
+    """The ids of the audits' polls by kind, read from the console."""
+    return {kind: poll_id(console, title) for kind, title in KIND_TITLES.items()}
 
 
 # --- the audit --------------------------------------------------------------------------
@@ -198,14 +214,12 @@ def test_every_surface_passes_axe(language, own_server, own_devices, seeded, sta
     console = staff(devices, staff_state, "console", language)
     console.goto(f"/manage/{EVENT}/polls")
     wait_online(console)
-    ids = {kind: poll_id(console, title) for kind, title in seeded.items()}
+    ids = poll_ids(console)
 
     # The display, idle: the join screen.
-    display = devices.new("display", DISPLAY, locale=LOCALES[language])
     with console.expect_navigation():
         console.locator("form[action$='/display/clear'] button").click()
-    display.goto(f"/e/{EVENT}/display")
-    wait_online(display)
+    display = open_display(devices, "display", locale=LOCALES[language])
     audit(display, "display idle")
 
     # The phone with an open poll of every kind, before voting.
@@ -245,13 +259,9 @@ def test_every_surface_passes_axe(language, own_server, own_devices, seeded, sta
     checkin.locator(".matches a").click()
     expect(checkin.locator(".attendee")).to_be_visible()
     audit(checkin, "check-in, attendee")
-    qna = devices.new("qna", PHONE, locale=LOCALES[language])
-    qna.goto(f"/e/{EVENT}/qna")
-    wait_online(qna)
+    qna = phone(devices, "qna", language, path=f"/e/{EVENT}/qna")
     audit(qna, "Q&A")
-    ideas = devices.new("ideas", PHONE, locale=LOCALES[language])
-    ideas.goto(f"/e/{EVENT}/ideas")
-    wait_online(ideas)
+    ideas = phone(devices, "ideas", language, path=f"/e/{EVENT}/ideas")
     audit(ideas, "ideas")
     grid = staff(devices, staff_state, "translations", language)
     grid.goto(f"/manage/{EVENT}/translations")
@@ -304,11 +314,15 @@ def focused(page: Page) -> str:
     )
 
 
+def expect_recorded(card, announced) -> None:
+    """The card says the vote is recorded, and the live region said so too."""
+    expect(card.locator("[data-vote-status]")).to_have_text(RECORDED)
+    expect(announced).to_have_text(RECORDED)
+
+
 def test_every_kind_is_voted_with_the_keyboard_alone(own_server, own_devices, seeded, staff_state):
     devices = own_devices
-    console = staff(devices, staff_state, "console", "en")
-    open_console(console)
-    ids = {kind: poll_id(console, title) for kind, title in seeded.items()}
+    console, ids = staff_console(devices, staff_state)
     # A phone-sized page with a keyboard (a person with a switch or a Bluetooth keyboard).
     page = phone(devices, "keyboard", "en", {**PHONE, "has_touch": False, "is_mobile": False})
     announced = page.locator("[data-announce]")
@@ -325,8 +339,7 @@ def test_every_kind_is_voted_with_the_keyboard_alone(own_server, own_devices, se
     page.keyboard.press("Tab")
     assert focused(page) == "BUTTON Vote", focused(page)
     page.keyboard.press("Enter")
-    expect(card.locator("[data-vote-status]")).to_have_text(RECORDED)
-    expect(announced).to_have_text(RECORDED)
+    expect_recorded(card, announced)
 
     # Multiple choice: Space ticks a box, Tab goes to the next one.
     card = poll_card(page, ids["multiple"])
@@ -342,8 +355,7 @@ def test_every_kind_is_voted_with_the_keyboard_alone(own_server, own_devices, se
     expect(boxes.nth(1)).to_be_disabled()
     tab_to(page, card.get_by_role("button", name="Vote"), limit=3)
     page.keyboard.press("Space")
-    expect(card.locator("[data-vote-status]")).to_have_text(RECORDED)
-    expect(announced).to_have_text(RECORDED)
+    expect_recorded(card, announced)
 
     # Ranking without dragging: the move buttons, named in words, keep the focus on the
     # moved row, and each move is said.
@@ -364,8 +376,7 @@ def test_every_kind_is_voted_with_the_keyboard_alone(own_server, own_devices, se
     )
     tab_to(page, card.get_by_role("button", name="Vote"))
     page.keyboard.press("Enter")
-    expect(card.locator("[data-vote-status]")).to_have_text(RECORDED)
-    expect(announced).to_have_text(RECORDED)
+    expect_recorded(card, announced)
 
     # Points: End gives a slider all that is left, arrows take some back; the rest goes
     # to the second option the same way; the button is usable once all are given.
@@ -384,8 +395,7 @@ def test_every_kind_is_voted_with_the_keyboard_alone(own_server, own_devices, se
     expect(card.locator("[data-points-left]")).to_have_text("✓ All 100 points given")
     tab_to(page, card.get_by_role("button", name="Vote"))
     page.keyboard.press("Enter")
-    expect(card.locator("[data-vote-status]")).to_have_text(RECORDED)
-    expect(announced).to_have_text(RECORDED)
+    expect_recorded(card, announced)
 
     # Yes / no and a rating: tiles are radios underneath, so arrows move between them.
     for kind, steps, expected in (("yes_no", 1, 1), ("rating", 3, 3)):
@@ -397,8 +407,7 @@ def test_every_kind_is_voted_with_the_keyboard_alone(own_server, own_devices, se
         expect(radios.nth(expected)).to_be_checked()
         tab_to(page, card.get_by_role("button", name="Vote"), limit=3)
         page.keyboard.press("Enter")
-        expect(card.locator("[data-vote-status]")).to_have_text(RECORDED)
-        expect(announced).to_have_text(RECORDED)
+        expect_recorded(card, announced)
 
     # Open text: type, Enter sends.
     card = poll_card(page, ids["text"])
@@ -418,8 +427,7 @@ def test_every_kind_is_voted_with_the_keyboard_alone(own_server, own_devices, se
 
 def test_untranslated_poll_texts_say_their_language(own_server, own_devices, seeded, staff_state):
     """A French phone: translated polls read as French, the rest is marked lang="en"."""
-    console = staff(own_devices, staff_state, "console", "en")
-    open_console(console)
+    console, _ids = staff_console(own_devices, staff_state)
     page = phone(own_devices, "phone", "fr")
     assert page.evaluate("() => document.documentElement.lang") == "fr"
     funding = poll_card(page, poll_id(console, FUNDING))
@@ -448,14 +456,10 @@ def test_display_look_is_switched_live_from_the_console(
     own_server, own_devices, seeded, staff_state, screenshot
 ):
     devices = own_devices
-    console = staff(devices, staff_state, "console", "en")
-    open_console(console)
-    display = devices.new("display", DISPLAY)
-    display.goto(f"/e/{EVENT}/display")
-    wait_online(display)
-    display.evaluate("() => { window.plenumNotReloaded = true; }")
+    console, ids = staff_console(devices, staff_state)
+    display = open_display(devices, "display")
+    set_marker(display)
     assert "display-contrast" not in body_classes(display)
-    ids = {kind: poll_id(console, title) for kind, title in seeded.items()}
     look = console.locator("[data-display-look]")
     # A phone votes yes, and for Brussels in the quiz: results to show.
     voter = phone(devices, "phone", "en")
@@ -531,7 +535,7 @@ def test_display_look_is_switched_live_from_the_console(
     expect(display.locator("body")).to_have_class(re.compile(r"\bdisplay-large-text\b"))
     expect(display.locator("body")).not_to_have_class(re.compile(r"\bdisplay-contrast\b"))
     screenshot(display, "display-large-rating")
-    assert display.evaluate("() => window.plenumNotReloaded === true"), "the display reloaded"
+    assert_not_reloaded(display)
     display.reload()
     wait_online(display)
     assert "display-large-text" in body_classes(display)
@@ -565,22 +569,17 @@ MOVING = """() => Array.from(document.querySelectorAll("*")).filter(e => {
 
 def test_reduced_motion_stops_every_animation(own_server, own_devices, seeded, staff_state):
     devices = own_devices
-    console = staff(devices, staff_state, "console", "en")
-    open_console(console)
-    rating = poll_id(console, RATING)
+    console, ids = staff_console(devices, staff_state)
+    rating = ids["rating"]
     if console_poll(console, RATING).get_by_role("button", name="Show on display").count():
         console_poll(console, RATING).get_by_role("button", name="Show on display").click()
         expect(console.locator(".flash-success")).to_contain_text(RATING)
     # Without the request the bars grow (the check below can see motion) ...
-    moving = devices.new("display", DISPLAY)
-    moving.goto(f"/e/{EVENT}/display")
-    wait_online(moving)
+    moving = open_display(devices, "display")
     expect(moving.locator("[data-display-poll]")).to_have_attribute("data-kind", "rating")
     assert any("bar-fill" in e for e in moving.evaluate(MOVING))
     # ... with it nothing moves: not the display's bars, nor anything on a phone.
-    still = devices.new("still display", DISPLAY, reduced_motion="reduce")
-    still.goto(f"/e/{EVENT}/display")
-    wait_online(still)
+    still = open_display(devices, "still display", reduced_motion="reduce")
     expect(still.locator("[data-display-poll]")).to_have_attribute("data-kind", "rating")
     assert still.evaluate(MOVING) == []
     page = phone(devices, "still phone", "en", reduced_motion="reduce")

@@ -11,12 +11,13 @@ from __future__ import annotations
 import json
 import re
 import time
+from typing import NamedTuple
 
 import pytest
 from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
-from tests.browser.conftest import DISPLAY, LAPTOP, PHONE, Devices
+from tests.browser.conftest import PHONE, Devices
 from tests.browser.netcut import NetCut
 from tests.browser.pages import (
     BIGGER,
@@ -26,14 +27,17 @@ from tests.browser.pages import (
     RECORDED,
     SMALLER,
     assert_not_reloaded,
+    console_action,
     console_poll,
     display_bar,
     open_console,
+    open_display,
+    open_next,
+    open_staff_console,
     poll_card,
     poll_id,
     results_api,
     set_marker,
-    sign_in,
     wait_online,
 )
 
@@ -47,35 +51,11 @@ SENDING = "Sending…"
 OFFLINE = "Reconnecting…"
 
 
-class NetDevices(Devices):
-    """Devices whose pages may reach the server through a NetCut proxy of their own."""
-
-    def new(self, name: str, kind: dict, *, via: NetCut | None = None, **options) -> Page:
-        if via is None:
-            return super().new(name, kind, **options)
-        # Devices.new takes the context's base URL from server.url: the proxy's here, so
-        # the page, its session cookie and its socket all go through the proxy.
-        server, self.server = self.server, via
-        try:
-            return super().new(name, kind, **options)
-        finally:
-            self.server = server
-
-
 @pytest.fixture(scope="module")
-def phone_server(start_server):
-    """A server of the phone tests only: opening polls cannot disturb the other tests."""
-    server = start_server("flaky-phone")
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def screens_server(start_server):
-    """A server of the display and console test: it runs the poll sequence from its start."""
-    server = start_server("flaky-screens")
-    yield server
-    server.stop()
+def screens_server(own_servers):
+    """The module's second server, for the display and console test: it runs the poll
+    sequence from its start, whatever the phone tests (on own_server) opened."""
+    return own_servers("screens")
 
 
 @pytest.fixture
@@ -91,20 +71,6 @@ def nets():
     yield make
     for net in made:
         net.close()
-
-
-@pytest.fixture
-def phone_devices(browser, phone_server):
-    made = NetDevices(browser, phone_server)
-    yield made
-    made.close()
-
-
-@pytest.fixture
-def screen_devices(browser, screens_server):
-    made = NetDevices(browser, screens_server)
-    yield made
-    made.close()
 
 
 def wait_until(condition, what: str, timeout: float = 15.0) -> None:
@@ -158,25 +124,7 @@ def pending_votes(page: Page) -> dict:
     )
 
 
-def staff_console(devices: NetDevices, server, name: str, via: NetCut | None = None) -> Page:
-    console = devices.new(name, LAPTOP, via=via)
-    sign_in(console, server.email, server.password)
-    open_console(console)
-    return console
-
-
-def press(console: Page, title: str, button: str, flash: str) -> None:
-    """Press a console button (of a poll, or the sequence's Next poll when title is None)."""
-    with console.expect_navigation():
-        if title is None:
-            console.get_by_role("button", name=button).click()
-        else:
-            console_poll(console, title).get_by_role("button", name=button, exact=True).click()
-    expect(console.locator(".flash-success")).to_have_text(flash)
-    wait_online(console)
-
-
-def phone_on(devices: NetDevices, name: str, via: NetCut | None = None) -> tuple[Page, dict]:
+def phone_on(devices: Devices, name: str, via: NetCut | None = None) -> tuple[Page, dict]:
     """A phone on the participant page, and the record of the votes it sends."""
     phone = devices.new(name, PHONE, via=via)
     votes = record_votes(phone)
@@ -186,11 +134,37 @@ def phone_on(devices: NetDevices, name: str, via: NetCut | None = None) -> tuple
     return phone, votes
 
 
-def open_display(devices: NetDevices, name: str, via: NetCut | None = None) -> Page:
-    display = devices.new(name, DISPLAY, via=via)
-    display.goto(f"/e/{EVENT}/display")
-    wait_online(display)
-    return display
+class Opened(NamedTuple):
+    """A poll the console just opened, on the projector and on a phone behind its own proxy."""
+
+    poll: int
+    display: Page
+    net: NetCut
+    phone: Page
+    votes: dict
+    card: Locator
+
+
+def open_on_a_phone(devices: Devices, server, nets, title: str) -> Opened:
+    """Open a poll from the console with a projector and a phone (behind a proxy) watching."""
+    console = open_staff_console(devices, server, "console")
+    poll = poll_id(console, title)
+    display = open_display(devices, "display")
+    net = nets(server, "phone")
+    phone, votes = phone_on(devices, "phone", via=net)
+    console_action(console, title, "Open", "Poll opened.")
+    expect(display.locator("[data-question]")).to_have_text(title)
+    card = poll_card(phone, poll)
+    expect(card.get_by_role("button", name="Vote")).to_be_visible()
+    return Opened(poll, display, net, phone, votes, card)
+
+
+def vote(card: Locator, *answers: str) -> Locator:
+    """Tick these answers on a poll's card and press Vote; return the card's vote status."""
+    for answer in answers:
+        card.get_by_label(answer, exact=True).check()
+    card.get_by_role("button", name="Vote").click()
+    return card.locator("[data-vote-status]")
 
 
 def go_offline(page: Page, net: NetCut) -> None:
@@ -200,25 +174,14 @@ def go_offline(page: Page, net: NetCut) -> None:
 
 
 def test_vote_cast_offline_is_sent_once_the_phone_is_back(
-    phone_server, phone_devices, nets, screenshot
+    own_server, own_devices, nets, screenshot
 ):
-    devices, server = phone_devices, phone_server
-    console = staff_console(devices, server, "console")
-    funding = poll_id(console, FUNDING)
-    display = open_display(devices, "display")
-    net = nets(server, "phone")
-    phone, votes = phone_on(devices, "phone", via=net)
-
-    press(console, FUNDING, "Open", "Poll opened.")
-    expect(display.locator("[data-question]")).to_have_text(FUNDING)
-    card = poll_card(phone, funding)
-    expect(card.get_by_role("button", name="Vote")).to_be_visible()
+    devices, server = own_devices, own_server
+    funding, display, net, phone, votes, card = open_on_a_phone(devices, server, nets, FUNDING)
 
     # No network: the vote waits on the phone, which says so.
     go_offline(phone, net)
-    card.get_by_label(BIGGER, exact=True).check()
-    card.get_by_role("button", name="Vote").click()
-    status = card.locator("[data-vote-status]")
+    status = vote(card, BIGGER)
     expect(status).to_have_text(SENDING)
     pending = pending_votes(phone)
     assert list(pending) == [str(funding)]
@@ -247,25 +210,13 @@ def test_vote_cast_offline_is_sent_once_the_phone_is_back(
     assert not devices.errors
 
 
-def test_vote_whose_ack_was_lost_is_counted_once(phone_server, phone_devices, nets, screenshot):
-    devices, server = phone_devices, phone_server
-    console = staff_console(devices, server, "console")
-    focus = poll_id(console, FOCUS)
-    display = open_display(devices, "display")
-    net = nets(server, "phone")
-    phone, votes = phone_on(devices, "phone", via=net)
-
-    press(console, FOCUS, "Open", "Poll opened.")
-    expect(display.locator("[data-question]")).to_have_text(FOCUS)
-    card = poll_card(phone, focus)
-    expect(card.get_by_role("button", name="Vote")).to_be_visible()
+def test_vote_whose_ack_was_lost_is_counted_once(own_server, own_devices, nets, screenshot):
+    devices, server = own_devices, own_server
+    focus, display, net, phone, votes, card = open_on_a_phone(devices, server, nets, FOCUS)
 
     # The vote reaches the server and is stored; the answer never comes back.
     net.drop_replies()
-    card.get_by_label("Skills", exact=True).check()
-    card.get_by_label("Scaling-up of SMEs", exact=True).check()
-    card.get_by_role("button", name="Vote").click()
-    status = card.locator("[data-vote-status]")
+    status = vote(card, "Skills", "Scaling-up of SMEs")
     expect(status).to_have_text(SENDING)
     wait_until(lambda: results_api(server.url, focus)["total"] == 1, "the server stores the vote")
     expect(display.locator(".total-count")).to_have_text("1")
@@ -291,22 +242,12 @@ def test_vote_whose_ack_was_lost_is_counted_once(phone_server, phone_devices, ne
     assert not devices.errors
 
 
-def test_pending_vote_survives_a_reload_while_offline(phone_server, phone_devices, nets):
-    devices, server = phone_devices, phone_server
-    console = staff_console(devices, server, "console")
-    ranking = poll_id(console, RANKING)
-    display = open_display(devices, "display")
-    net = nets(server, "phone")
-    phone, votes = phone_on(devices, "phone", via=net)
-
-    press(console, RANKING, "Open", "Poll opened.")
-    expect(display.locator("[data-question]")).to_have_text(RANKING)
-    card = poll_card(phone, ranking)
-    expect(card.get_by_role("button", name="Vote")).to_be_visible()
+def test_pending_vote_survives_a_reload_while_offline(own_server, own_devices, nets):
+    devices, server = own_devices, own_server
+    ranking, display, net, phone, votes, card = open_on_a_phone(devices, server, nets, RANKING)
 
     go_offline(phone, net)
-    card.get_by_role("button", name="Vote").click()
-    expect(card.locator("[data-vote-status]")).to_have_text(SENDING)
+    expect(vote(card)).to_have_text(SENDING)
     vote_id = pending_votes(phone)[str(ranking)]["vote_id"]
 
     # Reloaded without a network the page cannot load (the app keeps no offline copy of
@@ -358,20 +299,17 @@ def console_state(console: Page) -> list:
 
 
 def test_display_and_console_catch_up_after_30_s_cut_off(
-    screens_server, screen_devices, nets, screenshot
+    screens_server, devices_on, nets, screenshot
 ):
-    devices, server = screen_devices, screens_server
+    devices, server = devices_on(screens_server), screens_server
     display_net, console_net = nets(server, "display"), nets(server, "console")
-    console = staff_console(devices, server, "console", via=console_net)
+    console = open_staff_console(devices, server, "console", via=console_net)
     funding, focus = poll_id(console, FUNDING), poll_id(console, FOCUS)
-    press(console, FUNDING, "Open", "Poll opened.")
+    console_action(console, FUNDING, "Open", "Poll opened.")
     display = open_display(devices, "display", via=display_net)
     expect(display.locator("[data-question]")).to_have_text(FUNDING)
     phone, _ = phone_on(devices, "phone")
-    card = poll_card(phone, funding)
-    card.get_by_label(BIGGER, exact=True).check()
-    card.get_by_role("button", name="Vote").click()
-    expect(card.locator("[data-vote-status]")).to_have_text(RECORDED)
+    expect(vote(poll_card(phone, funding), BIGGER)).to_have_text(RECORDED)
     expect(display.locator(".total-count")).to_have_text("1")
     expect(console_poll(console, FUNDING).locator("[data-voters]")).to_have_text("1")
     set_marker(display)
@@ -388,16 +326,10 @@ def test_display_and_console_catch_up_after_30_s_cut_off(
     # Meanwhile: another vote, the moderator moves on from a second laptop (the poll on
     # screen closes, the next opens), and a vote on the new poll.
     other, _ = phone_on(devices, "phone 2")
-    other_card = poll_card(other, funding)
-    other_card.get_by_label(SMALLER, exact=True).check()
-    other_card.get_by_role("button", name="Vote").click()
-    expect(other_card.locator("[data-vote-status]")).to_have_text(RECORDED)
-    spare = staff_console(devices, server, "spare console")
-    press(spare, None, "Next poll", f"Now open: “{FOCUS}”.")
-    card = poll_card(phone, focus)
-    card.get_by_label("Skills", exact=True).check()
-    card.get_by_role("button", name="Vote").click()
-    expect(card.locator("[data-vote-status]")).to_have_text(RECORDED)
+    expect(vote(poll_card(other, funding), SMALLER)).to_have_text(RECORDED)
+    spare = open_staff_console(devices, server, "spare console")
+    open_next(spare, f"Now open: “{FOCUS}”.")
+    expect(vote(poll_card(phone, focus), "Skills")).to_have_text(RECORDED)
     assert results_api(server.url, funding)["status"] == "closed"
     assert results_api(server.url, funding)["total"] == 2
     assert results_api(server.url, focus)["total"] == 1

@@ -14,7 +14,6 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import DISPLAY, LAPTOP, PHONE
 from tests.browser.pages import (
     BIGGER,
     EVENT,
@@ -24,11 +23,12 @@ from tests.browser.pages import (
     SMALLER,
     console_action,
     display_bar,
-    open_console,
+    open_display,
+    open_phone,
+    open_staff_console,
     poll_card,
     poll_id,
     results_api,
-    sign_in,
     wait_online,
 )
 
@@ -66,6 +66,26 @@ def picker(page: Page):
     return page.locator("header.topbar select[name=language]")
 
 
+def expect_language(page: Page, lang: str) -> None:
+    """The page is in this language (its <html lang>)."""
+    expect(page.locator("html")).to_have_attribute("lang", lang)
+
+
+def expect_projector(page: Page, lang: str, question: str, status: str, answers: list[str]):
+    """The projector shows the funding poll in this language: question, status, answers."""
+    expect_language(page, lang)
+    expect(page.locator("[data-question]")).to_have_text(question)
+    expect(page.locator("[data-status]")).to_have_text(status)
+    expect(page.locator("[data-display-poll] .bar-label")).to_have_text(answers)
+
+
+def session_card(page: Page, title: str):
+    """The card of a breakout session on the breakouts page, by its title."""
+    return page.locator("li.session-card").filter(
+        has=page.get_by_role("heading", name=title, exact=True)
+    )
+
+
 def expect_funding_poll(page: Page, poll: int, question: str, answers: list[str]) -> None:
     """The phone's card of the funding poll shows this question and these answers."""
     card = poll_card(page, poll)
@@ -77,26 +97,17 @@ def test_french_and_german_phones_vote_into_one_tally(own_server, own_devices, s
     devices = own_devices
 
     # 1. The moderator's console, in English, opens the funding poll.
-    console = devices.new("console", LAPTOP, locale="en-GB")
-    sign_in(console, own_server.email, own_server.password)
-    open_console(console)
+    console = open_staff_console(devices, own_server, "console", locale="en-GB")
     funding = poll_id(console, FUNDING)
     console_action(console, FUNDING, "Open", "Poll opened.")
 
     # The projector asks for German in its address, whatever its browser speaks.
-    display = devices.new("display-de", DISPLAY, locale="en-GB")
-    display.goto(f"/e/{EVENT}/display?lang=de")
-    wait_online(display)
-    expect(display.locator("html")).to_have_attribute("lang", "de")
-    expect(display.locator("[data-question]")).to_have_text(FUNDING_DE)
-    expect(display.locator("[data-status]")).to_have_text("Abstimmung läuft")
-    expect(display.locator("[data-display-poll] .bar-label")).to_have_text(ANSWERS_DE)
+    display = open_display(devices, "display-de", "?lang=de", locale="en-GB")
+    expect_projector(display, "de", FUNDING_DE, "Abstimmung läuft", ANSWERS_DE)
 
     # 2. A phone whose browser prefers French gets the page and the poll in French.
-    phone_fr = devices.new("phone-fr", PHONE, locale="fr-FR")
-    phone_fr.goto(f"/e/{EVENT}")
-    wait_online(phone_fr)
-    expect(phone_fr.locator("html")).to_have_attribute("lang", "fr")
+    phone_fr = open_phone(devices, "phone-fr", locale="fr-FR")
+    expect_language(phone_fr, "fr")
     expect(picker(phone_fr)).to_have_value("fr")
     expect(picker(phone_fr).locator("option:checked")).to_have_text("Français")
     expect_funding_poll(phone_fr, funding, FUNDING_FR, ANSWERS_FR)
@@ -110,15 +121,13 @@ def test_french_and_german_phones_vote_into_one_tally(own_server, own_devices, s
     expect(display.locator(".total-count")).to_have_text("1")
 
     # 3. An English phone picks German in the header: the page comes back in German.
-    phone_de = devices.new("phone-de", PHONE, locale="en-GB")
-    phone_de.goto(f"/e/{EVENT}")
-    wait_online(phone_de)
-    expect(phone_de.locator("html")).to_have_attribute("lang", "en")
+    phone_de = open_phone(devices, "phone-de", locale="en-GB")
+    expect_language(phone_de, "en")
     expect_funding_poll(phone_de, funding, FUNDING, [BIGGER, SMALLER, MIX])
     picker(phone_de).select_option(label="Deutsch")
     with phone_de.expect_navigation():
         phone_de.get_by_role("button", name="Change language").click()
-    expect(phone_de.locator("html")).to_have_attribute("lang", "de")
+    expect_language(phone_de, "de")
     expect(picker(phone_de).locator("option:checked")).to_have_text("Deutsch")
     expect(phone_de.get_by_role("button", name="Sprache ändern")).to_be_visible()
     expect(phone_de.get_by_role("heading", level=1)).to_have_text(NAME_DE)
@@ -133,7 +142,7 @@ def test_french_and_german_phones_vote_into_one_tally(own_server, own_devices, s
     # The pick is remembered: a reload (no ?lang, an English browser) is still German.
     phone_de.reload()
     wait_online(phone_de)
-    expect(phone_de.locator("html")).to_have_attribute("lang", "de")
+    expect_language(phone_de, "de")
     expect(picker(phone_de)).to_have_value("de")
     expect_funding_poll(phone_de, funding, FUNDING_DE, ANSWERS_DE)
     expect(poll_card(phone_de, funding).get_by_label(MIX_DE, exact=True)).to_be_checked()
@@ -159,20 +168,14 @@ def test_french_and_german_phones_vote_into_one_tally(own_server, own_devices, s
         console.get_by_role("button", name="Save", exact=True).click()
     expect(console.locator(".flash-success")).to_have_text("Event saved.")
     expect(console.get_by_label("Language of the projector's screens")).to_have_value("fr")
-    display_fr = devices.new("display-fr", DISPLAY, locale="en-GB")
-    display_fr.goto(f"/e/{EVENT}/display")
-    wait_online(display_fr)
-    expect(display_fr.locator("html")).to_have_attribute("lang", "fr")
-    expect(display_fr.locator("[data-question]")).to_have_text(FUNDING_FR)
-    expect(display_fr.locator("[data-status]")).to_have_text("Vote ouvert")
-    expect(display_fr.locator("[data-display-poll] .bar-label")).to_have_text(ANSWERS_FR)
+    display_fr = open_display(devices, "display-fr", locale="en-GB")
+    expect_projector(display_fr, "fr", FUNDING_FR, "Vote ouvert", ANSWERS_FR)
     expect(display_bar(display_fr, MIX_FR).locator(".bar-count")).to_have_text("2")
     screenshot(display_fr, "display-fr")
     # ?lang still wins over the projector language.
     display.reload()
     wait_online(display)
-    expect(display.locator("html")).to_have_attribute("lang", "de")
-    expect(display.locator("[data-question]")).to_have_text(FUNDING_DE)
+    expect_projector(display, "de", FUNDING_DE, "Abstimmung läuft", ANSWERS_DE)
 
     # 6. The admin rewrites the first burning theme's German in the translation grid; the
     # German phone sees it on that theme's breakout session.
@@ -195,12 +198,10 @@ def test_french_and_german_phones_vote_into_one_tally(own_server, own_devices, s
     expect(row.locator("input[lang=de]")).to_have_value(THEME_DE_NEW)
 
     phone_de.goto(f"/e/{EVENT}/breakouts")
-    expect(phone_de.locator("html")).to_have_attribute("lang", "de")
+    expect_language(phone_de, "de")
     # The session made from the theme keeps its own (German) title; the theme's new
     # German shows beside it.
-    session = phone_de.locator("li.session-card").filter(
-        has=phone_de.get_by_role("heading", name=THEME_DE, exact=True)
-    )
+    session = session_card(phone_de, THEME_DE)
     expect(session).to_have_count(1)
     expect(session.locator("p.meta").first).to_have_text(f"Thema: {THEME_DE_NEW}")
     with phone_de.expect_navigation():
@@ -212,10 +213,8 @@ def test_french_and_german_phones_vote_into_one_tally(own_server, own_devices, s
     # The German edit left the French alone: the French phone's session shows its theme
     # in French (the session and its theme agree, so no separate theme line).
     phone_fr.goto(f"/e/{EVENT}/breakouts")
-    expect(phone_fr.locator("html")).to_have_attribute("lang", "fr")
-    session_fr = phone_fr.locator("li.session-card").filter(
-        has=phone_fr.get_by_role("heading", name=THEME_FR, exact=True)
-    )
+    expect_language(phone_fr, "fr")
+    session_fr = session_card(phone_fr, THEME_FR)
     expect(session_fr).to_have_count(1)
     expect(session_fr.get_by_text("Thème", exact=False)).to_have_count(0)
     assert not devices.errors
