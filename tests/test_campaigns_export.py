@@ -113,7 +113,7 @@ def test_listings_csv_holds_every_submission_with_registered_participants(
         "Rejected summit",
     }
     lille = by_title["Lille cluster conference"]
-    assert lille["Status"] == "approved"
+    assert lille["Status"] == "Approved"
     assert lille["Country"] == "FR"
     assert lille["Country name"] == "France"
     assert lille["Format"] == "Conference"
@@ -126,8 +126,8 @@ def test_listings_csv_holds_every_submission_with_registered_participants(
     assert lille["Contact email"] == "ana@example.org"
     assert lille["Themes"] == "Green transition"
     assert by_title["Brno matchmaking day"]["Registered participants"] == ""
-    assert by_title["Changes forum"]["Status"] == "changes requested"
-    assert by_title["Rejected summit"]["Status"] == "rejected"
+    assert by_title["Changes forum"]["Status"] == "Changes requested"
+    assert by_title["Rejected summit"]["Status"] == "Rejected"
     assert by_title['\'=HYPERLINK("http://evil.example")']["Organisation"] == "'+33 Cluster"
 
 
@@ -138,7 +138,7 @@ def test_summary_csv_counts_approved_events_per_country_month_and_format(
     rows = rows_of(login(client, campaign_admin).get(SUMMARY_URL))
     assert rows[0] == [
         "Breakdown",
-        "Item",
+        "Category",
         "Events",
         "Expected participants",
         "Registered participants",

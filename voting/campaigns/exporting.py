@@ -49,10 +49,10 @@ def _registered(listing: Listing, counts: dict[int, int]) -> int | str:
 def status_label(status: ListingStatus) -> str:
     """Return a listing status for people, in the request's language."""
     return {
-        ListingStatus.pending: _("pending"),
-        ListingStatus.changes_requested: _("changes requested"),
-        ListingStatus.approved: _("approved"),
-        ListingStatus.rejected: _("rejected"),
+        ListingStatus.pending: _("Waiting for review"),
+        ListingStatus.changes_requested: _("Changes requested"),
+        ListingStatus.approved: _("Approved"),
+        ListingStatus.rejected: _("Rejected"),
     }[ListingStatus(status)]
 
 
@@ -128,7 +128,7 @@ def summary_rows(campaign: Campaign) -> list[list]:
     rows: list[list] = [
         [
             _("Breakdown"),
-            _("Item"),
+            _("Category"),
             _("Events"),
             _("Expected participants"),
             _("Registered participants"),
