@@ -292,3 +292,14 @@ def make_conference(make_event):
         return event
 
     return make
+
+
+@pytest.fixture
+def fuzz_world(app, monkeypatch, make_event, make_user, login, make_poll, make_registration):
+    """The hostile-input fuzz's world (tests/fuzz_helpers.py), shared by the form and the
+    socket fuzz: the matrix's world with objects of the other event; returns (world, their ids)."""
+    from tests.fuzz_helpers import build_fuzz_world  # Hypothesis only where the fuzz runs
+
+    return build_fuzz_world(
+        app, monkeypatch, make_event, make_user, login, make_poll, make_registration
+    )

@@ -13,9 +13,10 @@ import hashlib
 import json
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 
-from hypothesis import HealthCheck, Phase, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from jinja2 import BytecodeCache
 from sqlalchemy import select
@@ -209,7 +210,7 @@ class SharedBytecodeCache(BytecodeCache):
 TEMPLATES = SharedBytecodeCache()
 
 
-def fuzz_world(app, monkeypatch, make_event, make_user, login, make_poll, make_registration):
+def build_fuzz_world(app, monkeypatch, make_event, make_user, login, make_poll, make_registration):
     """Return the matrix's world, quick to build, and the ids of the other event's objects."""
     app.jinja_env.bytecode_cache = TEMPLATES
     cheap_password_hashes(monkeypatch)
@@ -337,6 +338,23 @@ def documented_socket_errors() -> set[str]:
 
 
 # --- figures ----------------------------------------------------------------------------------------
+
+
+def run_fuzz(
+    check: Callable[[st.DataObject], None], part: str, key: str, examples: int = EXAMPLES
+) -> None:
+    """Run `check` on up to `examples` Hypothesis draws, then record how many ran."""
+    runs = 0
+
+    @settings(FUZZ_SETTINGS, max_examples=examples)
+    @given(data=st.data())
+    def fuzz(data):
+        nonlocal runs
+        runs += 1
+        check(data)
+
+    fuzz()
+    record_examples(part, key, runs)
 
 
 def record_examples(part: str, key: str, examples: int) -> None:

@@ -27,7 +27,6 @@ from dataclasses import dataclass, replace
 from urllib.parse import quote, quote_from_bytes, urlencode, urlsplit
 
 import pytest
-from hypothesis import given, settings
 from hypothesis import strategies as st
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
@@ -49,18 +48,16 @@ from tests.conftest import PASSWORD, csrf_from
 from tests.fuzz_helpers import (
     CODE_RE,
     EXAMPLES,
-    FUZZ_SETTINGS,
     INVALID_UTF8,
     MESSAGE_MARKERS,
     NASTY_TEXT,
     acting_role,
     changed_tables,
-    fuzz_world,
     id_like,
     json_value,
     junk_text,
-    record_examples,
     repair,
+    run_fuzz,
     table_digests,
 )
 from tests.test_authorisation_matrix import API, HTTP
@@ -621,40 +618,29 @@ def check_one(app, world: World, ids: list[int], key: str, target: Target, data)
         world.sign_in_again(target.role)
 
 
-@pytest.fixture
-def world(app, monkeypatch, make_event, make_user, login, make_poll, make_registration):
-    """The matrix's world, with objects of the other event; returns (world, their ids)."""
-    return fuzz_world(app, monkeypatch, make_event, make_user, login, make_poll, make_registration)
-
-
 @pytest.mark.parametrize("key", sorted(TARGETS))
-def test_hostile_input_is_accepted_or_refused_clearly_changing_nothing(app, world, key):
+def test_hostile_input_is_accepted_or_refused_clearly_changing_nothing(app, fuzz_world, key):
     """Does every spoiled request get a success or a clear refusal that changed nothing?"""
-    world, ids = world
+    world, ids = fuzz_world
     target = TARGETS[key]
-    runs = 0
-
-    @settings(FUZZ_SETTINGS, max_examples=target.examples)
-    @given(data=st.data())
-    def fuzz(data):
-        nonlocal runs
-        runs += 1
-        check_one(app, world, ids, key, target, data)
-
-    fuzz()
-    record_examples("api" if target.api else "http", key, runs)
+    run_fuzz(
+        lambda data: check_one(app, world, ids, key, target, data),
+        "api" if target.api else "http",
+        key,
+        target.examples,
+    )
 
 
 # --- what the fuzz found (each failed before its fix) ----------------------------------------
 
 
-def test_digits_int_refuses_are_refused_not_a_500(world):
+def test_digits_int_refuses_are_refused_not_a_500(fuzz_world):
     """ "²" passes str.isdigit() but not int(), and int() refuses 5,000 digits: a 4xx.
 
     Found by the fuzz: a vote form's choice or rating of "²" (or 120,000 digits), a
     poll form's `correct` of "²", answered 500 (ValueError in the view).
     """
-    world, _ids = world
+    world, _ids = fuzz_world
     for kind, field in (("single", "choice"), ("rating", "rating"), ("ranking", "rank")):
         who = world.who(PARTICIPANT)
         request = _vote_of_kind(kind)(world, who)
@@ -676,10 +662,10 @@ def test_digits_int_refuses_are_refused_not_a_500(world):
     assert response.status_code < 500
 
 
-def test_a_translation_of_an_impossible_id_is_refused(world):
+def test_a_translation_of_an_impossible_id_is_refused(fuzz_world):
     """Found by the fuzz: t:event:²:name:fr in the translation grid raised ValueError, and
     an id of 20 digits OverflowError in the database driver (both a 500)."""
-    world, _ids = world
+    world, _ids = fuzz_world
     who = world.who(MODERATOR)
     token = csrf_from(who.client.get("/").get_data(as_text=True))
     for item in ("\u00b2", "9" * 20, "9" * 5000):
@@ -692,9 +678,9 @@ def test_a_translation_of_an_impossible_id_is_refused(world):
         assert table_digests() == before
 
 
-def test_a_vote_for_a_poll_not_on_the_page_shows_why(world):
+def test_a_vote_for_a_poll_not_on_the_page_shows_why(fuzz_world):
     """Found by the fuzz: a refused vote for a poll of another event showed no message."""
-    world, _ids = world
+    world, _ids = fuzz_world
     who = world.who(PARTICIPANT)
     request = _vote_of_kind("single")(world, who)
     token = csrf_from(who.client.get("/").get_data(as_text=True))
@@ -704,49 +690,44 @@ def test_a_vote_for_a_poll_not_on_the_page_shows_why(world):
     assert 'class="flash flash-error"' in response.get_data(as_text=True)
 
 
-def test_json_nested_too_deep_is_refused(world):
-    """Found by the fuzz: "[[[[...]]]]" raised RecursionError in the API (a 500)."""
-    world, _ids = world
-    who = world.who(MODERATOR)
-    response = who.client.post(
+def _post_poll_json(who, body: str):
+    """Send a JSON body as it is to the API's poll creation, with the caller's token."""
+    return who.client.post(
         f"/api/v1/events/{CODE}/polls",
-        data="[" * 100_000 + "]" * 100_000,
+        data=body,
         content_type="application/json",
         headers=who.api_headers(),
     )
+
+
+def test_json_nested_too_deep_is_refused(fuzz_world):
+    """Found by the fuzz: "[[[[...]]]]" raised RecursionError in the API (a 500)."""
+    world, _ids = fuzz_world
+    who = world.who(MODERATOR)
+    response = _post_poll_json(who, "[" * 100_000 + "]" * 100_000)
     assert response.status_code == 400
     assert response.get_json()["error"] == "invalid_json"
 
 
-def test_lone_surrogates_in_api_json_are_replaced(world):
+def test_lone_surrogates_in_api_json_are_replaced(fuzz_world):
     """Found by the fuzz: a title escaping half an emoji ("\\ud83d") was a 500."""
-    world, _ids = world
+    world, _ids = fuzz_world
     who = world.who(MODERATOR)
     body = '{"title": "Half \\ud83d?", "options": ["\\udc00", "B"], "\\ud800": 1}'
-    response = who.client.post(
-        f"/api/v1/events/{CODE}/polls",
-        data=body,
-        content_type="application/json",
-        headers=who.api_headers(),
-    )
+    response = _post_poll_json(who, body)
     assert response.status_code == 400  # the unknown field, named readably
     assert response.get_json()["error"] == "invalid_field"
     body = '{"title": "Half \\ud83d?", "options": ["\\udc00", "B"]}'
-    response = who.client.post(
-        f"/api/v1/events/{CODE}/polls",
-        data=body,
-        content_type="application/json",
-        headers=who.api_headers(),
-    )
+    response = _post_poll_json(who, body)
     assert response.status_code == 201
     assert response.get_json()["title"] == "Half \ufffd?"
     assert [o["label"] for o in response.get_json()["options"]] == ["\ufffd", "B"]
 
 
-def test_a_multipart_part_without_a_name_is_ignored(world):
+def test_a_multipart_part_without_a_name_is_ignored(fuzz_world):
     """Found by the fuzz: a part without a name (a field name with a line break in it) was
     a field named None, on which Flask-WTF's CSRF check failed with a 500 on every form."""
-    world, _ids = world
+    world, _ids = fuzz_world
     who = world.who(PARTICIPANT)
     token = csrf_from(who.client.get("/").get_data(as_text=True))
     nameless = (
@@ -764,13 +745,13 @@ def test_a_multipart_part_without_a_name_is_ignored(world):
         assert (table_digests() == before) == (status == 400)
 
 
-def test_redirect_targets_stay_on_the_site_and_in_one_header(world):
+def test_redirect_targets_stay_on_the_site_and_in_one_header(fuzz_world):
     """After signing in or picking a language, ?next= never leaves the site nor splits a header.
 
     Found by the fuzz: a next with a line break answered 500 after a right password; a
     backslash (read as "/" by browsers) led to another site.
     """
-    world, _ids = world
+    world, _ids = fuzz_world
     for target in ("/\r\nSet-Cookie: evil=1", "/\\evil.example", "/\x00"):
         browser = world.who(ANONYMOUS).client
         token = csrf_from(browser.get("/login").get_data(as_text=True))

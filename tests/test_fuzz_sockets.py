@@ -34,12 +34,12 @@ from tests.authorisation_helpers import (
 from tests.fuzz_helpers import (
     FUZZ_SETTINGS,
     documented_socket_errors,
-    fuzz_world,
     id_like,
     json_value,
     junk_text,
     record_examples,
     repair,
+    run_fuzz,
 )
 from voting.extensions import socketio
 
@@ -236,35 +236,23 @@ def check_one(world: World, ids: list[int], name: str, target: SocketTarget, soc
         assert before == after, f"{shown}: refused, but the database changed"
 
 
-@pytest.fixture
-def world(app, monkeypatch, make_event, make_user, login, make_poll, make_registration):
-    """The matrix's world, with objects of the other event; returns (world, their ids)."""
-    return fuzz_world(app, monkeypatch, make_event, make_user, login, make_poll, make_registration)
-
-
 @pytest.mark.parametrize("name", sorted(TARGETS))
-def test_hostile_payload_gets_an_ack_or_a_known_refusal_changing_nothing(world, socket_for, name):
+def test_hostile_payload_gets_an_ack_or_a_known_refusal_changing_nothing(
+    fuzz_world, socket_for, name
+):
     """Does every spoiled payload get an ok ack, or a documented refusal that changed nothing?"""
-    world, ids = world
+    world, ids = fuzz_world
     target = TARGETS[name]
-    runs = 0
-
-    @FUZZ_SETTINGS
-    @given(data=st.data())
-    def fuzz(data):
-        nonlocal runs
-        runs += 1
-        check_one(world, ids, name, target, socket_for, data)
-
-    fuzz()
-    record_examples("sockets", name, runs)
+    run_fuzz(lambda data: check_one(world, ids, name, target, socket_for, data), "sockets", name)
 
 
 ODD_ARGUMENTS = [(), (None,), (0,), ("join",), ([],), (True,), (b"\x00",), ({}, {}), ({}, 1, 2)]
 
 
 @pytest.mark.parametrize("name", sorted(TARGETS))
-def test_odd_arguments_and_lone_surrogates_get_an_ack_or_a_known_refusal(world, socket_for, name):
+def test_odd_arguments_and_lone_surrogates_get_an_ack_or_a_known_refusal(
+    fuzz_world, socket_for, name
+):
     """What the fuzz found, sent to every event (each failed before its fix).
 
     The handlers took exactly one argument: an event sent without a payload, or with two,
@@ -272,7 +260,7 @@ def test_odd_arguments_and_lone_surrogates_get_an_ack_or_a_known_refusal(world, 
     ("\\ud83d", half an emoji, as a browser escapes it) in an event code or a text raised
     UnicodeEncodeError in the database driver; decoding replaces it with U+FFFD now.
     """
-    world, ids = world
+    world, ids = fuzz_world
     target = TARGETS[name]
     for args in ODD_ARGUMENTS:
         check_one(world, ids, name, target, socket_for, args)
@@ -295,9 +283,9 @@ AUTH = st.one_of(
 )
 
 
-def test_any_connect_auth_connects_only_with_the_token(app, world, page_token):
+def test_any_connect_auth_connects_only_with_the_token(app, fuzz_world, page_token):
     """Does any `auth` payload connect only with the page's CSRF token, and change nothing?"""
-    world, _ids = world
+    world, _ids = fuzz_world
     runs = 0
 
     @FUZZ_SETTINGS
