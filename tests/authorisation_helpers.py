@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from voting.accounts.service import create_token
+from voting.accounts.service import create_token, create_user, password_link_token
 from voting.breakouts import outcomes, preferences
 from voting.breakouts import service as breakouts
 from voting.breakouts.service import SessionData, TimeData
+from voting.campaigns import service as campaigns
 from voting.checkin import service as checkin
 from voting.extensions import db
 from voting.ideas import service as ideas
@@ -27,6 +28,7 @@ from voting.models import (
     BreakoutMode,
     Event,
     EventDay,
+    ListingStatus,
     Poll,
     Registration,
     RegistrationStatus,
@@ -43,9 +45,19 @@ CHECKIN = "checkin"
 OTHER_MODERATOR = "other_moderator"
 MODERATOR = "moderator"
 ADMIN = "admin"
-ROLES = (ANONYMOUS, PARTICIPANT, ATTENDEE, CHECKIN, OTHER_MODERATOR, MODERATOR, ADMIN)
+CAMPAIGN_ADMIN = "campaign_admin"  # of the matrix's campaign; staff of no event
+ROLES = (
+    ANONYMOUS,
+    PARTICIPANT,
+    ATTENDEE,
+    CHECKIN,
+    OTHER_MODERATOR,
+    MODERATOR,
+    ADMIN,
+    CAMPAIGN_ADMIN,
+)
 # Roles signed in with a staff account (the others are browsers and phones).
-STAFF_ROLES = frozenset({CHECKIN, OTHER_MODERATOR, MODERATOR, ADMIN})
+STAFF_ROLES = frozenset({CHECKIN, OTHER_MODERATOR, MODERATOR, ADMIN, CAMPAIGN_ADMIN})
 
 CODE = "MATRIX"
 OTHER_CODE = "ELSEWHERE"
@@ -197,6 +209,8 @@ class World:
         from voting.models import BreakoutSeat
 
         db.session.execute(BreakoutSeat.__table__.delete())
+        # An assignment published in an earlier cell would close the rankings.
+        self.event.assignment_published_at = None
         db.session.commit()
         breakouts.set_mode(self.event, "preference")
         breakouts.set_signup_open(self.event, True)
@@ -230,7 +244,14 @@ def build_world(app, make_event, make_user, login, make_poll, make_registration)
         OTHER_MODERATOR: make_user("moderator", events=[other]),
         MODERATOR: make_user("moderator", events=[event]),
         ADMIN: make_user("admin"),
+        CAMPAIGN_ADMIN: make_user("campaign_admin"),
     }
+    campaign = campaigns.create_campaign(
+        campaigns.CampaignData(
+            CAMPAIGN, "Matrix campaign", today, today + dt.timedelta(days=90), themes=["Skills"]
+        )
+    )
+    campaigns.add_campaign_admin(campaign, world.users[CAMPAIGN_ADMIN])
     world.spare = make_user("moderator")
     for role, user in world.users.items():
         world.clients[role] = login(app.test_client(), user)
@@ -735,6 +756,94 @@ def _campaign_get(path: str) -> Callable:
     return build
 
 
+def matrix_campaign():
+    """Return the matrix's campaign."""
+    return campaigns.find_campaign(CAMPAIGN)
+
+
+def listing_form(w: World, **fields) -> dict:
+    """Return a valid listing form for the matrix's campaign."""
+    today = dt.date.today()
+    return {
+        "organisation": "Matrix cluster",
+        "contact_name": "Ana Lima",
+        "contact_email": "organiser@example.org",
+        "title": f"Matrix event {w.n()}",
+        "starts_on": today.isoformat(),
+        "ends_on": today.isoformat(),
+        "city": "Lille",
+        "country": "FR",
+        "format": "workshop",
+        "themes": ["Skills"],
+        "expected_participants": "40",
+        **fields,
+    }
+
+
+def new_listing(w: World, *, approved: bool = False):
+    """Return a fresh listing of the matrix's campaign and its organiser's token."""
+    data = campaigns.ListingData(
+        **{
+            **listing_form(w),
+            "starts_on": dt.date.today(),
+            "ends_on": dt.date.today(),
+            "themes": ["Skills"],
+            "expected_participants": 40,
+        }
+    )
+    listing, token = campaigns.submit_listing(matrix_campaign(), data)
+    if approved:
+        # Approve by hand: the service would replace the token (it is mailed, not returned).
+        listing.status = ListingStatus.approved
+        db.session.commit()
+    return listing, token
+
+
+def _organiser_edit(w: World, who: Who) -> Request:
+    _listing, token = new_listing(w)
+    return Request("POST", f"/c/{CAMPAIGN}/listing/{token}", data=listing_form(w, city="Roubaix"))
+
+
+def _organiser_creates_event(w: World, who: Who) -> Request:
+    _listing, token = new_listing(w, approved=True)
+    return Request("POST", f"/c/{CAMPAIGN}/listing/{token}/create-event")
+
+
+def _review(action: str, **data) -> Callable:
+    """Return a builder of a review button on a fresh listing (approved first for create-event)."""
+
+    def build(w: World, who: Who) -> Request:
+        listing, _token = new_listing(w, approved=action == "create-event")
+        url = f"/manage/campaigns/{CAMPAIGN}/listings/{listing.id}/{action}"
+        return Request("POST", url, data=dict(data))
+
+    return build
+
+
+def _new_campaign(w: World, who: Who) -> Request:
+    today = dt.date.today()
+    data = {
+        "name": f"Campaign {w.n()}",
+        "slug": f"campaign-{w.n()}",
+        "starts_on": today.isoformat(),
+        "ends_on": (today + dt.timedelta(days=30)).isoformat(),
+        "themes": "Skills",
+    }
+    return Request("POST", "/manage/campaigns/new", data=data, multipart=True)
+
+
+def _link_campaign_admin(w: World, who: Who) -> Request:
+    user = create_user(f"campaign{w.n()}@example.org", "a long password", "campaign_admin")
+    return Request("POST", f"/manage/campaigns/{CAMPAIGN}/admins", data={"email": user.email})
+
+
+def _set_password(w: World, who: Who) -> Request:
+    user = create_user(f"newcomer{w.n()}@example.org", "a long password", "moderator")
+    token = password_link_token(user, w.app.secret_key)
+    password = "another long password"
+    return Request("POST", f"/password/{token}", data={"password": password, "confirm": password})
+
+
 # --- how each HTTP action is performed (keys as in the matrix's table) ------------------------
 
 HTTP_REQUESTS: dict[str, Callable] = {
@@ -899,6 +1008,21 @@ HTTP_REQUESTS: dict[str, Callable] = {
     # a campaign's exports for its reporting
     "GET calendar.listings_csv": _campaign_get("/listings.csv"),
     "GET calendar.summary_csv": _campaign_get("/summary.csv"),
+    # campaigns: organisers (their private link is the key), campaign admins, global admins
+    "POST campaigns.submit": lambda w, who: Request(
+        "POST", f"/c/{CAMPAIGN}/submit", data=listing_form(w)
+    ),
+    "POST campaigns.listing": _organiser_edit,
+    "POST campaigns.create_event": _organiser_creates_event,
+    "GET campaigns.index": _get("/manage/campaigns"),
+    "POST campaigns.create_campaign": _new_campaign,
+    "GET campaigns.review": _get(f"/manage/campaigns/{CAMPAIGN}"),
+    "POST campaigns.approve": _review("approve"),
+    "POST campaigns.request_changes": _review("request-changes", note="Add the venue."),
+    "POST campaigns.reject": _review("reject", note="Out of scope."),
+    "POST campaigns.admin_create_event": _review("create-event"),
+    "POST campaigns.add_admin": _link_campaign_admin,
+    "POST accounts.set_password_page": _set_password,
 }
 
 API_REQUESTS: dict[str, Callable] = {

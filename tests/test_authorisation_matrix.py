@@ -21,6 +21,7 @@ from tests.authorisation_helpers import (
     ADMIN,
     API_REQUESTS,
     ATTENDEE,
+    CAMPAIGN_ADMIN,
     CHECKIN,
     CODE,
     HTTP_REQUESTS,
@@ -48,6 +49,7 @@ SIGNED_IN = STAFF_ROLES  # any staff account (login_required)
 RUN_POLLS = frozenset({MODERATOR, ADMIN})  # can_run_polls
 DOOR = frozenset({CHECKIN, ADMIN})  # can_handle_attendees
 ADMINS = frozenset({ADMIN})  # can_manage_registrations, event administration
+CAMPAIGN_ADMINS = frozenset({CAMPAIGN_ADMIN, ADMIN})  # campaigns.service.can_administer
 PHONES = frozenset({PARTICIPANT, ATTENDEE})  # a participant id in the session
 ATTENDEES = frozenset({ATTENDEE})  # signed in by the personal link
 MEMBERS_AND_RUNNERS = frozenset({ATTENDEE, MODERATOR, ADMIN})  # the attendee holds a seat
@@ -185,8 +187,23 @@ HTTP: dict[str, frozenset[str]] = {
     "POST registration.delete": ATTENDEES,
     "POST registration.sign_out": EVERYONE,
     # A campaign's exports: its campaign admins and global admins (can_administer).
-    "GET calendar.listings_csv": ADMINS,
-    "GET calendar.summary_csv": ADMINS,
+    "GET calendar.listings_csv": CAMPAIGN_ADMINS,
+    "GET calendar.summary_csv": CAMPAIGN_ADMINS,
+    # Campaigns: anyone submits; the organiser's private link is the key to their listing
+    # (each cell uses a fresh listing's link); its admins and global admins review.
+    "POST campaigns.submit": EVERYONE,
+    "POST campaigns.listing": EVERYONE,
+    "POST campaigns.create_event": EVERYONE,
+    "GET campaigns.index": SIGNED_IN,  # lists the campaigns one administers (maybe none)
+    "POST campaigns.create_campaign": ADMINS,
+    "GET campaigns.review": CAMPAIGN_ADMINS,
+    "POST campaigns.approve": CAMPAIGN_ADMINS,
+    "POST campaigns.request_changes": CAMPAIGN_ADMINS,
+    "POST campaigns.reject": CAMPAIGN_ADMINS,
+    "POST campaigns.admin_create_event": CAMPAIGN_ADMINS,
+    "POST campaigns.add_admin": ADMINS,
+    # The mailed set-password link is the key (each cell uses a fresh account's link).
+    "POST accounts.set_password_page": EVERYONE,
 }
 
 # Pages anyone may see (nothing staff-only or personal on them), and the sign-in form.
@@ -210,6 +227,10 @@ PUBLIC_PAGES = {
     "GET calendar.show",  # a campaign's calendar, its feeds: approved listings only
     "GET calendar.feed",
     "GET calendar.listing_feed",
+    "GET campaigns.submit",  # the submission form
+    "GET campaigns.listing",  # the organiser's page: its unguessable link is the key
+    "GET campaigns.logo",
+    "GET accounts.set_password_page",  # its signed link is the key
     "GET accounts.login",
     "POST accounts.login",  # the sign-in form: a right password makes you that account
     "GET static",

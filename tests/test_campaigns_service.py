@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from sqlalchemy import func, select
 
+from tests.conftest import mail_text
+from voting.accounts import service as accounts
 from voting.campaigns import service
 from voting.campaigns.service import CampaignData, ListingData
-from voting.errors import Conflict, FieldErrors, NotFound
+from voting.errors import Conflict, FieldErrors, Forbidden, NotFound
 from voting.extensions import db
-from voting.models import Campaign, Listing, ListingStatus, Role
+from voting.models import Campaign, CampaignAdmin, Event, Listing, ListingStatus, Role, User
 
 START = dt.date(2026, 11, 1)
 END = dt.date(2027, 4, 30)
@@ -123,10 +126,14 @@ def test_who_administers_a_campaign(campaign, make_user):
     assert [u.email for u in campaign.admins] == [mine.email]
 
 
-def test_a_linked_moderator_does_not_administer(campaign, make_user):
-    """Does the campaign_admin role matter, not just the link?"""
+def test_only_campaign_admin_accounts_can_be_linked(campaign, make_user):
+    """Can a moderator be made a campaign admin, and would a stray link give it power?"""
     moderator = make_user(Role.moderator)
-    service.add_campaign_admin(campaign, moderator)
+    with pytest.raises(FieldErrors):
+        service.add_campaign_admin(campaign, moderator)
+    assert count(CampaignAdmin) == 0
+    db.session.add(CampaignAdmin(campaign_id=campaign.id, user_id=moderator.id))
+    db.session.commit()
     assert not service.can_administer(moderator, campaign)
 
 
@@ -227,3 +234,217 @@ def test_settled_listing_cannot_be_edited(campaign, status):
     db.session.expire_all()
     assert listing.city == "Lille"
     assert listing.status == status
+
+
+# --- review, mails, events made from listings -----------------------------------------
+
+
+@pytest.fixture
+def reviewer(campaign, make_user):
+    """A campaign admin of the campaign."""
+    user = make_user(Role.campaign_admin)
+    service.add_campaign_admin(campaign, user)
+    return user
+
+
+def link_in(message) -> str:
+    """Return the path of the organiser's private link in a mail."""
+    match = re.search(r"https?://[^/\s]+(/c/[\w-]+/listing/[\w-]+)", mail_text(message))
+    assert match, mail_text(message)
+    return match.group(1)
+
+
+def test_submission_mails_the_private_link_in_the_organisers_language(campaign, smtp):
+    """Does the organiser get a French mail whose link opens their listing?"""
+    listing, token = service.submit_listing(campaign, listing_data(language="fr"))
+    [message] = smtp.to("ana@example.org")
+    assert "Cross-border cluster conference" in message["Subject"]
+    assert link_in(message) == f"/c/{campaign.slug}/listing/{token}"
+
+
+def test_request_changes_mails_the_note_and_a_new_link(campaign, reviewer, smtp):
+    """Is the organiser asked for changes with the note and a link that works (the old one not)?"""
+    listing, old = service.submit_listing(campaign, listing_data(language="en"))
+    service.request_changes(listing, reviewer, "  Please add the venue.  ")
+    assert listing.status == ListingStatus.changes_requested
+    assert listing.review_note == "Please add the venue."
+    assert listing.reviewed_by_id == reviewer.id
+    assert listing.reviewed_at is not None
+    message = smtp.to("ana@example.org")[-1]
+    assert "Please add the venue." in mail_text(message)
+    new = link_in(message).rsplit("/", 1)[1]
+    assert service.listing_for_token(campaign, new) is listing
+    with pytest.raises(NotFound):
+        service.listing_for_token(campaign, old)
+    service.update_listing(listing, listing_data(city="Roubaix"))
+    assert listing.status == ListingStatus.pending
+
+
+def test_approve_and_reject_mail_the_organiser(campaign, reviewer, smtp):
+    """Are approval and rejection (with its reason) mailed?"""
+    first, _token = service.submit_listing(campaign, listing_data(language="en"))
+    second, _token = service.submit_listing(
+        campaign, listing_data(contact_email="bo@example.org", language="de")
+    )
+    service.approve(first, reviewer)
+    service.reject(second, reviewer, "Outside the campaign's scope.")
+    assert first.status == ListingStatus.approved
+    assert second.status == ListingStatus.rejected
+    approved = smtp.to("ana@example.org")[-1]
+    assert "approved" in approved["Subject"]
+    assert "Create the Plenum event" in mail_text(approved)
+    rejected = smtp.to("bo@example.org")[-1]
+    assert "Outside the campaign's scope." in mail_text(rejected)
+    assert service.listings_of(campaign, ListingStatus.approved) == [first]
+
+
+@pytest.mark.parametrize("act", ["request_changes", "reject"])
+def test_note_and_reason_are_required(campaign, reviewer, act):
+    """Can changes be asked or a listing rejected without saying why?"""
+    listing, _token = service.submit_listing(campaign, listing_data())
+    with pytest.raises(FieldErrors):
+        getattr(service, act)(listing, reviewer, "   ")
+    db.session.expire_all()
+    assert listing.status == ListingStatus.pending
+
+
+def test_only_the_campaigns_admins_review(campaign, make_user):
+    """Are reviews refused to a moderator and to another campaign's admin?"""
+    other = service.create_campaign(campaign_data(slug="other"))
+    stranger = make_user(Role.campaign_admin)
+    service.add_campaign_admin(other, stranger)
+    listing, _token = service.submit_listing(campaign, listing_data())
+    for user in (stranger, make_user(Role.moderator), make_user(Role.checkin)):
+        with pytest.raises(Forbidden):
+            service.approve(listing, user)
+        with pytest.raises(Forbidden):
+            service.reject(listing, user, "No.")
+    db.session.expire_all()
+    assert listing.status == ListingStatus.pending
+    assert listing.reviewed_by_id is None
+    service.approve(listing, make_user(Role.admin))  # a global admin reviews every campaign
+    assert listing.status == ListingStatus.approved
+
+
+def test_the_organiser_turns_an_approved_listing_into_an_event(campaign, reviewer, smtp):
+    """Does the organiser's one action make an event they administer, and a way to sign in?"""
+    listing, token = service.submit_listing(campaign, listing_data(language="en"))
+    with pytest.raises(Conflict):
+        service.create_event_from_listing(listing, token=token)  # not approved yet
+    service.approve(listing, reviewer)
+    token = link_in(smtp.to("ana@example.org")[-1]).rsplit("/", 1)[1]
+    event = service.create_event_from_listing(listing, token=token)
+    assert listing.event_id == event.id
+    assert event.name == "Cross-border cluster conference"
+    assert (event.starts_on, event.ends_on) == (dt.date(2026, 11, 17), dt.date(2026, 11, 18))
+    assert [day.date for day in event.days] == [dt.date(2026, 11, 17), dt.date(2026, 11, 18)]
+    assert event.venue == "Lille, France"
+    assert listing.public_url.endswith(f"/e/{event.code}")
+    organiser = db.session.scalar(select(User).where(User.email == "ana@example.org"))
+    assert organiser.role == Role.moderator
+    assert accounts.can_manage_registrations(organiser, event)
+    assert accounts.can_run_polls(organiser, event)
+    assert accounts.can_handle_attendees(organiser, event)
+    assert not service.can_administer(organiser, campaign)
+    # The new account has no password anyone knows: the mail carries a link to set one.
+    assert accounts.authenticate("ana@example.org", "") is None
+    message = smtp.to("ana@example.org")[-1]
+    assert event.code in mail_text(message)
+    match = re.search(r"/password/([\w.-]+)", mail_text(message))
+    assert match
+    assert accounts.user_for_password_link(match.group(1), "test-secret") == organiser
+    with pytest.raises(Conflict):
+        service.create_event_from_listing(listing, token=token)  # once only
+    assert count(Event) == 1
+
+
+def test_an_organisers_event_gives_no_power_elsewhere(campaign, reviewer, make_event):
+    """Does the organiser's event admin right stop at their event?"""
+    elsewhere = make_event("ELSEWHERE")
+    listing, _token = service.submit_listing(campaign, listing_data())
+    service.approve(listing, reviewer)
+    event = service.create_event_from_listing(listing, by=reviewer)
+    organiser = db.session.scalar(select(User).where(User.email == "ana@example.org"))
+    assert accounts.is_event_admin(organiser, event)
+    for right in (
+        accounts.is_event_staff,
+        accounts.can_run_polls,
+        accounts.can_handle_attendees,
+        accounts.can_manage_registrations,
+    ):
+        assert not right(organiser, elsewhere)
+    assert not organiser.is_admin
+    # The campaign admin who made it is not its staff.
+    assert not accounts.is_event_staff(reviewer, event)
+
+
+def test_an_existing_account_is_reused_for_the_organiser(campaign, reviewer, make_user, smtp):
+    """Is the organiser's existing account given the event, with no password link mailed?"""
+    existing = make_user(Role.checkin, email="ana@example.org")
+    listing, _token = service.submit_listing(campaign, listing_data())
+    service.approve(listing, reviewer)
+    event = service.create_event_from_listing(listing, by=reviewer)
+    assert accounts.can_manage_registrations(existing, event)
+    assert count(User) == 2
+    assert "/password/" not in mail_text(smtp.to("ana@example.org")[-1])
+
+
+def test_creating_the_event_is_refused_to_others(campaign, reviewer, make_user):
+    """Can a wrong token, a moderator or another campaign's admin make the event?"""
+    listing, token = service.submit_listing(campaign, listing_data())
+    service.approve(listing, reviewer)
+    other = service.create_campaign(campaign_data(slug="other"))
+    stranger = make_user(Role.campaign_admin)
+    service.add_campaign_admin(other, stranger)
+    for kwargs in (
+        {"token": token},  # replaced by the approval mail's link
+        {"token": "wrong"},
+        {"by": stranger},
+        {"by": make_user(Role.moderator)},
+        {},
+    ):
+        with pytest.raises(Forbidden):
+            service.create_event_from_listing(listing, **kwargs)
+    assert count(Event) == 0
+    assert listing.event_id is None
+
+
+def test_review_cannot_change_a_listing_that_became_an_event(campaign, reviewer):
+    """Once a listing is an event, is its review settled?"""
+    listing, _token = service.submit_listing(campaign, listing_data())
+    service.approve(listing, reviewer)
+    service.create_event_from_listing(listing, by=reviewer)
+    with pytest.raises(Conflict):
+        service.reject(listing, reviewer, "Too late.")
+    assert listing.status == ListingStatus.approved
+
+
+def test_password_link_works_once_and_expires(app, make_user):
+    """Is a set-password link refused when tampered with, expired or used?"""
+    user = make_user(Role.moderator)
+    token = accounts.password_link_token(user, "test-secret")
+    assert accounts.user_for_password_link(token, "test-secret") == user
+    for bad in (token + "x", "nonsense", ""):
+        with pytest.raises(NotFound):
+            accounts.user_for_password_link(bad, "test-secret")
+    with pytest.raises(NotFound):
+        accounts.user_for_password_link(token, "other-secret")
+    with pytest.raises(NotFound):
+        accounts.user_for_password_link(token, "test-secret", max_age=-1)
+    accounts.set_password(user, "a new long password")
+    with pytest.raises(NotFound):
+        accounts.user_for_password_link(token, "test-secret")
+
+
+def test_campaign_logo_is_checked_and_stored(app, tmp_path):
+    """Is a PNG logo kept, and an SVG or oversized file refused with nothing stored?"""
+    folder = tmp_path / "logos"
+    png = b"\x89PNG\r\n\x1a\n" + b"\0" * 100
+    for bad in (b"<svg xmlns='http://www.w3.org/2000/svg'/>", b"", b"\xff\xd8\xff" + b"0" * 2**20):
+        with pytest.raises(FieldErrors) as caught:
+            service.create_campaign(campaign_data(), bad, folder)
+        assert "logo" in caught.value.fields
+    assert count(Campaign) == 0
+    campaign = service.create_campaign(campaign_data(), png, folder)
+    assert campaign.logo.endswith(".png")
+    assert (folder / campaign.logo).read_bytes() == png

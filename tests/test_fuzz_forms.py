@@ -130,6 +130,21 @@ SESSION_FIELDS = (
     "theme_id",
     "rooms",
 )
+LISTING_FIELDS = (
+    "organisation",
+    "contact_name",
+    "contact_email",
+    "title",
+    "starts_on",
+    "ends_on",
+    "city",
+    "country",
+    "format",
+    "themes",
+    "expected_participants",
+    "website",
+    "description",
+)
 
 FIELDS: dict[str, tuple[str, ...]] = {
     "POST admin.create_event": EVENT_FIELDS,
@@ -179,6 +194,26 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "POST registration.edit": PERSON_FIELDS,
     "POST registration.consent": ("consent_privacy", "consent_photos"),
     "POST registration.delete": ("confirm",),
+    "POST campaigns.submit": LISTING_FIELDS,
+    "POST campaigns.listing": LISTING_FIELDS,
+    "POST campaigns.create_event": (),
+    "POST campaigns.create_campaign": (
+        "name",
+        "slug",
+        "starts_on",
+        "ends_on",
+        "description",
+        "contact_name",
+        "contact_email",
+        "themes",
+        "logo",
+    ),
+    "POST campaigns.approve": ("note",),
+    "POST campaigns.request_changes": ("note",),
+    "POST campaigns.reject": ("note",),
+    "POST campaigns.admin_create_event": ("note",),
+    "POST campaigns.add_admin": ("email",),
+    "POST accounts.set_password_page": ("password", "confirm"),
 }
 for _key in HTTP_REQUESTS:
     if _key.startswith("POST events.vote"):

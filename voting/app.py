@@ -242,6 +242,9 @@ def _register_blueprints(app: Flask) -> None:
     from voting.breakouts.assignment_views import bp as assignment_bp
 
     app.register_blueprint(assignment_bp)
+    from voting.campaigns.views import bp as campaigns_bp
+
+    app.register_blueprint(campaigns_bp)
     from voting.campaigns.public_views import bp as calendar_bp
 
     app.register_blueprint(calendar_bp)

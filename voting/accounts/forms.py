@@ -13,3 +13,12 @@ class LoginForm(FlaskForm):
 
     email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+
+
+class SetPasswordForm(FlaskForm):
+    """A new password, typed twice (the mailed set-password link)."""
+
+    password = PasswordField(
+        _l("New password (at least 8 characters)"), validators=[Length(max=200)]
+    )
+    confirm = PasswordField(_l("The same password again"), validators=[Length(max=200)])

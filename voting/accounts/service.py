@@ -7,6 +7,7 @@ import re
 import secrets
 
 from flask_babel import gettext as _
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -69,6 +70,38 @@ def set_password(user: User, password: str) -> None:
         )
     user.password_hash = generate_password_hash(password, method="scrypt")
     db.session.commit()
+
+
+# A mailed link to set a password (new organiser accounts): signed, for 7 days, and
+# bound to the current password hash, so that it works once.
+PASSWORD_LINK_SALT = "plenum-set-password"  # noqa: S105 - a signing salt, not a password
+PASSWORD_LINK_MAX_AGE = 7 * 24 * 3600
+
+
+def password_link_token(user: User, secret: str) -> str:
+    """Return a signed token that lets the account's owner set its password once."""
+    serializer = URLSafeTimedSerializer(secret, salt=PASSWORD_LINK_SALT)
+    return serializer.dumps({"u": user.id, "p": _token_hash(user.password_hash)[:16]})
+
+
+def user_for_password_link(token: str, secret: str, max_age: int = PASSWORD_LINK_MAX_AGE) -> User:
+    """Return the account a set-password token was made for, or raise NotFound."""
+    refused = NotFound(
+        _("This link to set a password is wrong, expired or used already."), "bad_password_link"
+    )
+    serializer = URLSafeTimedSerializer(secret, salt=PASSWORD_LINK_SALT)
+    try:
+        data = serializer.loads(token or "", max_age=max_age)
+    except BadSignature:  # includes SignatureExpired
+        raise refused from None
+    user_id = data.get("u") if isinstance(data, dict) else None
+    user = db.session.get(User, user_id) if isinstance(user_id, int) else None
+    if user is None or not user.active:
+        raise refused
+    # A password set since the link was made makes the link useless.
+    if data.get("p") != _token_hash(user.password_hash)[:16]:
+        raise refused
+    return user
 
 
 def authenticate(email: str, password: str) -> User | None:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required, login_user, logout_user
 
 from voting import ratelimits
-from voting.accounts.forms import LoginForm
-from voting.accounts.service import authenticate
+from voting.accounts.forms import LoginForm, SetPasswordForm
+from voting.accounts.service import authenticate, set_password, user_for_password_link
+from voting.errors import InvalidInput, NotFound
 from voting.extensions import db, limiter, login_manager
 from voting.models import User
 from voting.ratelimits import RateLimited
@@ -71,3 +72,29 @@ def _safe_next(target: str | None) -> str | None:
     if "\\" in target or any(ord(char) < 32 or ord(char) == 127 for char in target):
         return None
     return target
+
+
+@bp.route("/password/<token>", methods=["GET", "POST"])
+@limiter.limit("30 per minute", methods=["POST"])
+def set_password_page(token: str):
+    """Let the owner of a new staff account set its password through the mailed link."""
+    try:
+        user = user_for_password_link(token, current_app.secret_key)
+    except NotFound as error:
+        return render_template("error.html", message=error.message, status=404), 404
+    form = SetPasswordForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            flash(_("Your form expired. Please send it again."), "error")
+            return render_template("accounts/set_password.html", form=form, user=user), 400
+        if form.password.data != form.confirm.data:
+            form.confirm.errors = [_("The two passwords differ.")]
+            return render_template("accounts/set_password.html", form=form, user=user), 400
+        try:
+            set_password(user, form.password.data or "")
+        except InvalidInput as error:
+            form.password.errors = [error.message]
+            return render_template("accounts/set_password.html", form=form, user=user), 400
+        # A page of its own rather than the sign-in form: nobody is signed in or out here.
+        return render_template("accounts/password_set.html", user=user)
+    return render_template("accounts/set_password.html", form=form, user=user)

@@ -8,30 +8,38 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import re
 import secrets
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urlsplit
 
+from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
+from werkzeug.security import generate_password_hash
 
 from voting.accounts.service import EMAIL_RE
+from voting.campaigns import mails
 from voting.errors import Conflict, FieldErrors, Forbidden, NotFound
 from voting.extensions import db
 from voting.i18n import LANGUAGES
 from voting.models import (
     Campaign,
     CampaignAdmin,
+    Event,
+    EventDay,
     EventFormat,
+    EventStaff,
     Listing,
     ListingStatus,
     Role,
     User,
     utcnow,
 )
-from voting.registration.countries import is_country
+from voting.registration.countries import country_name, is_country
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
 MAX_TEXT = 5000  # descriptions
@@ -78,10 +86,15 @@ class ListingData:
 # --- campaigns and their admins ---------------------------------------------------
 
 
-def create_campaign(data: CampaignData) -> Campaign:
-    """Create a campaign with a unique slug."""
+def create_campaign(
+    data: CampaignData, logo: bytes | None = None, folder: Path | None = None
+) -> Campaign:
+    """Create a campaign with a unique slug, and its logo (kept in `folder`) when given."""
     values = _check_campaign(data)
+    kind = logo_kind(logo) if logo is not None else None
     campaign = Campaign(**values)
+    if kind is not None and folder is not None:
+        campaign.logo = f"{values['slug']}-{secrets.token_hex(8)}.{kind}"
     db.session.add(campaign)
     try:
         db.session.commit()
@@ -91,6 +104,9 @@ def create_campaign(data: CampaignData) -> Campaign:
         raise FieldErrors(
             {"slug": _("Another campaign uses this address.")}, "slug_taken"
         ) from None
+    if campaign.logo:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / campaign.logo).write_bytes(logo)
     return campaign
 
 
@@ -130,6 +146,38 @@ def _check_campaign(data: CampaignData) -> dict:
     }
 
 
+MAX_LOGO_BYTES = 1024 * 1024
+# Logos are recognised by their first bytes, not by the name or type the browser sent;
+# SVG is refused, as it can carry script.
+LOGO_KINDS = {b"\x89PNG\r\n\x1a\n": "png", b"\xff\xd8\xff": "jpg"}
+
+
+def logo_kind(data: bytes) -> str:
+    """Return the file extension of a PNG or JPEG logo, or raise FieldErrors."""
+    if not data:
+        raise FieldErrors({"logo": _("The file is empty.")}, "invalid_logo")
+    if len(data) > MAX_LOGO_BYTES:
+        raise FieldErrors({"logo": _("The logo may be at most 1 MB.")}, "invalid_logo")
+    for magic, kind in LOGO_KINDS.items():
+        if data.startswith(magic):
+            return kind
+    raise FieldErrors({"logo": _("The logo must be a PNG or JPEG image.")}, "invalid_logo")
+
+
+def set_logo(campaign: Campaign, data: bytes, folder: Path) -> str:
+    """Store a campaign's logo in `folder` under a fresh name; return that name."""
+    kind = logo_kind(data)
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"{campaign.slug}-{secrets.token_hex(8)}.{kind}"
+    (folder / name).write_bytes(data)
+    old = campaign.logo
+    campaign.logo = name
+    db.session.commit()
+    if old and old != name:
+        (folder / old).unlink(missing_ok=True)
+    return name
+
+
 def find_campaign(slug: str) -> Campaign:
     """Return the campaign with this slug or raise NotFound."""
     campaign = db.session.scalar(select(Campaign).where(Campaign.slug == (slug or "").lower()))
@@ -144,7 +192,12 @@ def all_campaigns() -> list[Campaign]:
 
 
 def add_campaign_admin(campaign: Campaign, user: User) -> None:
-    """Make a staff account an admin of the campaign (idempotent)."""
+    """Make a campaign_admin account an admin of the campaign (idempotent)."""
+    if user.role != Role.campaign_admin:
+        raise FieldErrors(
+            {"email": _("Only accounts with the campaign_admin role can be linked.")},
+            "not_campaign_admin",
+        )
     if not is_campaign_admin(user, campaign):
         db.session.add(CampaignAdmin(campaign_id=campaign.id, user_id=user.id))
         try:
@@ -202,6 +255,7 @@ def submit_listing(campaign: Campaign, data: ListingData) -> tuple[Listing, str]
     )
     db.session.add(listing)
     db.session.commit()
+    mails.send_submitted(listing, token)
     return listing, token
 
 
@@ -348,3 +402,170 @@ def new_token() -> str:
 def token_hash(token: str) -> str:
     """Hash an edit token for storage and lookup."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+# --- review by campaign admins ----------------------------------------------------
+
+
+def approve(listing: Listing, by: User) -> Listing:
+    """Approve a listing: it shows on the calendar; the organiser is told with a fresh link."""
+    token = _review(listing, by, ListingStatus.approved, "")
+    mails.send_approved(listing, token)
+    return listing
+
+
+def request_changes(listing: Listing, by: User, note: str) -> Listing:
+    """Ask the organiser for changes (the note says which); they get a link to edit."""
+    token = _review(listing, by, ListingStatus.changes_requested, _note(note, "note"))
+    mails.send_changes_requested(listing, token)
+    return listing
+
+
+def reject(listing: Listing, by: User, reason: str) -> Listing:
+    """Reject a listing with a reason, which the organiser is told."""
+    _review(listing, by, ListingStatus.rejected, _note(reason, "reason"))
+    mails.send_rejected(listing)
+    return listing
+
+
+def _note(text: str, name: str) -> str:
+    """Return a required review note, trimmed, or raise FieldErrors."""
+    errors: dict[str, str] = {}
+    text = _text(errors, name, text, MAX_TEXT, required=True)
+    if errors:
+        raise FieldErrors(errors)
+    return text
+
+
+def _review(listing: Listing, by: User, status: ListingStatus, note: str) -> str:
+    """Record a review decision; return the organiser's new edit token.
+
+    The token is only kept hashed, so a mail that carries the link needs a fresh one;
+    it replaces the earlier link, which stops working.
+    """
+    require_campaign_admin(by, listing.campaign)
+    if listing.event_id is not None:
+        raise Conflict(
+            _("This listing is a Plenum event already; its review cannot change."),
+            "listing_has_event",
+        )
+    if listing.status == status:
+        raise Conflict(_("The listing has this status already."), "same_status")
+    token = new_token()
+    listing.status = status
+    listing.review_note = note
+    listing.reviewed_by_id = by.id
+    listing.reviewed_at = utcnow()
+    listing.edit_token_hash = token_hash(token)
+    db.session.commit()
+    return token
+
+
+def listings_of(campaign: Campaign, status: ListingStatus | None = None) -> list[Listing]:
+    """Return the campaign's listings, optionally of one status, oldest submission first."""
+    query = select(Listing).where(Listing.campaign_id == campaign.id)
+    if status is not None:
+        query = query.where(Listing.status == status)
+    return list(db.session.scalars(query.order_by(Listing.submitted_at, Listing.id)))
+
+
+def find_listing(campaign: Campaign, listing_id: int) -> Listing:
+    """Return the campaign's listing with this id, or raise NotFound."""
+    listing = db.session.get(Listing, listing_id)
+    if listing is None or listing.campaign_id != campaign.id:
+        raise NotFound(_("There is no such listing in this campaign."), "unknown_listing")
+    return listing
+
+
+# --- from listing to Plenum event ---------------------------------------------------
+
+MAX_EVENT_DAYS = 31  # days made for the new event's programme
+
+
+def create_event_from_listing(
+    listing: Listing, *, by: User | None = None, token: str | None = None
+) -> Event:
+    """Turn an approved listing into a Plenum event administered by its organiser.
+
+    Allowed to the organiser (`token`: their private link's) and to the campaign's
+    admins (`by`). The organiser's account (found by the contact email, or made with no
+    usable password and a mailed link to set one) gets access to this event only, as
+    its event admin.
+    """
+    organiser_link = bool(token) and hmac.compare_digest(token_hash(token), listing.edit_token_hash)
+    if not organiser_link and not can_administer(by, listing.campaign):
+        raise Forbidden(_("Only the organiser or the campaign's admins may do that."), "forbidden")
+    if listing.status != ListingStatus.approved:
+        raise Conflict(_("Only an approved listing can become an event."), "not_approved")
+    if listing.event_id is not None:
+        raise Conflict(_("This listing is a Plenum event already."), "listing_has_event")
+    event = _new_event(listing)
+    organiser, new = _organiser_account(listing.contact_email)
+    db.session.add(EventStaff(event=event, user=organiser, event_admin=True))
+    db.session.flush()
+    # Conditional, so that of two concurrent clicks exactly one makes the event.
+    linked = db.session.execute(
+        update(Listing)
+        .where(Listing.id == listing.id, Listing.event_id.is_(None))
+        .values(event_id=event.id, updated_at=utcnow())
+    )
+    if linked.rowcount != 1:
+        db.session.rollback()
+        raise Conflict(_("This listing is a Plenum event already."), "listing_has_event")
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # An event code taken meanwhile, or the organiser's account made meanwhile.
+        db.session.rollback()
+        raise Conflict(_("Please try again."), "clash") from None
+    db.session.refresh(listing)
+    mails.send_event_created(listing, event, organiser, new)
+    return event
+
+
+def _new_event(listing: Listing) -> Event:
+    """Add (uncommitted) the event a listing describes, with its days."""
+    from voting.events.service import suggest_code
+
+    language = listing.language if listing.language in LANGUAGES else "en"
+    country = country_name(listing.country, language)
+    event = Event(
+        code=suggest_code(),
+        name=listing.title,
+        description=listing.description,
+        venue=f"{listing.city}, {country}"[:200],
+        starts_on=listing.starts_on,
+        ends_on=listing.ends_on,
+        main_language=language,
+        contact_email=listing.contact_email,
+    )
+    days = (listing.ends_on - listing.starts_on).days + 1
+    with force_locale(language):
+        event.days = [
+            EventDay(
+                date=listing.starts_on + dt.timedelta(days=number),
+                title=_("Day %(number)d", number=number + 1),
+            )
+            for number in range(min(days, MAX_EVENT_DAYS))
+        ]
+    db.session.add(event)
+    return event
+
+
+def _organiser_account(email: str) -> tuple[User, bool]:
+    """Return the staff account for an organiser's email and whether it is new (uncommitted).
+
+    A new account is a moderator with no usable password: its event admin right on the
+    one event gives it power there; the role gives none elsewhere, as it has no other
+    event. Its owner sets a password through the mailed link.
+    """
+    user = db.session.scalar(select(User).where(User.email == email))
+    if user is not None:
+        return user, False
+    user = User(
+        email=email,
+        password_hash=generate_password_hash(secrets.token_urlsafe(32), method="scrypt"),
+        role=Role.moderator,
+    )
+    db.session.add(user)
+    return user, True
