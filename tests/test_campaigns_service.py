@@ -259,6 +259,8 @@ def test_submission_mails_the_private_link_in_the_organisers_language(campaign, 
     listing, token = service.submit_listing(campaign, listing_data(language="fr"))
     [message] = smtp.to("ana@example.org")
     assert "Cross-border cluster conference" in message["Subject"]
+    assert "nous avons reçu" in message["Subject"]
+    assert "Votre lien privé" in mail_text(message)
     assert link_in(message) == f"/c/{campaign.slug}/listing/{token}"
 
 
@@ -295,6 +297,7 @@ def test_approve_and_reject_mail_the_organiser(campaign, reviewer, smtp):
     assert "Create the Plenum event" in mail_text(approved)
     rejected = smtp.to("bo@example.org")[-1]
     assert "Outside the campaign's scope." in mail_text(rejected)
+    assert "wurde nicht angenommen" in rejected["Subject"]
     assert service.listings_of(campaign, ListingStatus.approved) == [first]
 
 

@@ -529,3 +529,21 @@ def test_campaign_admin_role_in_create_user(app):
     user = db.session.scalars(select(User).where(User.email == "camp@example.org")).one()
     assert user.role == Role.campaign_admin
     assert count(EventStaff) == 0
+
+
+@pytest.mark.parametrize(
+    ("language", "heading", "error"),
+    [
+        ("fr", "Proposez votre événement", "Choisissez un pays dans la liste."),
+        ("de", "Reichen Sie Ihre Veranstaltung ein", "Wählen Sie ein Land aus der Liste."),
+    ],
+)
+def test_submission_form_speaks_french_and_german(client, campaign, language, heading, error):
+    """Are the form and its field messages in the browser's language?"""
+    headers = {"Accept-Language": language}
+    page = client.get(f"/c/{SLUG}/submit", headers=headers).get_data(as_text=True)
+    assert heading in page
+    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+    response = client.post(f"/c/{SLUG}/submit", data=form(token, country="ZZ"), headers=headers)
+    assert response.status_code == 400
+    assert error in response.get_data(as_text=True)
