@@ -350,3 +350,18 @@ def test_demo_campaign_is_on_its_calendar_once(app, client, tmp_path):
     assert card_titles(html)[0] == OPENING
     assert 'href="/e/EUCP18"' in card_of(html, opening)
     assert len(card_titles(html)) == len(approved)
+
+
+def test_calendar_shows_the_logo_and_links_the_submission_form(client, campaign, listings):
+    """Does the page show the campaign's logo (through its route) once it has one, and link
+    the submission form?"""
+    _status, html = page(client, "/c/cluster-weeks")
+    assert "campaign-logo" not in html
+    assert 'href="/c/cluster-weeks/submit"' in html
+    campaign.logo = "cluster-weeks.png"
+    db.session.commit()
+    _status, html = page(client, "/c/cluster-weeks")
+    assert (
+        '<img class="campaign-logo" src="/c/cluster-weeks/logo" alt="Logo of Cluster Weeks">'
+        in html
+    )

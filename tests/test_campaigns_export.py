@@ -202,3 +202,12 @@ def test_export_of_unknown_campaign_is_a_404(client, login, make_user):
     """Is an export of a campaign that does not exist a 404 for an admin?"""
     client = login(client, make_user(role="admin"))
     assert client.get("/manage/campaigns/nowhere/listings.csv").status_code == 404
+
+
+def test_review_page_links_both_exports(client, login, campaign_admin, listings):
+    """Does the campaign's admin page offer both CSV files?"""
+    html = (
+        login(client, campaign_admin).get("/manage/campaigns/cluster-weeks").get_data(as_text=True)
+    )
+    assert 'href="/manage/campaigns/cluster-weeks/listings.csv"' in html
+    assert 'href="/manage/campaigns/cluster-weeks/summary.csv"' in html

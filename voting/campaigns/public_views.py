@@ -15,7 +15,6 @@ from flask import Blueprint, Response, abort, render_template, request, url_for
 from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from werkzeug.routing import BuildError
 
 from voting.campaigns import calendar, exporting, ical
 from voting.campaigns.service import can_administer, find_campaign
@@ -106,8 +105,8 @@ class CalendarLinks:
             if query.country or query.theme or query.format or chosen_month
             else None
         )
-        self.submit = _optional_url("campaigns.submit", slug=slug)
-        self.logo = _optional_url("campaigns.logo", slug=slug) if campaign.logo else None
+        self.submit = url_for("campaigns.submit", slug=slug)
+        self.logo = url_for("campaigns.logo", slug=slug) if campaign.logo else None
 
     def month(self, month: dt.date) -> str:
         """Return the grid of another month, with the same filters."""
@@ -123,14 +122,6 @@ class CalendarLinks:
     def listing_feed(self, listing: Listing) -> str:
         """Return the iCalendar file of one listing."""
         return url_for("calendar.listing_feed", slug=self.campaign.slug, listing_id=listing.id)
-
-
-def _optional_url(endpoint: str, **values) -> str | None:
-    """Return the address of another feature's page, or None while it does not exist."""
-    try:
-        return url_for(endpoint, **values)
-    except BuildError:
-        return None
 
 
 def _period(campaign: Campaign) -> str:
