@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import http.client
 import io
 
@@ -75,8 +76,10 @@ def test_malformed_headers_are_reported_for_a_400(raw, status):
 
 
 def echo_headers(environ, start_response):
-    """A WSGI app answering with the request's HTTP_ variables."""
-    body = "\n".join(f"{k}={v}" for k, v in sorted(environ.items()) if k.startswith("HTTP_"))
+    """A WSGI app answering with the request's HTTP_ variables and its body's digest."""
+    received = environ["wsgi.input"].read()
+    lines = [f"{k}={v}" for k, v in sorted(environ.items()) if k.startswith("HTTP_")]
+    body = "\n".join([*lines, f"BODY={len(received)}:{hashlib.sha256(received).hexdigest()}"])
     start_response("200 OK", [("Content-Type", "text/plain")])
     return [body.encode("latin-1")]
 
@@ -112,6 +115,16 @@ def test_served_request_sees_its_headers(server):
     assert "HTTP_COOKIE=a=1; b=2" in body.splitlines()
     assert "HTTP_X_FORWARDED_FOR=10.0.0.1" in body.splitlines()
     assert "HTTP_HOST=plenum.test" in body.splitlines()
+
+
+def test_served_body_larger_than_the_read_buffer_arrives_whole(server):
+    payload = bytes(range(256)) * 400  # 100 KB, fifty times the handler's read buffer
+    answer = ask(
+        server,
+        b"POST / HTTP/1.1\r\nHost: plenum.test\r\nConnection: close\r\n"
+        b"Content-Length: %d\r\n\r\n" % len(payload) + payload,
+    )
+    assert f"BODY={len(payload)}:{hashlib.sha256(payload).hexdigest()}".encode() in answer
 
 
 @pytest.mark.parametrize(
