@@ -42,8 +42,6 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-import networkx as nx
-
 SINK = ("sink",)
 
 
@@ -165,6 +163,8 @@ def _solve_slot(
     """Build the flow network of one slot, solve it and read the seats off the flow."""
     if not people:
         return {}
+    import networkx as nx  # here, not at the top: ~20 MB that only this needs (voting serve's RSS)
+
     graph = _network(slot, people, sessions, weights)
     _cost, flow = nx.network_simplex(graph)
     seats: Seats = {}
@@ -189,6 +189,8 @@ def _solve_slot(
 
 def _network(slot: int, people: list[Person], sessions: list[Session], weights: Weights):
     """Return the min-cost flow network of one slot (see the module docstring)."""
+    import networkx as nx
+
     graph = nx.MultiDiGraph()
     costs = _Costs(slot, people, sessions, weights)
     graph.add_node(SINK, demand=len(people))

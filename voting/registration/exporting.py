@@ -10,9 +10,6 @@ import csv
 import datetime as dt
 import io
 
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
 from voting.models import Event, Registration
 from voting.registration.countries import country_name
 
@@ -112,6 +109,10 @@ def csv_bytes(rows) -> bytes:
 
 def to_xlsx(event: Event, registrations) -> bytes:
     """Return the registrations as an XLSX workbook with one sheet."""
+    # Imported here: openpyxl weighs ~13 MB in every server process, used by two pages.
+    from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("Registrations")
     for cells in table(event, registrations):

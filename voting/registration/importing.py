@@ -20,7 +20,6 @@ from pathlib import Path
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from openpyxl import load_workbook
 from sqlalchemy import select
 
 from voting.errors import InvalidInput, NotFound
@@ -99,6 +98,8 @@ def _read_csv(content: bytes) -> list[list[str]]:
 
 def _read_xlsx(content: bytes) -> list[list[str]]:
     """Read the first sheet of an XLSX workbook as text."""
+    from openpyxl import load_workbook  # ~13 MB: loaded only when a workbook is read
+
     unreadable = ImportFileError(
         _("This XLSX file cannot be read. Save it again from your spreadsheet program.")
     )
