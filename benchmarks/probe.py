@@ -31,6 +31,7 @@ import aiohttp
 from benchmarks.run import (
     EVENT,
     VoteLog,
+    api,
     join_storm,
     pin,
     raise_open_files,
@@ -116,9 +117,33 @@ async def measure(args, workdir: Path) -> dict:
             figures["vote_errors"] = log.errors
             figures["vote_cpu_ms"] = (cpu_seconds(pid) - before) * 1000 / max(1, log.ok)
             figures["ack_p50_ms"] = sorted(log.ack_ms)[len(log.ack_ms) // 2] if log.ack_ms else 0
+            spy = start_profiler(pid, args.profile) if args.phase == "api" else None
+            before = cpu_seconds(pid)
+            url = f"{server.base}/api/v1/events/{EVENT}/polls/{room.funding}/results"
+            times = await requests_at_rate(http, url, args.api_rate, args.api_requests)
+            stop_profiler(spy)
+            figures["api_cpu_ms"] = (cpu_seconds(pid) - before) * 1000 / max(1, len(times))
+            figures["api_p50_ms"] = sorted(times)[len(times) // 2] if times else 0
     finally:
         server.stop()
     return figures
+
+
+async def requests_at_rate(http, url: str, rate: float, count: int) -> list[float]:
+    """GET a URL `count` times at `rate` per second; return the times of the 200s (ms)."""
+    started = time.perf_counter()
+    times: list[float] = []
+
+    async def one(index: int) -> None:
+        await asyncio.sleep(index / rate)
+        status, _, ms = await api(http, "GET", url)
+        if status == 200:
+            times.append(ms)
+
+    await asyncio.gather(*(one(i) for i in range(count)))
+    if time.perf_counter() - started > 2 * count / rate:
+        print("warning: the requests fell behind their rate", flush=True)
+    return times
 
 
 def main() -> None:
@@ -128,8 +153,10 @@ def main() -> None:
     parser.add_argument("--join-seconds", type=float, default=10.0)
     parser.add_argument("--rate", type=float, default=400.0, help="votes per second")
     parser.add_argument("--vote-seconds", type=float, default=10.0)
+    parser.add_argument("--api-rate", type=float, default=200.0, help="results API requests/s")
+    parser.add_argument("--api-requests", type=int, default=1000)
     parser.add_argument("--profile", help="write a py-spy flame graph (SVG) here")
-    parser.add_argument("--phase", choices=("join", "vote"), default="vote")
+    parser.add_argument("--phase", choices=("join", "vote", "api"), default="vote")
     args = parser.parse_args()
     if not args.profile:
         args.phase = None

@@ -183,3 +183,29 @@ def test_public_results_are_cached_for_a_tally_interval_but_never_past_a_staff_a
     hidden = client.get(url).get_json()
     assert hidden["visible"] is False
     assert hidden["options"] is None
+
+
+def test_tally_pushes_keep_the_public_results_cache_current_for_their_own_event_only(
+    app, client, event, make_event, make_poll
+):
+    poll = make_poll(event)
+    draft = make_poll(event)
+    service.open_poll(poll)
+    other = make_event(code="API002")
+    app.config["TALLY_INTERVAL"] = 60  # no expiry during the test: only pushes refresh it
+    url = f"/api/v1/events/API001/polls/{poll.id}/results"
+    assert client.get(url).get_json()["total"] == 0
+    service.cast_vote(event, poll.id, "p1", [poll.options[0].id], "push-vote-1")
+    assert client.get(url).get_json()["total"] == 0  # cached, not yet pushed
+    service.push_results(poll.id, participants=False)
+    pushed = client.get(url).get_json()
+    assert pushed["total"] == 1
+    assert "echo" not in pushed
+    assert "seq" not in pushed
+    # The cache answers only for the poll's own event; another event's code is a 404.
+    assert client.get(f"/api/v1/events/{other.code}/polls/{poll.id}/results").status_code == 404
+    # A draft pushed by a staff action is never served from the cache to the public.
+    service.push_results(draft.id, participants=True)
+    refused = client.get(f"/api/v1/events/API001/polls/{draft.id}/results")
+    assert refused.status_code == 403
+    assert refused.get_json()["error"] == "not_public"

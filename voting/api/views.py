@@ -8,7 +8,8 @@ from flask import Blueprint, g, jsonify, request
 
 from voting.accounts.service import can_handle_attendees, can_run_polls, user_for_token
 from voting.checkin import service as checkin
-from voting.errors import Forbidden, InvalidInput, NotAuthenticated
+from voting.errors import Forbidden, InvalidInput, NotAuthenticated, NotFound
+from voting.events.service import lookup_event
 from voting.extensions import db, limiter
 from voting.packetjson import without_lone_surrogates
 from voting.polls import service
@@ -194,16 +195,35 @@ def close_poll(event, poll_id: int):
 @limiter.limit("6000 per minute")
 def results(code: str, poll_id: int):
     """Return a poll's tally, honouring its results visibility for non-staff."""
+    user = _bearer_user()
+    if user is None:
+        # The case under load (a stage graphic polling): answered from the tally cache
+        # without loading the event and the poll, which cost three quarters of a request.
+        cached = service.fresh_public_results(_event_id(code), poll_id)
+        if cached is not None:
+            return _results_json(cached)
     event = event_or_404(code)
     poll = service.find_poll(event, poll_id)
-    user = _bearer_user()
     staff = user is not None and can_run_polls(user, event)
     if not staff and poll.status.value == "draft":
         log_refusal(request.endpoint, event.code, user)
         raise Forbidden("This poll has not been opened yet.", "not_public")
-    payload = dict(
+    return _results_json(
         service.results_payload(poll, staff=True) if staff else service.cached_public_results(poll)
     )
+
+
+def _event_id(code: str) -> int | None:
+    """Return the id of the event with this code from the short-lived cache, or None."""
+    try:
+        return lookup_event(code).id
+    except NotFound:
+        return None
+
+
+def _results_json(results: dict):
+    """Answer a tally as the API shows it: without the push sequence number."""
+    payload = dict(results)
     payload.pop("seq", None)
     if payload.get("options") is None:
         payload["options"] = None

@@ -1804,6 +1804,8 @@ def push_results(poll_id: int, *, participants: bool) -> None:
     room = realtime.event_room if participants else realtime.display_room
     realtime.emit("results", public, room(poll.event_id))
     _refresh_snapshot_results(poll.event_id, poll_id, public)
+    if poll.status != PollStatus.draft:  # a draft's results are no one's to see
+        _keep_public_results(poll.event_id, poll_id, _without_echo(public))
     db.session.rollback()  # end the read transaction; the worker's session is reused
 
 
@@ -1999,12 +2001,17 @@ def _refresh_snapshot_results(event_id: int, poll_id: int, public: dict) -> None
     if cached is None or key not in cached[1]["results"]:
         return
     expiry, payload = cached
-    tally = {name: value for name, value in public.items() if name != "echo"}
+    tally = _without_echo(public)
     # A new dict rather than an update in place: acks already built keep their copy.
     _public_snapshots[event_id] = (
         expiry,
         {**payload, "results": {**payload["results"], key: tally}},
     )
+
+
+def _without_echo(results: dict) -> dict:
+    """Return a pushed tally without the send times it echoes for the benchmark."""
+    return {name: value for name, value in results.items() if name != "echo"}
 
 
 def _forget_snapshot(event_id: int) -> None:
@@ -2013,20 +2020,32 @@ def _forget_snapshot(event_id: int) -> None:
     _public_results.clear()  # staff actions are rare; per-event bookkeeping is not worth it
 
 
-# poll id -> (expiry, public results). The results API under load (a stage graphic, a
-# few hundred requests a second) then costs one tally per TALLY_INTERVAL per poll, the
-# same freshness the display gets.
-_public_results: dict[int, tuple[float, dict]] = {}
+# poll id -> (expiry, public results, event id). The results API under load (a stage
+# graphic, a few hundred requests a second) then costs one tally per TALLY_INTERVAL per
+# poll, the same freshness the display gets; tally pushes refresh it on the way.
+_public_results: dict[int, tuple[float, dict, int]] = {}
 
 
 def cached_public_results(poll: Poll) -> dict:
     """Return the public results of a poll, computed at most once per TALLY_INTERVAL."""
-    now = time.monotonic()
-    cached = _public_results.get(poll.id)
-    if cached is not None and cached[0] > now:
-        return cached[1]
+    cached = fresh_public_results(poll.event_id, poll.id)
+    if cached is not None:
+        return cached
     payload = results_payload(poll, staff=False)
+    _keep_public_results(poll.event_id, poll.id, payload)
+    return payload
+
+
+def fresh_public_results(event_id: int, poll_id: int) -> dict | None:
+    """Return a poll's cached public results if fresh and of this event; no query."""
+    cached = _public_results.get(poll_id)
+    if cached is None or cached[0] <= time.monotonic() or cached[2] != event_id:
+        return None
+    return cached[1]
+
+
+def _keep_public_results(event_id: int, poll_id: int, payload: dict) -> None:
+    """Cache a poll's public results for one tally interval (not at all when it is 0)."""
     ttl = float(current_app.config["TALLY_INTERVAL"])
     if ttl > 0:
-        _public_results[poll.id] = (now + ttl, payload)
-    return payload
+        _public_results[poll_id] = (time.monotonic() + ttl, payload, event_id)
