@@ -81,6 +81,12 @@ def test_feed_event_has_every_field(client, listings):
     stamp = event["DTSTAMP"].dt
     assert isinstance(stamp, dt.datetime)
     assert stamp.utcoffset() == dt.timedelta(0)
+    assert event["LAST-MODIFIED"].dt == stamp
+    # A review later than the last edit moves the stamp, so calendars see the change.
+    listing.reviewed_at = dt.datetime(2030, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
+    db.session.commit()
+    event = events_of(parse(client.get("/c/cluster-weeks/calendar.ics")))[listing.title]
+    assert event["DTSTAMP"].dt == dt.datetime(2030, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
     assert str(event["LOCATION"]) == "Lille, France"
     assert str(event["URL"]) == "https://example.org/conference"
     assert [str(c) for c in event["CATEGORIES"].cats] == ["Conference", "Green transition"]

@@ -26,9 +26,8 @@ def listing_uid(listing: Listing, campaign: Campaign, host: str) -> str:
     return f"listing-{listing.id}.{campaign.slug}@{host}"
 
 
-def _utc(value: dt.datetime | None) -> dt.datetime:
+def _utc(value: dt.datetime) -> dt.datetime:
     """Return a stored time as an aware UTC time (SQLite hands it back without its zone)."""
-    value = value or dt.datetime.now(dt.UTC)
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.UTC)
     return value.astimezone(dt.UTC).replace(microsecond=0)
@@ -40,10 +39,11 @@ def listing_event(
     """Return one approved listing as an all-day VEVENT."""
     event = Event()
     event.add("uid", listing_uid(listing, campaign, host))
-    # The listing's last change, not the time of the download: the same listing gives
-    # the same bytes, and calendars see when it really changed.
-    event.add("dtstamp", _utc(listing.updated_at))
-    event.add("last-modified", _utc(listing.updated_at))
+    # The listing's last change (an edit or a review), not the time of the download:
+    # the same listing gives the same bytes, and calendars see when it really changed.
+    changed = max(_utc(time) for time in (listing.updated_at, listing.reviewed_at) if time)
+    event.add("dtstamp", changed)
+    event.add("last-modified", changed)
     event.add("dtstart", listing.starts_on)
     event.add("dtend", listing.ends_on + dt.timedelta(days=1))
     event.add("summary", listing.title)
