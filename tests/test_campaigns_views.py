@@ -286,8 +286,26 @@ def test_organiser_creates_the_event_once(client, campaign, reviewer, page_token
     assert client.get(f"/manage/{event.code}/polls").status_code == 200
     home = client.get("/manage/").get_data(as_text=True)
     assert f"/manage/{event.code}/registrations" in home
+    assert client.get(f"/manage/{event.code}/registration").status_code == 200
+    assert client.get(f"/manage/{event.code}/settings").status_code == 200
+    assert f"/manage/{event.code}/settings" in home
     assert client.get("/manage/new").status_code == 403
     assert client.get(f"/manage/campaigns/{SLUG}").status_code == 403
+
+
+def test_an_organiser_administers_no_other_event(client, campaign, reviewer, make_event, login):
+    """Are the organiser's event admin pages refused for another event?"""
+    elsewhere = make_event("ELSEWHERE")
+    listing, _token = submitted(campaign)
+    service.approve(listing, reviewer)
+    service.create_event_from_listing(listing, by=reviewer)
+    organiser = db.session.scalars(select(User).where(User.email == "ana@example.org")).one()
+    organiser.password_hash = db.session.get(User, reviewer.id).password_hash  # PASSWORD
+    db.session.commit()
+    login(client, organiser)
+    for page in ("registration", "settings", "registrations", "polls", "badges"):
+        assert client.get(f"/manage/{elsewhere.code}/{page}").status_code == 403, page
+    assert "ELSEWHERE" not in client.get("/manage/").get_data(as_text=True)
 
 
 def test_create_event_is_refused_before_approval_and_with_a_wrong_token(

@@ -28,9 +28,15 @@ from voting.web import event_or_404, log_refusal, staff_view
 bp = Blueprint("admin", __name__, url_prefix="/manage")
 
 
-def _require_admin() -> None:
-    """Answer 403 unless the signed-in account is an admin."""
-    if not current_user.is_admin:
+def _require_admin(event: Event | None = None) -> None:
+    """Answer 403 unless the signed-in account is an admin, or for an event's pages its own admin.
+
+    An event's own admin is the campaign organiser who made it from their listing
+    (EventStaff.event_admin): its settings, staff and registration settings are theirs.
+    """
+    if not current_user.is_admin and not (
+        event is not None and accounts.is_event_admin(current_user, event)
+    ):
         log_refusal(request.endpoint, (request.view_args or {}).get("code"), current_user)
         abort(403, description=_("Only administrators may do that."))
 
@@ -67,8 +73,8 @@ def create_event():
 @login_required
 def settings(code: str):
     """Edit an event and its staff (admins)."""
-    _require_admin()
     event = event_or_404(code)
+    _require_admin(event)
     form = EventForm(obj=event) if request.method == "GET" else EventForm()
     if form.validate_on_submit():
         try:
@@ -97,8 +103,8 @@ def _settings_page(event, form):
 @login_required
 def add_staff(code: str):
     """Give a staff account access to the event (admins)."""
-    _require_admin()
     event = event_or_404(code)
+    _require_admin(event)
     form = StaffForm()
     try:
         if not form.validate_on_submit():
@@ -115,8 +121,8 @@ def add_staff(code: str):
 @login_required
 def remove_staff(code: str, user_id: int):
     """Take a staff account's access to the event away (admins)."""
-    _require_admin()
     event = event_or_404(code)
+    _require_admin(event)
     if not ActionForm().validate_on_submit():
         raise InvalidInput(_("Your form expired. Reload the page."), "invalid_form")
     user = next((u for u in accounts.event_staff(event) if u.id == user_id), None)
@@ -166,8 +172,8 @@ def _field_error(form: EventForm, error: VotingError) -> None:
 @login_required
 def registration_settings(code: str):
     """Set seats, approval, privacy notice, retention, partnerships and questions (admins)."""
-    _require_admin()
     event = event_or_404(code)
+    _require_admin(event)
     form = registration_settings_form(event)
     if request.method == "GET":
         _fill_settings(form, event)
@@ -244,8 +250,8 @@ def _registration_page(event, form, question_form=None):
 @login_required
 def add_question(code: str):
     """Add a custom question to the registration form (admins)."""
-    _require_admin()
     event = event_or_404(code)
+    _require_admin(event)
     question_form = QuestionForm()
     try:
         if not question_form.validate_on_submit():
@@ -272,8 +278,8 @@ def add_question(code: str):
 @login_required
 def remove_question(code: str, question_id: int):
     """Remove a custom question (admins)."""
-    _require_admin()
     event = event_or_404(code)
+    _require_admin(event)
     if not ActionForm().validate_on_submit():
         raise InvalidInput(_("Your form expired. Reload the page."), "invalid_form")
     setup.remove_question(event, question_id)

@@ -18,7 +18,6 @@ from wtforms import (
     SelectMultipleField,
     StringField,
     TextAreaField,
-    URLField,
     widgets,
 )
 from wtforms.fields.choices import SelectChoice
@@ -60,7 +59,11 @@ class ListingForm(FlaskForm):
     format = SelectField(_l("Format"), validate_choice=False)
     themes = CheckboxesField(_l("Themes"), validate_choice=False)
     expected_participants = IntegerField(_l("Expected participants"), validators=[Optional()])
-    website = URLField(_l("Website (optional)"))
+    # A text input, not type=url: the browser's own check would pre-empt the service's
+    # message at the field, and the site's styles cover text inputs.
+    website = StringField(
+        _l("Website (optional)"), render_kw={"inputmode": "url", "autocomplete": "url"}
+    )
     description = TextAreaField(_l("Description"))
 
 

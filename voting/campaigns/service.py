@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask_babel import force_locale
+from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -358,8 +358,8 @@ def _check_dates(
 ) -> None:
     """Note what is wrong with a listing's dates: missing, reversed or outside the campaign."""
     period = {
-        "start": campaign.starts_on.isoformat(),
-        "end": campaign.ends_on.isoformat(),
+        "start": format_date(campaign.starts_on, "medium"),
+        "end": format_date(campaign.ends_on, "medium"),
     }
     outside = _("Pick a date from %(start)s to %(end)s, the campaign's period.", **period)
     if not isinstance(starts_on, dt.date):
