@@ -10,6 +10,11 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from limits import parse_many
+from limits.storage import MemoryStorage
+from limits.strategies import FixedWindowRateLimiter
 from sqlalchemy import func, select
 
 from tests.authorisation_helpers import database_fingerprint
@@ -169,3 +174,32 @@ def test_unknown_rate_syntax_fails_at_start(app):
     app.config["PERSON_RATE_LIMITS"] = {"vote": "often"}
     with pytest.raises(ValueError, match="couldn't parse rate limit"):
         ratelimits.init_app(app)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.booleans(), st.sampled_from("abc")), max_size=40))
+def test_local_windows_count_as_the_limits_package_counts(steps):
+    """Within a window, the same answers as `limits`' fixed window on its memory storage."""
+    rate = parse_many("3 per minute")[0]
+    ours, theirs = ratelimits.LocalWindows(), FixedWindowRateLimiter(MemoryStorage())
+    for counted, person in steps:
+        if counted:
+            assert ours.hit(rate, "vote", person) == theirs.hit(rate, "vote", person)
+        else:
+            assert ours.test(rate, "vote", person) == theirs.test(rate, "vote", person)
+
+
+def test_local_windows_restart_after_their_period_and_forget_ended_ones(monkeypatch):
+    clock = [1000.0]
+    monkeypatch.setattr(ratelimits.time, "monotonic", lambda: clock[0])
+    rate = parse_many("2 per second")[0]
+    windows = ratelimits.LocalWindows()
+    assert windows.hit(rate, "vote", "p1")
+    assert windows.hit(rate, "vote", "p1")
+    assert not windows.test(rate, "vote", "p1")
+    assert not windows.hit(rate, "vote", "p1")
+    assert windows.hit(rate, "vote", "p2")  # another person's window
+    clock[0] += 1.01
+    assert windows.test(rate, "vote", "p1")
+    assert windows.hit(rate, "vote", "p1")  # a new window; this hit also sweeps p2's out
+    assert len(windows._windows) == 1
