@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable
-
-from icalendar import Calendar, Event, vText
+from typing import TYPE_CHECKING
 
 from voting.campaigns.calendar import FORMAT_LABELS
 from voting.models import Campaign, Listing
 from voting.registration.countries import country_name
+
+if TYPE_CHECKING:
+    import icalendar
 
 PRODID = "-//Plenum//Campaign calendar//EN"
 CONTENT_TYPE = "text/calendar; charset=utf-8"
@@ -35,9 +37,11 @@ def _utc(value: dt.datetime) -> dt.datetime:
 
 def listing_event(
     listing: Listing, campaign: Campaign, *, host: str, url: str, locale: str = "en"
-) -> Event:
+) -> icalendar.Event:
     """Return one approved listing as an all-day VEVENT."""
-    event = Event()
+    import icalendar  # here, not at the top: 8 MB in every server process (RSS)
+
+    event = icalendar.Event()
     event.add("uid", listing_uid(listing, campaign, host))
     # The listing's last change (an edit or a review), not the time of the download:
     # the same listing gives the same bytes, and calendars see when it really changed.
@@ -73,16 +77,18 @@ def feed(
     locale: str = "en",
 ) -> bytes:
     """Return a VCALENDAR of listings, named after the campaign (or `name`)."""
-    calendar = Calendar()
+    import icalendar
+
+    calendar = icalendar.Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "PUBLISH")
     # X- properties are stored as they are given: vText escapes commas, semicolons and
     # line breaks as in any other text value.
-    calendar.add("x-wr-calname", vText(name or campaign.name))
+    calendar.add("x-wr-calname", icalendar.vText(name or campaign.name))
     if campaign.description:
-        calendar.add("x-wr-caldesc", vText(campaign.description))
+        calendar.add("x-wr-caldesc", icalendar.vText(campaign.description))
     for listing in listings:
         calendar.add_component(
             listing_event(listing, campaign, host=host, url=link(listing), locale=locale)
