@@ -837,6 +837,12 @@ def _link_campaign_admin(w: World, who: Who) -> Request:
     return Request("POST", f"/manage/campaigns/{CAMPAIGN}/admins", data={"email": user.email})
 
 
+def _change_logo(w: World, who: Who) -> Request:
+    png = io.BytesIO(b"\x89PNG\r\n\x1a\n" + w.n().to_bytes(4, "big") * 8)
+    data = {"logo": (png, "logo.png")}
+    return Request("POST", f"/manage/campaigns/{CAMPAIGN}/logo", data=data, multipart=True)
+
+
 def _set_password(w: World, who: Who) -> Request:
     user = create_user(f"newcomer{w.n()}@example.org", "a long password", "moderator")
     token = password_link_token(user, w.app.secret_key)
@@ -1022,6 +1028,7 @@ HTTP_REQUESTS: dict[str, Callable] = {
     "POST campaigns.reject": _review("reject", note="Out of scope."),
     "POST campaigns.admin_create_event": _review("create-event"),
     "POST campaigns.add_admin": _link_campaign_admin,
+    "POST campaigns.change_logo": _change_logo,
     "POST accounts.set_password_page": _set_password,
 }
 

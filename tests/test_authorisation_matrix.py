@@ -202,6 +202,7 @@ HTTP: dict[str, frozenset[str]] = {
     "POST campaigns.reject": CAMPAIGN_ADMINS,
     "POST campaigns.admin_create_event": CAMPAIGN_ADMINS,
     "POST campaigns.add_admin": ADMINS,
+    "POST campaigns.change_logo": CAMPAIGN_ADMINS,
     # The mailed set-password link is the key (each cell uses a fresh account's link).
     "POST accounts.set_password_page": EVERYONE,
 }

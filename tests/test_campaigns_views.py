@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -565,3 +566,37 @@ def test_submission_form_speaks_french_and_german(client, campaign, language, he
     response = client.post(f"/c/{SLUG}/submit", data=form(token, country="ZZ"), headers=headers)
     assert response.status_code == 400
     assert error in response.get_data(as_text=True)
+
+
+def test_campaign_admin_replaces_the_logo(
+    client, campaign, reviewer, login, page_token, monkeypatch
+):
+    """Can the campaign's admin upload a logo, and is an SVG or no file refused at the field?"""
+    monkeypatch.setattr(service, "MAX_LOGO_BYTES", 4096)
+    login(client, reviewer)
+    csrf = page_token(client, f"/manage/campaigns/{SLUG}")
+    url = f"/manage/campaigns/{SLUG}/logo"
+    for bad in ({"logo": (io.BytesIO(b"<svg/>"), "x.png")}, {}):
+        response = client.post(
+            url, data={"csrf_token": csrf, **bad}, content_type="multipart/form-data"
+        )
+        assert response.status_code == 400
+        assert 'id="logo-error"' in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert campaign.logo == ""
+    data = {"csrf_token": csrf, "logo": (io.BytesIO(PNG), "new.png")}
+    response = client.post(url, data=data, content_type="multipart/form-data")
+    assert response.status_code == 302
+    db.session.expire_all()
+    first = campaign.logo
+    logo = client.get(f"/c/{SLUG}/logo")
+    assert logo.data == PNG
+    jpeg = b"\xff\xd8\xff" + b"1" * 32
+    data = {"csrf_token": csrf, "logo": (io.BytesIO(jpeg), "new.jpg")}
+    assert client.post(url, data=data, content_type="multipart/form-data").status_code == 302
+    db.session.expire_all()
+    assert campaign.logo.endswith(".jpg")
+    assert campaign.logo != first
+    assert client.get(f"/c/{SLUG}/logo").mimetype == "image/jpeg"
+    folder = Path(client.application.instance_path) / "campaign-logos"
+    assert sorted(p.name for p in folder.iterdir()) == [campaign.logo]  # the old one is gone

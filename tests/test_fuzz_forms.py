@@ -213,6 +213,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "POST campaigns.reject": ("note",),
     "POST campaigns.admin_create_event": ("note",),
     "POST campaigns.add_admin": ("email",),
+    "POST campaigns.change_logo": ("logo",),
     "POST accounts.set_password_page": ("password", "confirm"),
 }
 for _key in HTTP_REQUESTS:

@@ -131,6 +131,12 @@ def campaign_data(form: CampaignForm) -> CampaignData:
     )
 
 
+class LogoForm(FlaskForm):
+    """A new logo for a campaign."""
+
+    logo = FileField(_l("Logo (PNG or JPEG, up to 1 MB)"))
+
+
 class NoteForm(FlaskForm):
     """A review action's note: the changes asked for or the reason for a rejection."""
 

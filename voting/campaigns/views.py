@@ -238,12 +238,7 @@ def create_campaign():
         if form.csrf_token.errors:
             flash(_("Your form expired. Please send it again."), "error")
         return _index_page(form, 400)
-    upload = form.logo.data
-    data = None
-    if upload and upload.filename:
-        # One byte more than allowed is enough to refuse a file as too large.
-        data = upload.read(service.MAX_LOGO_BYTES + 1)
-        upload.close()  # a large upload is spooled to a temporary file
+    data = _uploaded(form.logo.data)
     try:
         campaign = service.create_campaign(forms.campaign_data(form), data, logo_folder())
     except FieldErrors as error:
@@ -251,6 +246,16 @@ def create_campaign():
         return _index_page(form, 400)
     flash(_("Campaign %(name)s created.", name=campaign.name), "success")
     return redirect(url_for("campaigns.review", slug=campaign.slug))
+
+
+def _uploaded(upload) -> bytes | None:
+    """Return an uploaded file's bytes (None when no file was chosen), at most one too many."""
+    if not upload or not getattr(upload, "filename", None):
+        return None
+    # One byte more than allowed is enough to refuse a file as too large.
+    data = upload.read(service.MAX_LOGO_BYTES + 1)
+    upload.close()  # a large upload is spooled to a temporary file
+    return data
 
 
 @bp.get("/manage/campaigns/<slug>")
@@ -271,7 +276,7 @@ def _wanted_status() -> tuple[str, ListingStatus | None]:
         return "pending", ListingStatus.pending
 
 
-def _review_page(campaign: Campaign, status: int = 200, errors: dict | None = None):
+def _review_page(campaign: Campaign, status: int = 200, errors: dict | None = None, logo_form=None):
     """Render the review queue; `errors` maps a listing id to its refused note's message."""
     wanted, listing_status = _wanted_status()
     language = _language()
@@ -285,6 +290,7 @@ def _review_page(campaign: Campaign, status: int = 200, errors: dict | None = No
         action_form=ActionForm(),
         admin_form=forms.AdminForm(formdata=None) if current_user.is_admin else None,
         errors=errors or {},
+        logo_form=logo_form or forms.LogoForm(formdata=None),
         country_name=lambda code: country_name(code, language),
         format_names={choice.value: choice.label for choice in forms.format_choices()},
     ), status
@@ -371,4 +377,24 @@ def add_admin(slug: str):
     user = accounts.find_user(form.email.data or "")
     service.add_campaign_admin(campaign, user)
     flash(_("%(email)s administers this campaign now.", email=user.email), "success")
+    return redirect(url_for("campaigns.review", slug=campaign.slug))
+
+
+@bp.post("/manage/campaigns/<slug>/logo")
+@login_required
+def change_logo(slug: str):
+    """Replace the campaign's logo (its admins)."""
+    campaign = _administered(slug)
+    form = forms.LogoForm()
+    if not form.validate_on_submit():
+        raise InvalidInput(_("Your form expired. Reload the page."), "invalid_form")
+    data = _uploaded(form.logo.data)
+    try:
+        if data is None:
+            raise FieldErrors({"logo": _("Choose a PNG or JPEG file.")}, "invalid_logo")
+        service.set_logo(campaign, data, logo_folder())
+    except FieldErrors as error:
+        forms.show_errors(form, error.fields)
+        return _review_page(campaign, 400, logo_form=form)
+    flash(_("Logo saved."), "success")
     return redirect(url_for("campaigns.review", slug=campaign.slug))
