@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import secrets
 import sys
 from pathlib import Path
@@ -218,6 +217,7 @@ def _db_label(app) -> str:
 def _ensure_demo_admin(app) -> tuple[str, str] | None:
     """Create the first admin on first start; return its login if it is still the demo one."""
     from voting.accounts.service import create_user
+    from voting.demo import save_login, saved_login
     from voting.extensions import db
     from voting.models import User
 
@@ -225,24 +225,15 @@ def _ensure_demo_admin(app) -> tuple[str, str] | None:
     if db.session.query(User).count() == 0:
         password = secrets.token_urlsafe(9)
         create_user(DEMO_ADMIN, password, "admin")
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(f"{DEMO_ADMIN}\n{password}\n")
-    if path.exists():
-        email, password = path.read_text().split("\n")[:2]
-        return email, password
-    return None
+        save_login(path, DEMO_ADMIN, password)
+    return saved_login(path)
 
 
 def _demo_campaign_login(app) -> tuple[str, str] | None:
     """Return the demo campaign admin's login while its file is kept."""
-    from voting.demo import CAMPAIGN_LOGIN_FILE
+    from voting.demo import CAMPAIGN_LOGIN_FILE, saved_login
 
-    path = Path(app.instance_path) / CAMPAIGN_LOGIN_FILE
-    if path.exists():
-        email, password = path.read_text().split("\n")[:2]
-        return email, password
-    return None
+    return saved_login(Path(app.instance_path) / CAMPAIGN_LOGIN_FILE)
 
 
 @click.command("demo")

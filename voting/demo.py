@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import unicodedata
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -705,11 +707,24 @@ def create_demo_campaign(today: dt.date | None = None):
     return campaign
 
 
+def save_login(path: Path, email: str, password: str) -> None:
+    """Keep a demo login in a file only its owner may read (it holds a password)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(f"{email}\n{password}\n")
+
+
+def saved_login(path: Path) -> tuple[str, str] | None:
+    """Return the demo login kept in a file, or None once the file is deleted."""
+    if not path.exists():
+        return None
+    email, password = path.read_text().split("\n")[:2]
+    return email, password
+
+
 def ensure_demo_campaign_admin(instance_path: str) -> tuple[str, str] | None:
     """Make the demo campaign's admin account once; return its login while the file is kept."""
-    import os
     import secrets
-    from pathlib import Path
 
     from voting.accounts.service import create_user
     from voting.campaigns.service import add_campaign_admin, find_campaign
@@ -721,11 +736,5 @@ def ensure_demo_campaign_admin(instance_path: str) -> tuple[str, str] | None:
         password = secrets.token_urlsafe(9)
         user = create_user(DEMO_CAMPAIGN_ADMIN, password, "campaign_admin")
         add_campaign_admin(campaign, user)
-        # Owner-only, like the first admin's login: it is a password.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(f"{DEMO_CAMPAIGN_ADMIN}\n{password}\n")
-    if path.exists():
-        email, password = path.read_text().split("\n")[:2]
-        return email, password
-    return None
+        save_login(path, DEMO_CAMPAIGN_ADMIN, password)
+    return saved_login(path)
