@@ -832,6 +832,19 @@ def _new_campaign(w: World, who: Who) -> Request:
     return Request("POST", "/manage/campaigns/new", data=data, multipart=True)
 
 
+def _edit_campaign(w: World, who: Who) -> Request:
+    """Rename the matrix's campaign, keeping its period and themes (its listings use them)."""
+    campaign = matrix_campaign()
+    data = {
+        "name": f"Matrix campaign {w.n()}",
+        "starts_on": campaign.starts_on.isoformat(),
+        "ends_on": campaign.ends_on.isoformat(),
+        "contact_email": "office@example.org",
+        "themes": "\n".join(campaign.themes),
+    }
+    return Request("POST", f"/manage/campaigns/{CAMPAIGN}/edit", data=data)
+
+
 def _link_campaign_admin(w: World, who: Who) -> Request:
     user = create_user(f"campaign{w.n()}@example.org", "a long password", "campaign_admin")
     return Request("POST", f"/manage/campaigns/{CAMPAIGN}/admins", data={"email": user.email})
@@ -1027,6 +1040,8 @@ HTTP_REQUESTS: dict[str, Callable] = {
     "POST campaigns.request_changes": _review("request-changes", note="Add the venue."),
     "POST campaigns.reject": _review("reject", note="Out of scope."),
     "POST campaigns.admin_create_event": _review("create-event"),
+    "GET campaigns.edit_campaign": _get(f"/manage/campaigns/{CAMPAIGN}/edit"),
+    "POST campaigns.edit_campaign": _edit_campaign,
     "POST campaigns.add_admin": _link_campaign_admin,
     "POST campaigns.change_logo": _change_logo,
     "POST accounts.set_password_page": _set_password,

@@ -201,6 +201,8 @@ HTTP: dict[str, frozenset[str]] = {
     "POST campaigns.request_changes": CAMPAIGN_ADMINS,
     "POST campaigns.reject": CAMPAIGN_ADMINS,
     "POST campaigns.admin_create_event": CAMPAIGN_ADMINS,
+    "GET campaigns.edit_campaign": CAMPAIGN_ADMINS,
+    "POST campaigns.edit_campaign": CAMPAIGN_ADMINS,
     "POST campaigns.add_admin": ADMINS,
     "POST campaigns.change_logo": CAMPAIGN_ADMINS,
     # The mailed set-password link is the key (each cell uses a fresh account's link).

@@ -451,3 +451,133 @@ def test_campaign_logo_is_checked_and_stored(app, tmp_path):
     campaign = service.create_campaign(campaign_data(), png, folder)
     assert campaign.logo.endswith(".png")
     assert (folder / campaign.logo).read_bytes() == png
+
+
+# --- editing a campaign ----------------------------------------------------------------------
+
+
+def stored(campaign) -> dict:
+    """Return a campaign's stored fields, read afresh."""
+    db.session.expire_all()
+    names = ("slug", "name", "description", "contact_name", "contact_email", "themes")
+    return {name: getattr(campaign, name) for name in (*names, "starts_on", "ends_on")}
+
+
+def test_update_campaign_keeps_the_slug_and_saves_the_rest(campaign, reviewer, make_user):
+    """Do the campaign's admin and a global admin edit its fields, the slug staying?"""
+    service.update_campaign(
+        campaign,
+        campaign_data(
+            slug="elsewhere",
+            name="  ECCP 2026/27 ",
+            ends_on=END + dt.timedelta(days=31),
+            contact_email="Team@Example.org",
+            themes=[*THEMES, "Skills", " Skills ", ""],
+        ),
+        reviewer,
+    )
+    row = stored(campaign)
+    assert row["slug"] == "eccp-2026"
+    assert row["name"] == "ECCP 2026/27"
+    assert row["ends_on"] == END + dt.timedelta(days=31)
+    assert row["contact_email"] == "team@example.org"
+    assert row["themes"] == [*THEMES, "Skills"]
+    service.update_campaign(campaign, campaign_data(name="By the admin"), make_user(Role.admin))
+    assert stored(campaign)["name"] == "By the admin"
+
+
+def test_update_campaign_is_refused_to_others(campaign, make_user):
+    """Can another campaign's admin or a moderator edit the campaign?"""
+    other = service.create_campaign(campaign_data(slug="other"))
+    theirs = make_user(Role.campaign_admin)
+    service.add_campaign_admin(other, theirs)
+    before = stored(campaign)
+    for user in (theirs, make_user(Role.moderator), None):
+        with pytest.raises(Forbidden):
+            service.update_campaign(campaign, campaign_data(name="Taken over"), user)
+    assert stored(campaign) == before
+
+
+@pytest.mark.parametrize(
+    ("fields", "bad"),
+    [
+        ({"ends_on": START - dt.timedelta(days=1)}, "ends_on"),
+        ({"starts_on": None}, "starts_on"),
+        ({"name": ""}, "name"),
+        ({"description": "d" * 5001}, "description"),
+        ({"contact_name": "c" * 201}, "contact_name"),
+        ({"contact_email": "nobody@"}, "contact_email"),
+        ({"themes": ["t" * 101]}, "themes"),
+    ],
+)
+def test_update_campaign_refuses_bad_fields_and_changes_nothing(campaign, reviewer, fields, bad):
+    """Is a bad edit refused at its field by the create form's rules, nothing changed?"""
+    before = stored(campaign)
+    with pytest.raises(FieldErrors) as caught:
+        service.update_campaign(campaign, campaign_data(**{"name": "New name", **fields}), reviewer)
+    assert bad in caught.value.fields
+    assert stored(campaign) == before
+
+
+def test_a_new_period_must_hold_pending_and_approved_listings(campaign, reviewer):
+    """Is a period that leaves pending or approved listings out refused, naming how many and which?"""
+    early, _token = service.submit_listing(campaign, listing_data(title="Opening"))  # 17-18 Nov
+    late, _token = service.submit_listing(
+        campaign,
+        listing_data(title="Closing", starts_on=dt.date(2027, 4, 20), ends_on=dt.date(2027, 4, 29)),
+    )
+    service.approve(late, reviewer)
+    gone, _token = service.submit_listing(
+        campaign,
+        listing_data(title="Dropped", starts_on=dt.date(2026, 11, 2), ends_on=dt.date(2026, 11, 2)),
+    )
+    service.reject(gone, reviewer, "Out of scope.")  # a rejected listing does not hold the period
+    before = stored(campaign)
+    narrow = campaign_data(starts_on=dt.date(2026, 11, 18), ends_on=dt.date(2027, 4, 28))
+    with pytest.raises(FieldErrors) as caught:
+        service.update_campaign(campaign, narrow, reviewer)
+    assert caught.value.fields["starts_on"] == (
+        "1 pending or approved listing would fall outside this period: Opening."
+    )
+    assert caught.value.fields["ends_on"] == (
+        "1 pending or approved listing would fall outside this period: Closing."
+    )
+    assert stored(campaign) == before
+    # Both ends still hold them: saved, though the rejected listing falls outside.
+    fits = campaign_data(starts_on=dt.date(2026, 11, 17), ends_on=dt.date(2027, 4, 29))
+    service.update_campaign(campaign, fits, reviewer)
+    assert stored(campaign)["starts_on"] == dt.date(2026, 11, 17)
+    assert early.status == ListingStatus.pending
+
+
+def test_a_refusal_names_a_few_listings_and_counts_all(campaign, reviewer):
+    """Does a period refusal with many listings count them all and name the first few?"""
+    for number in range(7):
+        service.submit_listing(campaign, listing_data(title=f"Event {number}"))
+    with pytest.raises(FieldErrors) as caught:
+        service.update_campaign(campaign, campaign_data(starts_on=dt.date(2026, 12, 1)), reviewer)
+    message = caught.value.fields["starts_on"]
+    assert message.startswith("7 pending or approved listings would fall outside")
+    assert "Event 4" in message
+    assert "Event 5" not in message
+    assert message.endswith(", ….")
+
+
+def test_a_theme_in_use_cannot_be_removed(campaign, reviewer):
+    """Is removing a theme a listing uses refused at the themes, naming it and the listing?"""
+    listing, _token = service.submit_listing(
+        campaign, listing_data(title="Opening", themes=["Resilience"])
+    )
+    service.reject(listing, reviewer, "Out of scope.")  # still a listing that uses it
+    before = stored(campaign)
+    with pytest.raises(FieldErrors) as caught:
+        service.update_campaign(
+            campaign, campaign_data(themes=["Green transition", "Skills"]), reviewer
+        )
+    assert caught.value.fields["themes"] == (
+        "Resilience cannot be removed: 1 listing uses it (Opening)."
+    )
+    assert stored(campaign) == before
+    # Removing an unused theme and adding one is fine.
+    service.update_campaign(campaign, campaign_data(themes=["Resilience", "Skills"]), reviewer)
+    assert stored(campaign)["themes"] == ["Resilience", "Skills"]

@@ -600,3 +600,136 @@ def test_campaign_admin_replaces_the_logo(
     assert client.get(f"/c/{SLUG}/logo").mimetype == "image/jpeg"
     folder = Path(client.application.instance_path) / "campaign-logos"
     assert sorted(p.name for p in folder.iterdir()) == [campaign.logo]  # the old one is gone
+
+
+# --- editing a campaign ----------------------------------------------------------------------
+
+
+def edit_form(token: str, **fields) -> dict:
+    """Return a valid campaign edit form, changed by `fields`."""
+    values = {
+        "csrf_token": token,
+        "name": "European Cluster Campaign 2026/27",
+        "starts_on": "2026-10-15",
+        "ends_on": "2027-05-15",
+        "description": "Cluster events across Europe.",
+        "contact_name": "Campaign office",
+        "contact_email": "Team@Example.org",
+        "themes": "Green transition\nDigital transition\nResilience\nSkills\n",
+    }
+    values.update(fields)
+    return values
+
+
+def campaign_row(campaign) -> dict:
+    """Return a campaign's stored fields, read afresh."""
+    db.session.expire_all()
+    names = ("slug", "name", "description", "contact_name", "contact_email", "themes")
+    return {name: getattr(campaign, name) for name in (*names, "starts_on", "ends_on", "logo")}
+
+
+@pytest.mark.parametrize("role", ["admin", "reviewer"])
+def test_campaign_admins_edit_the_campaign(
+    client, campaign, reviewer, make_user, login, page_token, role
+):
+    """Can a global admin and the campaign's admin edit its fields, the slug staying?"""
+    login(client, make_user(Role.admin) if role == "admin" else reviewer)
+    review = client.get(f"/manage/campaigns/{SLUG}").get_data(as_text=True)
+    assert f'href="/manage/campaigns/{SLUG}/edit"' in review
+    page = client.get(f"/manage/campaigns/{SLUG}/edit").get_data(as_text=True)
+    assert 'value="European Cluster Campaign"' in page
+    assert "Green transition\nDigital transition\nResilience</textarea>" in page
+    assert 'name="slug"' not in page
+    csrf = page_token(client, f"/manage/campaigns/{SLUG}/edit")
+    response = client.post(f"/manage/campaigns/{SLUG}/edit", data=edit_form(csrf, slug="hijacked"))
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/manage/campaigns/{SLUG}")
+    row = campaign_row(campaign)
+    assert row["slug"] == SLUG
+    assert row["name"] == "European Cluster Campaign 2026/27"
+    assert (row["starts_on"], row["ends_on"]) == (dt.date(2026, 10, 15), dt.date(2027, 5, 15))
+    assert row["contact_email"] == "team@example.org"
+    assert row["themes"] == ["Green transition", "Digital transition", "Resilience", "Skills"]
+    assert client.get(f"/c/{SLUG}").status_code == 200
+
+
+def test_editing_a_campaign_is_refused_to_others(client, campaign, make_user, login, page_token):
+    """Are another campaign's admin and a moderator refused (403), a signed-out browser sent to sign in?"""
+    other = service.create_campaign(
+        CampaignData("other", "Other", dt.date(2026, 1, 1), dt.date(2027, 12, 31))
+    )
+    stranger = make_user(Role.campaign_admin)
+    service.add_campaign_admin(other, stranger)
+    before = campaign_row(campaign)
+    url = f"/manage/campaigns/{SLUG}/edit"
+    anonymous = client.application.test_client()
+    csrf = page_token(anonymous, f"/c/{SLUG}/submit")
+    for response in (anonymous.get(url), anonymous.post(url, data=edit_form(csrf))):
+        assert response.status_code == 302
+        assert "/login" in response.headers["Location"]
+    for user in (stranger, make_user(Role.moderator)):
+        browser = client.application.test_client()
+        login(browser, user)
+        csrf = page_token(browser, "/manage/")
+        assert browser.get(url).status_code == 403
+        assert browser.post(url, data=edit_form(csrf)).status_code == 403
+    assert campaign_row(campaign) == before
+
+
+@pytest.mark.parametrize(
+    ("fields", "bad", "message"),
+    [
+        ({"ends_on": "2026-10-01"}, "ends_on", "cannot end before it starts"),
+        ({"starts_on": "2026-11-20"}, "starts_on", "1 pending or approved listing"),
+        ({"ends_on": "2026-11-17"}, "ends_on", "Cross-border cluster conference"),
+        ({"themes": "Digital transition\nResilience"}, "themes", "Green transition cannot"),
+        ({"name": "x" * 201}, "name", "At most 200 characters"),
+        ({"description": "x" * 5001}, "description", "At most 5000 characters"),
+        ({"contact_email": "not an address"}, "contact_email", "valid email address"),
+        ({"name": " "}, "name", "This field is required"),
+    ],
+)
+def test_bad_campaign_edit_is_refused_at_the_field_and_changes_nothing(
+    client, campaign, reviewer, login, page_token, fields, bad, message
+):
+    """Is each bad edit answered 400 with its message at the field, the row unchanged?"""
+    submitted(campaign)  # pending, 17-18 Nov 2026, Green transition
+    before = campaign_row(campaign)
+    login(client, reviewer)
+    csrf = page_token(client, f"/manage/campaigns/{SLUG}/edit")
+    response = client.post(f"/manage/campaigns/{SLUG}/edit", data=edit_form(csrf, **fields))
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert f'id="{bad}-error"' in page
+    error = page.split(f'id="{bad}-error">')[1].split("</p>")[0]
+    assert message in error
+    assert campaign_row(campaign) == before
+
+
+def test_campaign_edit_without_csrf_changes_nothing(client, campaign, reviewer, login):
+    """Is an edit without its CSRF token refused, the row unchanged?"""
+    before = campaign_row(campaign)
+    login(client, reviewer)
+    response = client.post(f"/manage/campaigns/{SLUG}/edit", data=edit_form(""))
+    assert response.status_code == 400
+    assert campaign_row(campaign) == before
+
+
+def test_review_queue_shows_each_listings_facts_at_a_glance(client, campaign, reviewer, login):
+    """Does each queue card say dates, place, format, organisation and participants in the page's language?"""
+    submitted(campaign, country="DE", city="Köln", expected_participants=1250, format="workshop")
+    login(client, reviewer)
+    page = client.get(f"/manage/campaigns/{SLUG}").get_data(as_text=True)
+    glance = page.split('class="listing-glance">')[1].split("</p>")[0]
+    for fact in ("17", "18", "Nov", "2026", "Köln, Germany", "Workshop", "Cluster Nord"):
+        assert fact in glance
+    assert "1,250 participants expected" in glance
+    assert "<details" in page  # the full facts stay collapsible
+    page = client.get(f"/manage/campaigns/{SLUG}", headers={"Accept-Language": "fr"})
+    glance = page.get_data(as_text=True).split('class="listing-glance">')[1].split("</p>")[0]
+    assert "Allemagne" in glance
+    assert "nov." in glance
+    assert "participants attendus" in glance
+    page = client.get(f"/manage/campaigns/{SLUG}/edit", headers={"Accept-Language": "de"})
+    assert "Kampagne bearbeiten" in page.get_data(as_text=True)
+    assert "1\u202f250" in glance or "1 250" in glance or "1\xa0250" in glance

@@ -103,24 +103,29 @@ def fill_from(form: ListingForm, listing: Listing) -> None:
     form.format.data = listing.format.value
 
 
-class CampaignForm(FlaskForm):
-    """A new campaign (global admins), with its logo."""
+class CampaignEditForm(FlaskForm):
+    """A campaign's editable fields (its admins); the address stays."""
 
     name = StringField(_l("Name"))
-    slug = StringField(_l("Address (/c/…): lower-case letters, digits, hyphens"))
     starts_on = DateField(_l("First day"), validators=[Optional()])
     ends_on = DateField(_l("Last day"), validators=[Optional()])
     description = TextAreaField(_l("Description"))
     contact_name = StringField(_l("Contact person"))
     contact_email = EmailField(_l("Contact email"))
     themes = TextAreaField(_l("Themes, one per line"))
+
+
+class CampaignForm(CampaignEditForm):
+    """A new campaign (global admins), with its address and logo."""
+
+    slug = StringField(_l("Address (/c/…): lower-case letters, digits, hyphens"))
     logo = FileField(_l("Logo (PNG or JPEG, up to 1 MB; optional)"))
 
 
-def campaign_data(form: CampaignForm) -> CampaignData:
-    """Return the service's input from a submitted campaign form."""
+def campaign_data(form: CampaignEditForm) -> CampaignData:
+    """Return the service's input from a submitted campaign form (no slug when editing)."""
     return CampaignData(
-        slug=form.slug.data or "",
+        slug=(form.slug.data or "") if "slug" in form else "",
         name=form.name.data or "",
         starts_on=form.starts_on.data,
         ends_on=form.ends_on.data,
@@ -129,6 +134,13 @@ def campaign_data(form: CampaignForm) -> CampaignData:
         contact_email=form.contact_email.data or "",
         themes=(form.themes.data or "").splitlines(),
     )
+
+
+def fill_campaign(form: CampaignEditForm, campaign: Campaign) -> None:
+    """Put a stored campaign's values into the edit form (themes one per line)."""
+    for name in ("name", "starts_on", "ends_on", "description", "contact_name", "contact_email"):
+        form[name].data = getattr(campaign, name)
+    form.themes.data = "\n".join(campaign.themes or [])
 
 
 class LogoForm(FlaskForm):

@@ -11,11 +11,11 @@ import hashlib
 import hmac
 import re
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask_babel import force_locale, format_date
+from flask_babel import force_locale, format_date, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -110,8 +110,22 @@ def create_campaign(
     return campaign
 
 
-def _check_campaign(data: CampaignData) -> dict:
-    """Return a campaign's checked and trimmed fields, or raise FieldErrors."""
+def update_campaign(campaign: Campaign, data: CampaignData, by: User) -> Campaign:
+    """Apply a campaign admin's edit of a campaign; its slug stays (public links use it)."""
+    require_campaign_admin(by, campaign)
+    values = _check_campaign(replace(data, slug=campaign.slug), campaign)
+    for key, value in values.items():
+        setattr(campaign, key, value)
+    db.session.commit()
+    return campaign
+
+
+def _check_campaign(data: CampaignData, existing: Campaign | None = None) -> dict:
+    """Return a campaign's checked and trimmed fields, or raise FieldErrors.
+
+    For an `existing` campaign, the new period must still hold its pending and approved
+    listings, and the themes its listings use must stay.
+    """
     errors: dict[str, str] = {}
     slug = (data.slug or "").strip().lower()
     if not SLUG_RE.match(slug):
@@ -132,6 +146,11 @@ def _check_campaign(data: CampaignData) -> dict:
         errors["themes"] = _(
             "Up to %(most)d themes of at most 100 characters each.", most=MAX_THEMES
         )
+    if existing is not None:
+        if not {"starts_on", "ends_on"} & errors.keys():
+            _check_period_holds(errors, existing, data.starts_on, data.ends_on)
+        if "themes" not in errors:
+            _check_themes_kept(errors, existing, themes)
     if errors:
         raise FieldErrors(errors)
     return {
@@ -144,6 +163,50 @@ def _check_campaign(data: CampaignData) -> dict:
         "ends_on": data.ends_on,
         "themes": themes,
     }
+
+
+# Listings a new period must still hold: those on or waiting for the calendar.
+HELD_BY_PERIOD = (ListingStatus.pending, ListingStatus.approved)
+MAX_NAMED = 5  # listings named in a refusal; more are counted only
+
+
+def _titles(listings: list[Listing]) -> str:
+    """Return the first few listings' titles for a message, with an ellipsis for the rest."""
+    titles = ", ".join(listing.title for listing in listings[:MAX_NAMED])
+    return titles + (", …" if len(listings) > MAX_NAMED else "")
+
+
+def _check_period_holds(
+    errors: dict[str, str], campaign: Campaign, starts_on: dt.date, ends_on: dt.date
+) -> None:
+    """Note, at the date that excludes them, the pending or approved listings a period leaves out."""
+    held = [listing for listing in campaign.listings if listing.status in HELD_BY_PERIOD]
+    before = [listing for listing in held if listing.starts_on < starts_on]
+    after = [listing for listing in held if listing.ends_on > ends_on]
+    for name, outside in (("starts_on", before), ("ends_on", after)):
+        if outside:
+            errors[name] = ngettext(
+                "%(num)d pending or approved listing would fall outside this period: %(titles)s.",
+                "%(num)d pending or approved listings would fall outside this period: %(titles)s.",
+                len(outside),
+                titles=_titles(outside),
+            )
+
+
+def _check_themes_kept(errors: dict[str, str], campaign: Campaign, themes: list[str]) -> None:
+    """Note the removed themes that listings of the campaign still use."""
+    removed = set(campaign.themes) - set(themes)
+    users = [listing for listing in campaign.listings if removed & set(listing.themes or [])]
+    if users:
+        used = {theme for listing in users for theme in listing.themes}
+        in_use = [theme for theme in campaign.themes if theme in removed & used]
+        errors["themes"] = ngettext(
+            "%(themes)s cannot be removed: %(num)d listing uses it (%(titles)s).",
+            "%(themes)s cannot be removed: %(num)d listings use it (%(titles)s).",
+            len(users),
+            themes=", ".join(in_use),
+            titles=_titles(users),
+        )
 
 
 MAX_LOGO_BYTES = 1024 * 1024

@@ -365,6 +365,28 @@ def admin_create_event(slug: str, listing_id: int):
     return _review_action(slug, listing_id, act)
 
 
+@bp.route("/manage/campaigns/<slug>/edit", methods=["GET", "POST"])
+@login_required
+def edit_campaign(slug: str):
+    """Show and save a campaign's name, description, contact, period and themes (its admins)."""
+    campaign = _administered(slug)
+    form = forms.CampaignEditForm()
+    if request.method == "GET":
+        forms.fill_campaign(form, campaign)
+        return render_template("campaigns/edit.html", campaign=campaign, form=form)
+    if not form.validate_on_submit():
+        if form.csrf_token.errors:
+            flash(_("Your form expired. Please send it again."), "error")
+        return render_template("campaigns/edit.html", campaign=campaign, form=form), 400
+    try:
+        service.update_campaign(campaign, forms.campaign_data(form), current_user)
+    except FieldErrors as error:
+        forms.show_errors(form, error.fields)
+        return render_template("campaigns/edit.html", campaign=campaign, form=form), 400
+    flash(_("Campaign saved."), "success")
+    return redirect(url_for("campaigns.review", slug=campaign.slug))
+
+
 @bp.post("/manage/campaigns/<slug>/admins")
 @login_required
 def add_admin(slug: str):
