@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import upgrade
@@ -89,3 +94,30 @@ def test_migrations_build_the_models_schema(tmp_path):
         }
         db.session.remove()
         db.engine.dispose()
+
+
+def test_serve_prepares_the_database_in_a_child_and_stops_when_that_fails(tmp_path):
+    """A database that cannot be opened stops `voting serve` with a message, serving nothing."""
+    env = {
+        **os.environ,
+        "VOTING_INSTANCE_PATH": str(tmp_path),
+        "DATABASE_URL": f"sqlite:///{tmp_path}/no-such-folder/plenum.sqlite3",
+    }
+    command = [str(Path(sys.executable).parent / "voting"), "serve", "--port", "1"]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)  # noqa: S603
+    assert result.returncode != 0
+    assert "Preparing the database failed" in result.stderr
+    assert "Plenum is running" not in result.stdout
+
+
+def test_prepare_migrates_and_makes_the_demo_once(tmp_path, monkeypatch):
+    """`voting prepare` (what serve runs first) creates the demo and its login files once."""
+    monkeypatch.setenv("VOTING_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    app = create_app()
+    runner = app.test_cli_runner()
+    for _ in range(2):
+        assert runner.invoke(args=["prepare"]).exit_code == 0
+    with app.app_context():
+        assert db.session.query(Event).count() == 1
+    assert (tmp_path / "demo-login.txt").stat().st_mode & 0o077 == 0  # a password: owner only
