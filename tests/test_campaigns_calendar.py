@@ -9,9 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.calendar_helpers import START, add_listing, make_campaign
+from tests.calendar_helpers import START, add_listing, make_campaign, run_on_plenum
 from voting.campaigns import calendar
-from voting.events.service import EventData, create_event
 from voting.extensions import db
 
 
@@ -106,16 +105,7 @@ def test_calendar_shows_the_campaign_and_each_card_its_facts(client, campaign, l
 
 def test_card_links_to_the_plenum_event_and_its_registration(client, campaign, listings):
     """Does a listing that became a Plenum event link to its page and registration form?"""
-    event = create_event(
-        EventData(
-            code="LILLE26",
-            name="Lille",
-            starts_on=dt.date(2026, 11, 17),
-            ends_on=dt.date(2026, 11, 18),
-        )
-    )
-    listings["lille"].event_id = event.id
-    db.session.commit()
+    event = run_on_plenum(listings["lille"])
     _status, html = page(client, "/c/cluster-weeks")
     card = card_of(html, listings["lille"])
     assert 'href="/e/LILLE26"' in card

@@ -8,10 +8,8 @@ import io
 
 import pytest
 
-from tests.calendar_helpers import add_listing, make_campaign
+from tests.calendar_helpers import add_listing, make_campaign, run_on_plenum
 from voting.campaigns.service import add_campaign_admin
-from voting.events.service import EventData, create_event
-from voting.extensions import db
 from voting.models import RegistrationStatus
 
 LISTINGS_URL = "/manage/campaigns/cluster-weeks/listings.csv"
@@ -28,16 +26,7 @@ def campaign(app):
 def listings(campaign, make_registration):
     """Listings of every status; the Lille one runs on Plenum with registrations."""
     lille = add_listing(campaign, title="Lille cluster conference", expected_participants=200)
-    event = create_event(
-        EventData(
-            code="LILLE26",
-            name="Lille",
-            starts_on=dt.date(2026, 11, 17),
-            ends_on=dt.date(2026, 11, 18),
-        )
-    )
-    lille.event_id = event.id
-    db.session.commit()
+    event = run_on_plenum(lille)
     for status in (
         RegistrationStatus.confirmed,
         RegistrationStatus.confirmed,

@@ -7,8 +7,7 @@ import datetime as dt
 import pytest
 from icalendar import Calendar
 
-from tests.calendar_helpers import add_listing, make_campaign
-from voting.events.service import EventData, create_event
+from tests.calendar_helpers import add_listing, make_campaign, run_on_plenum
 from voting.extensions import db
 
 TRICKY = "Cluster-Konferenz, Süd; «Ödön» 2026\nzweite Zeile — 東京"
@@ -195,16 +194,7 @@ def test_listing_of_another_campaign_or_unknown_is_a_404(client, listings):
 
 def test_listing_on_plenum_links_to_its_event(client, listings):
     """Does the URL of a listing that became a Plenum event point to the event's page?"""
-    event = create_event(
-        EventData(
-            code="LILLE26",
-            name="Lille",
-            starts_on=dt.date(2026, 11, 17),
-            ends_on=dt.date(2026, 11, 18),
-        )
-    )
-    listings["lille"].event_id = event.id
-    db.session.commit()
+    event = run_on_plenum(listings["lille"])
     calendar = parse(client.get(f"/c/cluster-weeks/events/{listings['lille'].id}.ics"))
     event = events_of(calendar)["Lille cluster conference"]
     assert str(event["URL"]) == "http://plenum.test/e/LILLE26"

@@ -8,6 +8,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from tests import calendar_helpers
 from tests.conftest import mail_text
 from voting.accounts import service as accounts
 from voting.campaigns import service
@@ -37,24 +38,10 @@ def campaign_data(**fields) -> CampaignData:
 
 
 def listing_data(**fields) -> ListingData:
-    """Return a valid listing, changed by `fields`."""
-    values = {
-        "organisation": "Cluster Nord",
-        "contact_name": "Ana Lima",
-        "contact_email": "Ana@Example.org",
-        "title": "Cross-border cluster conference",
-        "starts_on": dt.date(2026, 11, 17),
-        "ends_on": dt.date(2026, 11, 18),
-        "city": "Lille",
-        "country": "FR",
-        "format": "conference",
-        "themes": ["Green transition"],
-        "expected_participants": 250,
-        "website": "https://example.org/conference",
-        "description": "Opening of the campaign.",
-        "language": "fr",
-    }
-    return ListingData(**{**values, **fields})
+    """Return a valid listing by a French organiser (an address to normalise), changed by `fields`."""
+    return calendar_helpers.listing_data(
+        **{"contact_email": "Ana@Example.org", "language": "fr", **fields}
+    )
 
 
 @pytest.fixture

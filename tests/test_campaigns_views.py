@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from tests.calendar_helpers import listing_data
 from tests.conftest import PASSWORD, mail_text
 from voting.campaigns import service
-from voting.campaigns.service import CampaignData, ListingData
+from voting.campaigns.service import CampaignData
 from voting.extensions import db
 from voting.models import Campaign, Event, EventStaff, Listing, ListingStatus, Role, User
 
@@ -67,21 +68,7 @@ def form(token: str, **fields) -> dict:
 
 def submitted(campaign, **fields) -> tuple[Listing, str]:
     """Submit a listing through the service; return it and its token."""
-    values = {
-        "organisation": "Cluster Nord",
-        "contact_name": "Ana Lima",
-        "contact_email": "ana@example.org",
-        "title": "Cross-border cluster conference",
-        "starts_on": dt.date(2026, 11, 17),
-        "ends_on": dt.date(2026, 11, 18),
-        "city": "Lille",
-        "country": "FR",
-        "format": "conference",
-        "themes": ["Green transition"],
-        "expected_participants": 250,
-    }
-    values.update(fields)
-    return service.submit_listing(campaign, ListingData(**values))
+    return service.submit_listing(campaign, listing_data(**fields))
 
 
 def count(model) -> int:
