@@ -303,3 +303,15 @@ def fuzz_world(app, monkeypatch, make_event, make_user, login, make_poll, make_r
     return build_fuzz_world(
         app, monkeypatch, make_event, make_user, login, make_poll, make_registration
     )
+
+
+@pytest.fixture
+def held_back_pushes(monkeypatch):
+    """Hold back votes' coalesced tally pushes, so that a test pushes by hand.
+
+    With a TALLY_INTERVAL the first push of a poll runs at once in a background thread,
+    racing the test's next line.
+    """
+    from voting import realtime
+
+    monkeypatch.setattr(realtime, "coalesce", lambda key, callback: None)

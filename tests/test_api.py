@@ -166,7 +166,7 @@ def test_creating_polls_needs_a_staff_token_of_the_event(client, event, make_eve
 
 
 def test_public_results_are_cached_for_a_tally_interval_but_never_past_a_staff_action(
-    app, client, event, make_poll
+    app, client, event, make_poll, held_back_pushes
 ):
     poll = make_poll(event, visibility="hidden")
     service.open_poll(poll)
@@ -186,7 +186,7 @@ def test_public_results_are_cached_for_a_tally_interval_but_never_past_a_staff_a
 
 
 def test_tally_pushes_keep_the_public_results_cache_current_for_their_own_event_only(
-    app, client, event, make_event, make_poll
+    app, client, event, make_event, make_poll, held_back_pushes
 ):
     poll = make_poll(event)
     draft = make_poll(event)

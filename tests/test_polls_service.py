@@ -341,7 +341,7 @@ def test_same_participant_racing_gets_one_ballot(app, event, poll):
 
 
 def test_join_snapshot_is_kept_current_by_tally_pushes_and_dropped_by_staff_actions(
-    app, event, poll
+    app, event, poll, held_back_pushes
 ):
     app.config["TALLY_INTERVAL"] = 60  # no expiry during the test: only pushes refresh it
     assert service.public_snapshot(event.id)["results"][str(poll.id)]["total"] == 0
