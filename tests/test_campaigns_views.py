@@ -433,19 +433,23 @@ def test_review_is_refused_to_others(client, campaign, make_user, login, page_to
     assert listing.status == ListingStatus.pending
 
 
-def test_admin_creates_a_campaign_with_a_logo(client, make_user, login, page_token):
-    """Can a global admin create a campaign with a PNG logo, served at /c/<slug>/logo?"""
-    login(client, make_user(Role.admin))
-    csrf = page_token(client, "/manage/campaigns")
-    data = {
+def campaign_form(csrf: str, **fields) -> dict:
+    """Return the new-campaign form's fields for a valid campaign, changed by `fields`."""
+    values = {
         "csrf_token": csrf,
         "name": "Innovation week",
         "slug": "innovation-week",
         "starts_on": "2026-11-01",
         "ends_on": "2027-04-30",
-        "themes": "Green\nDigital\n",
-        "logo": (io.BytesIO(PNG), "logo.png"),
     }
+    return {**values, **fields}
+
+
+def test_admin_creates_a_campaign_with_a_logo(client, make_user, login, page_token):
+    """Can a global admin create a campaign with a PNG logo, served at /c/<slug>/logo?"""
+    login(client, make_user(Role.admin))
+    csrf = page_token(client, "/manage/campaigns")
+    data = campaign_form(csrf, themes="Green\nDigital\n", logo=(io.BytesIO(PNG), "logo.png"))
     response = client.post("/manage/campaigns/new", data=data, content_type="multipart/form-data")
     assert response.status_code == 302
     campaign = db.session.scalars(select(Campaign)).one()
@@ -474,14 +478,7 @@ def test_bad_campaign_is_refused_and_stores_nothing(
     monkeypatch.setattr(service, "MAX_LOGO_BYTES", 4096)
     login(client, make_user(Role.admin))
     csrf = page_token(client, "/manage/campaigns")
-    data = {
-        "csrf_token": csrf,
-        "name": "Innovation week",
-        "slug": "innovation-week",
-        "starts_on": "2026-11-01",
-        "ends_on": "2027-04-30",
-        **fields,
-    }
+    data = campaign_form(csrf, **fields)
     response = client.post("/manage/campaigns/new", data=data, content_type="multipart/form-data")
     assert response.status_code == 400
     assert f'id="{bad}-error"' in response.get_data(as_text=True)
