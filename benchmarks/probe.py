@@ -32,6 +32,7 @@ from benchmarks.run import (
     EVENT,
     VoteLog,
     api,
+    cpu_seconds,
     join_storm,
     pin,
     raise_open_files,
@@ -39,14 +40,6 @@ from benchmarks.run import (
     start_plenum,
     vote_at_rate,
 )
-
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid: int) -> float:
-    """Return the user + system CPU seconds a process has used."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
 
 
 def start_profiler(pid: int, out: str) -> subprocess.Popen:

@@ -68,6 +68,25 @@ def raise_open_files() -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process and its live descendants (nginx's worker,
+    PostgreSQL's backends)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    stack = [pid]
+    while stack:
+        current = stack.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            # utime, stime and those of reaped children (PostgreSQL's ended backends)
+            total += sum(int(value) for value in fields[11:15]) / tick
+            for task in Path(f"/proc/{current}/task").iterdir():
+                stack.extend(int(child) for child in (task / "children").read_text().split())
+        except (OSError, ValueError):
+            continue
+    return total
+
+
 @dataclass
 class Server:
     """A server process under test."""
@@ -84,6 +103,10 @@ class Server:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
         return float("nan")
+
+    def cpu_seconds(self) -> float:
+        """Return the CPU seconds the server process has used so far."""
+        return cpu_seconds(self.process.pid)
 
     def alive(self) -> bool:
         """Say whether the process still runs."""
@@ -196,6 +219,23 @@ def start_baseline(workdir: Path) -> Server:
 
 
 # --- measuring -----------------------------------------------------------------------
+
+
+async def with_cpu(server: Server, work, operations: str | None = None) -> dict:
+    """Run a scenario and add the server's CPU over it: % of one core, ms per operation.
+
+    What the server spends per join or per vote tells whether a rate can be reached on
+    one core at all, for Plenum and the baseline alike; `operations` names the count in the
+    scenario's result, if it has one.
+    """
+    before, started = server.cpu_seconds(), time.perf_counter()
+    result = await work
+    used, elapsed = server.cpu_seconds() - before, time.perf_counter() - started
+    result["server_cpu_pct"] = 100 * used / elapsed if elapsed > 0 else float("nan")
+    if operations is not None:
+        count = result.get(operations) or 0
+        result["server_cpu_ms_per_op"] = 1000 * used / count if count else float("nan")
+    return result
 
 
 def pct(values: list[float], q: float) -> float:
@@ -397,6 +437,12 @@ async def vote_at_rate(
     await asyncio.gather(*tasks)
 
 
+async def vote_and_count(people, poll_id, options, rate, total, log, during) -> dict:
+    """Vote at a rate (as `vote_at_rate`) and return how many were acknowledged."""
+    await vote_at_rate(people, poll_id, options, rate, total, log, during=during)
+    return {"acked": log.ok}
+
+
 async def cast(person: Participant, poll_id: int, option: int, log: VoteLog) -> None:
     """Cast one vote and record its outcome."""
     vote_id = secrets.token_hex(10)
@@ -522,19 +568,23 @@ async def run_plenum(args, workdir: Path) -> dict:
             funding_options, focus_options = room.funding_options, room.focus_options
             people, display, console = room.people, room.display, room.console
 
-            storm = await join_storm(http, base, people, args.join_seconds)
+            storm = await with_cpu(
+                server, join_storm(http, base, people, args.join_seconds), "joined"
+            )
             storm["rss_mb"] = server.rss_mb()
             report["join_storm"] = storm
             # Phones whose join failed try again (counted above), as a real phone would.
             revived: dict[str, int] = {"burst": await revive(http, base, people)}
 
-            report["burst"] = await burst(args, server, display, people, funding, funding_options)
+            report["burst"] = await with_cpu(
+                server, burst(args, server, display, people, funding, funding_options), "acked"
+            )
 
             # sustained: votes (changes) at a fixed rate
             # Phones whose socket dropped in the previous scenario reconnect, as they would.
             revived["sustained"] = await revive(http, base, people)
-            report["sustained"] = await sustained(
-                args, server, display, people, funding, funding_options
+            report["sustained"] = await with_cpu(
+                server, sustained(args, server, display, people, funding, funding_options), "acked"
             )
 
             # overload: far more than it can take, open loop
@@ -549,8 +599,12 @@ async def run_plenum(args, workdir: Path) -> dict:
                 if int(_elapsed * 100) % 50 == 0:
                     peak_rss.append(server.rss_mb())
 
-            await vote_at_rate(
-                people, funding, funding_options, args.overload_rate, total, log, during=watch
+            overload_cpu = await with_cpu(
+                server,
+                vote_and_count(
+                    people, funding, funding_options, args.overload_rate, total, log, watch
+                ),
+                "acked",
             )
             stored = stored_vote_ids(server, funding) - before
             report["overload"] = {
@@ -563,6 +617,8 @@ async def run_plenum(args, workdir: Path) -> dict:
                 "ack_p50_ms": pct(log.ack_ms, 50),
                 "ack_max_ms": max(log.ack_ms, default=float("nan")),
                 "peak_rss_mb": max(peak_rss),
+                "server_cpu_pct": overload_cpu["server_cpu_pct"],
+                "server_cpu_ms_per_op": overload_cpu["server_cpu_ms_per_op"],
             }
 
             # close during a burst, on the focus poll
@@ -615,18 +671,23 @@ async def run_plenum(args, workdir: Path) -> dict:
                     tasks.append(asyncio.create_task(one()))
                 await asyncio.gather(*tasks)
 
-            await asyncio.gather(
-                api_load(),
-                vote_at_rate(
-                    people,
-                    funding,
-                    funding_options,
-                    args.api_vote_rate,
-                    int(args.api_vote_rate * args.api_seconds),
-                    log,
-                ),
-            )
+            async def api_scenario() -> dict:
+                await asyncio.gather(
+                    api_load(),
+                    vote_at_rate(
+                        people,
+                        funding,
+                        funding_options,
+                        args.api_vote_rate,
+                        int(args.api_vote_rate * args.api_seconds),
+                        log,
+                    ),
+                )
+                return {}
+
+            api_cpu = await with_cpu(server, api_scenario())
             report["results_api"] = {
+                "server_cpu_pct": api_cpu["server_cpu_pct"],
                 "requests": len(api_ms) + api_errors,
                 "errors": api_errors,
                 "p50_ms": pct(api_ms, 50),
@@ -636,8 +697,10 @@ async def run_plenum(args, workdir: Path) -> dict:
 
             revived["saturation"] = await revive(http, base, people)
             report["reconnected_before"] = revived
-            report["saturation"] = await saturation(
-                people, funding, funding_options, args.saturation_seconds
+            report["saturation"] = await with_cpu(
+                server,
+                saturation(people, funding, funding_options, args.saturation_seconds),
+                "acked",
             )
             report["final_rss_mb"] = server.rss_mb()
             report["alive"] = server.alive()
@@ -746,6 +809,7 @@ async def saturation(people, poll_id: int, options: list[int], seconds: float) -
     elapsed = time.perf_counter() - started
     return {
         "voters": len(voters),
+        "acked": log.ok,
         "votes_per_s": log.ok / elapsed,
         "ack_p50_ms": pct(log.ack_ms, 50),
         "ack_p99_ms": pct(log.ack_ms, 99),
@@ -765,7 +829,9 @@ async def run_baseline(args, workdir: Path) -> dict:
             cookies, csrf = await http_session(http, server.base, f"/e/{EVENT}")
             await display.sock.connect(http, server.base, cookies, csrf)
             await display.sock.emit("join", {"event": EVENT, "role": "display"})
-            storm = await join_storm(http, server.base, people, args.join_seconds)
+            storm = await with_cpu(
+                server, join_storm(http, server.base, people, args.join_seconds), "joined"
+            )
             storm["rss_mb"] = server.rss_mb()
             report["join_storm"] = storm
             people = [
@@ -773,9 +839,13 @@ async def run_baseline(args, workdir: Path) -> dict:
                 for p in people
                 if p.sock is not None and p.sock.ws is not None and not p.sock.ws.closed
             ]
-            report["sustained"] = await sustained(args, server, display, people, 1, [1, 2, 3])
+            report["sustained"] = await with_cpu(
+                server, sustained(args, server, display, people, 1, [1, 2, 3]), "acked"
+            )
             report["reconnected_before_saturation"] = await revive(http, server.base, people)
-            report["saturation"] = await saturation(people, 1, [1, 2, 3], args.saturation_seconds)
+            report["saturation"] = await with_cpu(
+                server, saturation(people, 1, [1, 2, 3], args.saturation_seconds), "acked"
+            )
             for person in people:
                 await person.sock.close()
             await display.sock.close()
@@ -794,6 +864,19 @@ def fmt(value) -> str:
     return str(value)
 
 
+def cpu_text(figures: dict, per: str) -> str:
+    """Describe the server's CPU over a scenario: per operation and share of one core."""
+    if "server_cpu_pct" not in figures:  # the scale-out run reports CPU by process
+        return ""
+    each = figures.get("server_cpu_ms_per_op")
+    share = f"{fmt(figures['server_cpu_pct'])} % of a core"
+    return (
+        f"; server CPU {fmt(each)} ms per {per}, {share}"
+        if each is not None
+        else f"; server CPU {share}"
+    )
+
+
 def table(plenum: dict, baseline: dict | None) -> str:
     """Render the results as a Markdown table."""
     rows = []
@@ -801,21 +884,21 @@ def table(plenum: dict, baseline: dict | None) -> str:
     rows.append(
         (
             "join storm",
-            f"{s['joined']} joined, {s['failed']} failed in {fmt(s['seconds'])} s; connect p50 {fmt(s['connect_p50_ms'])} ms, p99 {fmt(s['connect_p99_ms'])} ms; RSS {fmt(s['rss_mb'])} MB",
+            f"{s['joined']} joined, {s['failed']} failed in {fmt(s['seconds'])} s; connect p50 {fmt(s['connect_p50_ms'])} ms, p99 {fmt(s['connect_p99_ms'])} ms; RSS {fmt(s['rss_mb'])} MB{cpu_text(s, 'join')}",
         )
     )
     b = plenum["burst"]
     rows.append(
         (
             "burst",
-            f"{b['votes']} votes: {b['acked']} acked, {b['stored']} stored, {b['lost']} lost, display total {b['display_total']}; ack p50 {fmt(b['ack_p50_ms'])} ms, p99 {fmt(b['ack_p99_ms'])} ms; display final {fmt(b['display_after_last_ack_ms'])} ms after last ack; errors {b['errors'] or 'none'}",
+            f"{b['votes']} votes: {b['acked']} acked, {b['stored']} stored, {b['lost']} lost, display total {b['display_total']}; ack p50 {fmt(b['ack_p50_ms'])} ms, p99 {fmt(b['ack_p99_ms'])} ms; display final {fmt(b['display_after_last_ack_ms'])} ms after last ack; errors {b['errors'] or 'none'}{cpu_text(b, 'vote')}",
         )
     )
     u = plenum["sustained"]
     rows.append(
         (
             "sustained",
-            f"offered {fmt(u['offered_per_s'])}/s, processed {fmt(u['processed_per_s'])}/s, {u['lost']} lost; vote-to-display p50 {fmt(u['display_p50_ms'])} ms, p99 {fmt(u['display_p99_ms'])} ms ({u['latency_samples']} samples); ack p99 {fmt(u['ack_p99_ms'])} ms; errors {u['errors'] or 'none'}",
+            f"offered {fmt(u['offered_per_s'])}/s, processed {fmt(u['processed_per_s'])}/s, {u['lost']} lost; vote-to-display p50 {fmt(u['display_p50_ms'])} ms, p99 {fmt(u['display_p99_ms'])} ms ({u['latency_samples']} samples); ack p99 {fmt(u['ack_p99_ms'])} ms; errors {u['errors'] or 'none'}{cpu_text(u, 'vote')}",
         )
     )
     if "overload" in plenum:  # not in the scale-out scenario
@@ -823,7 +906,7 @@ def table(plenum: dict, baseline: dict | None) -> str:
         rows.append(
             (
                 "overload",
-                f"offered {fmt(o['offered_per_s'])}/s, acked {fmt(o['acked_per_s'])}/s, {o['lost']} lost, alive {o['alive']}; ack p50 {fmt(o['ack_p50_ms'])} ms, max {fmt(o['ack_max_ms'])} ms; peak RSS {fmt(o['peak_rss_mb'])} MB; refused {o['errors'] or 'none'}",
+                f"offered {fmt(o['offered_per_s'])}/s, acked {fmt(o['acked_per_s'])}/s, {o['lost']} lost, alive {o['alive']}; ack p50 {fmt(o['ack_p50_ms'])} ms, max {fmt(o['ack_max_ms'])} ms; peak RSS {fmt(o['peak_rss_mb'])} MB; refused {o['errors'] or 'none'}{cpu_text(o, 'vote')}",
             )
         )
     c = plenum["close_during_burst"]
@@ -838,7 +921,7 @@ def table(plenum: dict, baseline: dict | None) -> str:
         rows.append(
             (
                 "results API",
-                f"{a['requests']} requests, {a['errors']} errors, p50 {fmt(a['p50_ms'])} ms, p99 {fmt(a['p99_ms'])} ms, while {a['votes_acked_meanwhile']} votes were acked",
+                f"{a['requests']} requests, {a['errors']} errors, p50 {fmt(a['p50_ms'])} ms, p99 {fmt(a['p99_ms'])} ms, while {a['votes_acked_meanwhile']} votes were acked{cpu_text(a, '')}",
             )
         )
     rows.append(
@@ -852,7 +935,7 @@ def table(plenum: dict, baseline: dict | None) -> str:
         rows.append(
             (
                 "saturation (closed loop)",
-                f"{fmt(sat['votes_per_s'])} votes/s with {sat['voters']} voters, ack p99 {fmt(sat['ack_p99_ms'])} ms",
+                f"{fmt(sat['votes_per_s'])} votes/s with {sat['voters']} voters, ack p99 {fmt(sat['ack_p99_ms'])} ms{cpu_text(sat, 'vote')}",
             )
         )
     rows.extend(plenum.get("extra_rows", []))
@@ -861,14 +944,21 @@ def table(plenum: dict, baseline: dict | None) -> str:
         rows.append(
             (
                 "baseline sustained",
-                f"offered {fmt(bs['offered_per_s'])}/s, processed {fmt(bs['processed_per_s'])}/s; display p50 {fmt(bs['display_p50_ms'])} ms, p99 {fmt(bs['display_p99_ms'])} ms",
+                f"offered {fmt(bs['offered_per_s'])}/s, processed {fmt(bs['processed_per_s'])}/s; display p50 {fmt(bs['display_p50_ms'])} ms, p99 {fmt(bs['display_p99_ms'])} ms{cpu_text(bs, 'vote')}",
+            )
+        )
+        bj = baseline["join_storm"]
+        rows.append(
+            (
+                "baseline join storm",
+                f"{bj['joined']} joined, {bj['failed']} failed in {fmt(bj['seconds'])} s; connect p50 {fmt(bj['connect_p50_ms'])} ms, p99 {fmt(bj['connect_p99_ms'])} ms; RSS {fmt(bj['rss_mb'])} MB{cpu_text(bj, 'join')}",
             )
         )
         bsat = baseline["saturation"]
         rows.append(
             (
                 "baseline saturation",
-                f"{fmt(bsat['votes_per_s'])} votes/s, ack p99 {fmt(bsat['ack_p99_ms'])} ms; RSS after join {fmt(baseline['join_storm']['rss_mb'])} MB",
+                f"{fmt(bsat['votes_per_s'])} votes/s, ack p99 {fmt(bsat['ack_p99_ms'])} ms{cpu_text(bsat, 'vote')}",
             )
         )
         rows.append(

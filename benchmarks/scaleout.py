@@ -46,6 +46,7 @@ from benchmarks.cluster import (
 from benchmarks.run import (
     burst,
     close_during_burst,
+    cpu_seconds,
     fmt,
     join_storm,
     platform_line,
@@ -108,25 +109,6 @@ def established(port: int) -> int:
             if fields[1].endswith(suffix) and fields[3] == "01":
                 count += 1
     return count
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of a process and its live descendants (nginx's worker,
-    PostgreSQL's backends)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    stack = [pid]
-    while stack:
-        current = stack.pop()
-        try:
-            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
-            # utime, stime and those of reaped children (PostgreSQL's ended backends)
-            total += sum(int(value) for value in fields[11:15]) / tick
-            for task in Path(f"/proc/{current}/task").iterdir():
-                stack.extend(int(child) for child in (task / "children").read_text().split())
-        except (OSError, ValueError):
-            continue
-    return total
 
 
 def machine_busy_seconds() -> float:

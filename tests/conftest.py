@@ -38,7 +38,11 @@ class IsolatedClient(FlaskClient):
 
 @pytest.fixture
 def app(tmp_path):
-    """An app with its own SQLite file; tallies are pushed at once (TALLY_INTERVAL 0)."""
+    """An app with its own SQLite file; tallies are pushed and votes written at once.
+
+    (TALLY_INTERVAL and VOTE_BATCH_WINDOW 0: a test's votes come one after another, and
+    the window's wait would only slow them; tests/test_groupcommit.py checks the window.)
+    """
     app = create_app(
         {
             "INSTANCE_PATH": str(tmp_path / "instance"),
@@ -47,6 +51,7 @@ def app(tmp_path):
             "TESTING": True,
             "SOCKETIO_ASYNC_MODE": "threading",
             "TALLY_INTERVAL": 0,
+            "VOTE_BATCH_WINDOW": 0,
             "RATELIMIT_ENABLED": False,
             "SERVER_NAME": "plenum.test",
         }

@@ -124,3 +124,31 @@ def test_bad_sent_at_is_refused(open_poll, sent_at):
     with pytest.raises(InvalidInput) as error:
         service.cast_vote(event, poll.id, "someone", [poll.options[0].id], "vote-sent-at", sent_at)
     assert error.value.code == "invalid_payload"
+
+
+def test_batches_start_at_most_once_per_window():
+    """While items keep coming, the leader waits out the window, so they share a batch."""
+    batches, pauses = [], []
+
+    def write(tickets):
+        batches.append([t.item for t in tickets])
+        for ticket in tickets:
+            ticket.result = ticket.item
+
+    committer = GroupCommitter(write, window=0.05, pause=pauses.append)
+    assert committer.submit(1) == 1
+    assert pauses == []  # the first item after a quiet spell does not wait
+    assert committer.submit(2) == 2
+    # Right behind the previous batch: it waited out (nearly) the whole window.
+    assert len(pauses) == 1
+    assert 0.03 < pauses[0] <= 0.05
+    assert batches == [[1], [2]]
+
+
+def test_a_full_batch_does_not_wait_for_the_window():
+    pauses = []
+    committer = GroupCommitter(lambda tickets: None, max_batch=1, window=10, pause=pauses.append)
+    committer.submit(1)
+    committer._queue.append(object())  # a second item already waiting: a full batch
+    committer._wait_for_window()
+    assert pauses == []

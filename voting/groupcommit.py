@@ -5,12 +5,14 @@ WAL append and, in PostgreSQL, a flush). Callers hand their item to the committe
 wait; whoever finds no writer active becomes the leader, gathers what is queued, writes
 it in one transaction and wakes each waiter with its own result. When the leader's own
 item is done it hands leadership to the next waiter, so nobody waits behind an endless
-stream of other people's batches.
+stream of other people's batches. While items keep coming, batches start at most once
+per `window` seconds, so each carries more of them.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -41,6 +43,8 @@ class GroupCommitter:
         max_batch: int = 200,
         max_pending: int = 5000,
         yield_to_others: Callable[[], None] = lambda: None,
+        window: float = 0.0,
+        pause: Callable[[float], None] = time.sleep,
     ) -> None:
         self._write = write
         self._max_batch = max_batch
@@ -49,6 +53,9 @@ class GroupCommitter:
         self._lock = threading.Lock()
         self._queue: deque[Ticket] = deque()
         self._writing = False
+        self._window = window
+        self._pause = pause
+        self._last_start = 0.0
 
     def submit(self, item) -> object:
         """Queue an item, wait until its batch is committed and return its result."""
@@ -76,6 +83,7 @@ class GroupCommitter:
     def _lead(self, own: Ticket) -> None:
         """Write batches until our own ticket is done, then pass the lead on."""
         while not own.done.is_set():
+            self._wait_for_window()
             self._gather()
             with self._lock:
                 batch = [
@@ -108,6 +116,17 @@ class GroupCommitter:
             self._yield()
 
     MAX_YIELDS = 20
+
+    def _wait_for_window(self) -> None:
+        """Start batches at most once per window, so that a steady flow makes big batches.
+
+        A vote after a quiet spell starts its batch at once; only votes close behind the
+        previous batch wait, for at most the window, and a full batch never waits.
+        """
+        wait = self._last_start + self._window - time.monotonic()
+        if wait > 0 and self.pending() < self._max_batch:
+            self._pause(wait)
+        self._last_start = time.monotonic()
 
     def _run(self, batch: list[Ticket]) -> None:
         """Call the writer; any failure becomes every ticket's error. Always wake them."""

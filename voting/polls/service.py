@@ -744,6 +744,8 @@ def _committer() -> GroupCommitter:
             max_batch=int(current_app.config["VOTE_BATCH_SIZE"]),
             max_pending=int(current_app.config["VOTE_MAX_PENDING"]),
             yield_to_others=lambda: socketio.sleep(0),
+            window=float(current_app.config["VOTE_BATCH_WINDOW"]),
+            pause=socketio.sleep,
         )
     return _vote_committer
 
