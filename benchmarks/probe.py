@@ -74,7 +74,8 @@ def stop_profiler(spy: subprocess.Popen | None) -> None:
 
 async def measure(args, workdir: Path) -> dict:
     """Start the server, join everyone, vote at a fixed rate; return CPU per operation."""
-    server, token, email = start_plenum(workdir)
+    options = () if args.gc_threshold is None else ("--gc-threshold", str(args.gc_threshold))
+    server, token, email = start_plenum(workdir, options)
     password = (workdir / "plenum-instance" / "demo-login.txt").read_text().split()[1]
     pid = server.process.pid
     figures: dict = {"participants": args.participants, "vote_rate": args.rate}
@@ -149,6 +150,9 @@ def main() -> None:
     parser.add_argument("--api-rate", type=float, default=200.0, help="results API requests/s")
     parser.add_argument("--api-requests", type=int, default=1000)
     parser.add_argument("--profile", help="write a py-spy flame graph (SVG) here")
+    parser.add_argument(
+        "--gc-threshold", type=int, help="voting serve's (default: serve's 20000; Python's is 700)"
+    )
     parser.add_argument("--phase", choices=("join", "vote", "api"), default="vote")
     args = parser.parse_args()
     if not args.profile:

@@ -172,15 +172,15 @@ def voting_cli() -> str:
     return str(Path(sys.executable).parent / "voting")
 
 
-def start_plenum(workdir: Path) -> tuple[Server, str, str]:
-    """Start `voting serve` on core 0 with a fresh instance; return it, a token and the admin login."""
+def start_plenum(workdir: Path, options: tuple[str, ...] = ()) -> tuple[Server, str, str]:
+    """Start `voting serve` on core 0 in a fresh instance; return it, a token and a login."""
     instance = workdir / "plenum-instance"
     env = {**os.environ, "VOTING_INSTANCE_PATH": str(instance)}
     port = free_port()
     log = workdir / "plenum.log"
     with log.open("w") as out:
         process = subprocess.Popen(  # noqa: S603 - our own command
-            [*on_core(0), voting_cli(), "serve", "--port", str(port)],
+            [*on_core(0), voting_cli(), "serve", "--port", str(port), *options],
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,

