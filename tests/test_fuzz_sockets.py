@@ -46,7 +46,8 @@ from voting.extensions import socketio
 E = f"/e/{CODE}"
 # Retryable refusals any event may answer (busy vote queue, locked database, rate limit).
 RETRYABLE = {"busy", "unavailable", "rate_limited"}
-KNOWN_ERRORS = documented_socket_errors() | RETRYABLE
+# server_error is documented, but it means a handler crashed: the fuzz must not accept it.
+KNOWN_ERRORS = (documented_socket_errors() - {"server_error"}) | RETRYABLE
 # Handlers deliberately not fuzzed, with the reason.
 NOT_FUZZED = {
     "disconnect": "takes no payload: python-socketio calls it with the reason it saw",

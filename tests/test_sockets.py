@@ -206,3 +206,49 @@ def test_registration_required_event_refuses_anonymous(app, socket_for, make_eve
     sock = socket_for(app.test_client(), "/e/CLOSED1")
     ack = sock.emit("join", {"event": "CLOSED1"}, callback=True)
     assert ack["error"] == "registration_required"
+
+
+def test_a_vote_whose_handling_fails_unexpectedly_gets_an_error_ack(
+    app, socket_for, poll, monkeypatch, caplog
+):
+    """A failure nobody foresaw is logged and answered (server_error), storing nothing."""
+    sock, _ = participant(app, socket_for)
+
+    def broken_batch(*_args):
+        raise RuntimeError("the vote store went away")
+
+    monkeypatch.setattr(service, "cast_vote", broken_batch)
+    vote = {"poll_id": poll.id, "choices": [poll.options[0].id], "vote_id": "abcdefgh5678"}
+    ack = sock.emit("cast_vote", vote, callback=True)
+    assert ack["ok"] is False
+    assert ack["error"] == "server_error"
+    assert ack["message"] == "Something went wrong on the server. Please try again."
+    assert "socket event failed" in caplog.text
+    assert service.ballot_count(poll.id) == 0
+
+
+def test_a_join_that_fails_unexpectedly_gets_an_error_ack(
+    app, socket_for, event, monkeypatch, caplog
+):
+    """Events handled through Flask-SocketIO are answered too when their handler fails."""
+    sock = socket_for(app.test_client(), "/e/LIVE01")
+
+    def broken_snapshot(*_args, **_kwargs):
+        raise RuntimeError("no snapshot today")
+
+    monkeypatch.setattr(service, "public_snapshot", broken_snapshot)
+    ack = sock.emit("join", {"event": "LIVE01"}, callback=True)
+    assert ack["error"] == "server_error"
+    assert "no snapshot today" in caplog.text
+
+
+def test_a_connect_that_fails_unexpectedly_is_refused(app, socket_for, event, monkeypatch):
+    """A connect handler's failure refuses the connection rather than accepting it."""
+    from voting.polls import sockets
+
+    def broken_csrf(_token):
+        raise RuntimeError("no secret key")
+
+    monkeypatch.setattr(sockets, "validate_csrf", broken_csrf)
+    sock = socket_for(app.test_client(), "/e/LIVE01")
+    assert not sock.is_connected()

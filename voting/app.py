@@ -15,7 +15,7 @@ from werkzeug.routing import IntegerConverter
 from voting import i18n, packetjson, ratelimits
 from voting.config import DEFAULTS
 from voting.database import MAX_ID, configure_sqlite
-from voting.errors import VotingError
+from voting.errors import VotingError, unexpected_error_ack
 from voting.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
 from voting.sessions import SocketAwareSessionInterface
 
@@ -149,8 +149,8 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_message = None
     babel.init_app(app, locale_selector=i18n.select_locale)
     i18n.init_app(app)
+    ratelimits.init_app(app)  # first: it sets the storage options Flask-Limiter uses
     limiter.init_app(app)
-    ratelimits.init_app(app)
     socketio.init_app(
         app,
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
@@ -218,6 +218,7 @@ def _register_blueprints(app: Flask) -> None:
     app.add_url_rule(
         "/socket.io/", endpoint="socketio_ws", view_func=_socketio_path, websocket=True
     )
+    socketio.on_error_default(_answer_failed_socket_event)
     poll_sockets.register(socketio)
     from voting.checkin import sockets as checkin_sockets
     from voting.checkin.views import bp as checkin_bp
@@ -326,3 +327,12 @@ def _register_template_helpers(app: Flask) -> None:
         format_decimal=format_decimal,
         format_percent=format_percent,
     )
+
+
+def _answer_failed_socket_event(error: Exception):
+    """Answer an event whose handler failed unexpectedly; refuse a connection that did."""
+    from flask import request
+
+    answer = unexpected_error_ack(error)
+    # A connect handler's truthy answer would accept the connection.
+    return False if request.event["message"] == "connect" else answer

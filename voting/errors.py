@@ -81,3 +81,25 @@ class FieldErrors(InvalidInput):
     def __init__(self, fields: dict[str, str], code: str = "invalid_fields") -> None:
         super().__init__(next(iter(fields.values())), code)
         self.fields = fields
+
+
+class ServerError(VotingError):
+    """A socket event failed unexpectedly (logged); it may be sent again as it was."""
+
+    code = "server_error"
+    status = 500
+
+
+def unexpected_error_ack(error: Exception) -> dict:
+    """Log a socket handler's unexpected failure and answer it, so no client waits for an ack.
+
+    Without an answer a phone waits for its ack timeout before it can send again; under a
+    vote burst that was thousands of phones at once when a shared service failed.
+    """
+    import logging
+
+    from flask_babel import lazy_gettext
+
+    logging.getLogger("voting").error("socket event failed", exc_info=error)
+    message = lazy_gettext("Something went wrong on the server. Please try again.")
+    return ServerError(message).as_ack()

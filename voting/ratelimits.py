@@ -12,13 +12,16 @@ processes run.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from flask import current_app
 from flask_babel import gettext as _
 from limits import RateLimitItem, parse_many
+from limits.errors import StorageError
 from limits.storage import Storage, storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
@@ -126,12 +129,35 @@ class PersonLimits:
     strategy: FixedWindowRateLimiter
 
 
+# With Redis, counters go through one pool of this many connections per process, shared
+# by Flask-Limiter and the per-person limits; a request waits this many seconds at most
+# for a free one. redis-py's default pool instead fails at 100 connections: under a vote
+# burst thousands of greenlets count at once, and each failure was a vote left unanswered.
+REDIS_POOL_SIZE = 32
+REDIS_POOL_WAIT = 5.0
+
+
 def init_app(app) -> None:
-    """Parse the app's PERSON_RATE_LIMITS over the defaults and open the counter storage."""
+    """Open the counter storage (its options serve Flask-Limiter too); parse the limits."""
+    uri = app.config["RATELIMIT_STORAGE_URI"]
+    options = {**_storage_options(uri), **app.config.get("RATELIMIT_STORAGE_OPTIONS", {})}
+    app.config["RATELIMIT_STORAGE_OPTIONS"] = options
     configured = {**DEFAULT_LIMITS, **app.config.get("PERSON_RATE_LIMITS", {})}
     rates = {action: parse_many(rate) for action, rate in configured.items()}
-    strategy = FixedWindowRateLimiter(storage_from_string(app.config["RATELIMIT_STORAGE_URI"]))
+    strategy = FixedWindowRateLimiter(storage_from_string(uri, **options))
     app.extensions["person_rate_limits"] = PersonLimits(rates, strategy)
+
+
+def _storage_options(uri: str) -> dict:
+    """Storage errors wrapped as StorageError; a blocking connection pool for Redis."""
+    options: dict = {"wrap_exceptions": True}
+    if uri.startswith(("redis://", "rediss://", "unix://")):
+        import redis
+
+        options["connection_pool"] = redis.BlockingConnectionPool.from_url(
+            uri, max_connections=REDIS_POOL_SIZE, timeout=REDIS_POOL_WAIT
+        )
+    return options
 
 
 def check(action: str, person: str | int | None) -> None:
@@ -141,11 +167,14 @@ def check(action: str, person: str | int | None) -> None:
         return
     # Every window counts the attempt, so a person held back by the minute limit
     # does not also get a fresh hour.
-    exceeded = [
-        rate for rate in limits.rates[action] if not limits.strategy.hit(rate, action, str(person))
-    ]
-    if exceeded:
-        raise RateLimited(_message(action), "rate_limited")
+    with _storage_failure_allows():
+        exceeded = [
+            rate
+            for rate in limits.rates[action]
+            if not limits.strategy.hit(rate, action, str(person))
+        ]
+        if exceeded:
+            raise RateLimited(_message(action), "rate_limited")
 
 
 def refuse_if_spent(action: str, person: str | int | None) -> None:
@@ -153,7 +182,12 @@ def refuse_if_spent(action: str, person: str | int | None) -> None:
     limits = _limits_for(person)
     if limits is None:
         return
-    if not all(limits.strategy.test(rate, action, str(person)) for rate in limits.rates[action]):
+    spent = False  # also when the counters cannot be read
+    with _storage_failure_allows():
+        spent = not all(
+            limits.strategy.test(rate, action, str(person)) for rate in limits.rates[action]
+        )
+    if spent:
         raise RateLimited(_message(action), "rate_limited")
 
 
@@ -161,8 +195,35 @@ def spend(action: str, person: str | int | None) -> None:
     """Count one `action` of `person` after the fact (e.g. a failed sign-in)."""
     limits = _limits_for(person)
     if limits is not None:
-        for rate in limits.rates[action]:
-            limits.strategy.hit(rate, action, str(person))
+        with _storage_failure_allows():
+            for rate in limits.rates[action]:
+                limits.strategy.hit(rate, action, str(person))
+
+
+@contextmanager
+def _storage_failure_allows():
+    """Let the action through when the counters cannot be reached, and say so in the log.
+
+    Limits guard against scripts; a vote or a registration refused because Redis is
+    unreachable or its pool stays busy would lose what people came to do.
+    """
+    try:
+        yield
+    except StorageError as error:
+        _log_storage_failure(error)
+
+
+_last_failure_log = [0.0]
+
+
+def _log_storage_failure(error: StorageError) -> None:
+    """Log a storage failure at most once a minute (it may hit every vote of a burst)."""
+    now = time.monotonic()
+    if now - _last_failure_log[0] >= 60:
+        _last_failure_log[0] = now
+        logging.getLogger(__name__).warning(
+            "rate limits not counted: their storage failed (%s)", error
+        )
 
 
 def _limits_for(person: str | int | None) -> PersonLimits | None:

@@ -12,7 +12,13 @@ from flask_wtf.csrf import ValidationError, validate_csrf
 
 from voting import realtime
 from voting.accounts.service import can_run_polls
-from voting.errors import Forbidden, InvalidInput, NotAuthenticated, VotingError
+from voting.errors import (
+    Forbidden,
+    InvalidInput,
+    NotAuthenticated,
+    VotingError,
+    unexpected_error_ack,
+)
 from voting.events.service import lookup_event
 from voting.extensions import db
 from voting.models import Event
@@ -52,7 +58,10 @@ def _register_hot_path(server, name: str, handler) -> None:
         if saved is None:  # no connect handler ran for this socket
             return NotAuthenticated("Connect first.", "not_joined").as_ack()
         with environ["flask.app"].app_context():
-            return handler(args[0] if args else None, saved)
+            try:
+                return handler(args[0] if args else None, saved)
+            except Exception as error:  # noqa: BLE001 - answered; Flask-SocketIO's does the same
+                return unexpected_error_ack(error)
 
     server.on(name, on_event)
 
