@@ -36,6 +36,22 @@ class IsolatedClient(FlaskClient):
         return super().open(*args, **kwargs)
 
 
+def app_settings(tmp_path, **overrides) -> dict:
+    """The settings of the tests' apps: their own instance folder and SQLite file."""
+    return {
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'test.sqlite3'}",
+        "SECRET_KEY": "test-secret",
+        "TESTING": True,
+        "SOCKETIO_ASYNC_MODE": "threading",
+        "TALLY_INTERVAL": 0,
+        "VOTE_BATCH_WINDOW": 0,
+        "RATELIMIT_ENABLED": False,
+        "SERVER_NAME": "plenum.test",
+        **overrides,
+    }
+
+
 @pytest.fixture
 def app(tmp_path):
     """An app with its own SQLite file; tallies are pushed and votes written at once.
@@ -43,19 +59,7 @@ def app(tmp_path):
     (TALLY_INTERVAL and VOTE_BATCH_WINDOW 0: a test's votes come one after another, and
     the window's wait would only slow them; tests/test_groupcommit.py checks the window.)
     """
-    app = create_app(
-        {
-            "INSTANCE_PATH": str(tmp_path / "instance"),
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'test.sqlite3'}",
-            "SECRET_KEY": "test-secret",
-            "TESTING": True,
-            "SOCKETIO_ASYNC_MODE": "threading",
-            "TALLY_INTERVAL": 0,
-            "VOTE_BATCH_WINDOW": 0,
-            "RATELIMIT_ENABLED": False,
-            "SERVER_NAME": "plenum.test",
-        }
-    )
+    app = create_app(app_settings(tmp_path))
     app.test_client_class = IsolatedClient
     realtime.reset_state()
     reset_process_state()

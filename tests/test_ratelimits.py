@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from tests.authorisation_helpers import database_fingerprint
 from tests.board_helpers import join_board
-from tests.conftest import PASSWORD, csrf_from
+from tests.conftest import PASSWORD, app_settings, csrf_from
 from tests.test_registration_views import form as registration_form
 from voting import create_app, ratelimits
 from voting.extensions import db, limiter
@@ -218,17 +218,8 @@ def test_swept_memory_windows_restart_after_their_period_and_ended_ones_go(monke
 
 def test_http_limits_count_in_the_swept_memory_by_default(tmp_path):
     """Flask-Limiter's HTTP limits use the same timer-free storage as the per-person ones."""
-    app = create_app(
-        {
-            "INSTANCE_PATH": str(tmp_path / "instance"),
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'limited.sqlite3'}",
-            "SECRET_KEY": "test-secret",
-            "TESTING": True,
-            "SOCKETIO_ASYNC_MODE": "threading",
-            # Flask-Limiter keeps the last app's setting when the config has none.
-            "RATELIMIT_ENABLED": True,
-        }
-    )
+    # Explicitly on: Flask-Limiter keeps the last app's setting when the config has none.
+    app = create_app(app_settings(tmp_path, RATELIMIT_ENABLED=True, SERVER_NAME=None))
     try:
         with app.app_context():
             db.create_all()
