@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 
 import pytest
@@ -34,6 +35,38 @@ class IsolatedClient(FlaskClient):
     def open(self, *args, **kwargs):
         fresh_g()
         return super().open(*args, **kwargs)
+
+
+class _FailedSocketEvents(logging.Handler):
+    """Collects the log records of socket handlers that failed unexpectedly."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.failures: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Keep a record of voting.errors.unexpected_error_ack."""
+        if record.getMessage() == "socket event failed":
+            self.failures.append(record)
+
+
+@pytest.fixture(autouse=True)
+def no_failed_socket_events(request):
+    """Fail a test in which a socket handler crashed, unless it is marked as expecting that.
+
+    A crash is answered with a server_error ack rather than raised, so a test that ignores
+    an ack would otherwise pass over it.
+    """
+    caught = _FailedSocketEvents()
+    logger = logging.getLogger("voting")
+    logger.addHandler(caught)
+    try:
+        yield
+    finally:
+        logger.removeHandler(caught)
+    if caught.failures and "expects_socket_failure" not in request.keywords:
+        first = caught.failures[0]
+        pytest.fail(f"a socket handler failed: {first.exc_info[1]!r}", pytrace=False)
 
 
 def app_settings(tmp_path, **overrides) -> dict:

@@ -108,6 +108,23 @@ def test_locked_database_gives_retryable_error_and_stores_nothing(app, open_poll
     assert service.ballot_count(poll.id) == 1
 
 
+def test_a_commit_that_fails_unexpectedly_acknowledges_no_vote(app, open_poll, monkeypatch):
+    """The batch's results are made before its commit: a failed commit must not ack them."""
+    event, poll = open_poll
+    option = poll.options[0].id
+
+    def failing_commit():
+        raise RuntimeError("disk gone")
+
+    monkeypatch.setattr(db.session, "commit", failing_commit)
+    with pytest.raises(RuntimeError):
+        service.cast_vote(event, poll.id, "unlucky", [option], "failed-commit-1")
+    monkeypatch.undo()
+    assert service.ballot_count(poll.id) == 0
+    result = service.cast_vote(event, poll.id, "unlucky", [option], "failed-commit-1")
+    assert result.duplicate is False
+
+
 def test_sent_at_is_echoed_to_displays(app, open_poll, socket_for):
     event, poll = open_poll
     display = socket_for(app.test_client(), f"/e/{event.code}/display")

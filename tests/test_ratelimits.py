@@ -235,9 +235,9 @@ def test_http_limits_count_in_the_swept_memory_by_default(tmp_path):
         limiter.enabled = False  # or the next app built without the setting inherits it
 
 
-def test_unreachable_counters_let_people_through_and_say_so_once(limited, app, caplog):
-    """Redis down (or its pool busy): the vote goes through and the log says why, once."""
-    limited(vote="1 per minute")
+def test_unreachable_counters_count_in_this_process_and_say_so_once(limited, app, caplog):
+    """Redis down (or its pool busy): limits hold per process, and the log says why, once."""
+    limited(vote="2 per minute")
     uri = "redis://127.0.0.1:1/0"  # nothing listens on port 1
     options = ratelimits._storage_options(uri)
     assert options["connection_pool"].max_connections == ratelimits.REDIS_POOL_SIZE
@@ -245,8 +245,12 @@ def test_unreachable_counters_let_people_through_and_say_so_once(limited, app, c
     unreachable = FixedWindowRateLimiter(storage_from_string(uri, **options))
     app.extensions["person_rate_limits"] = ratelimits.PersonLimits(limits.rates, unreachable)
     ratelimits._last_failure_log[0] = -1e9
-    for _ in range(3):  # beyond the limit: nothing could count
-        ratelimits.check("vote", "phone-1")
+    ratelimits.check("vote", "phone-1")
     ratelimits.refuse_if_spent("vote", "phone-1")
-    ratelimits.spend("vote", "phone-1")
-    assert caplog.text.count("rate limits not counted") == 1
+    ratelimits.spend("vote", "phone-1")  # the second of two
+    with pytest.raises(ratelimits.RateLimited):
+        ratelimits.refuse_if_spent("vote", "phone-1")
+    with pytest.raises(ratelimits.RateLimited):
+        ratelimits.check("vote", "phone-1")
+    ratelimits.check("vote", "phone-2")  # another person's own count
+    assert caplog.text.count("rate limits counted in this process only") == 1

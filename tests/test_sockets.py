@@ -208,6 +208,7 @@ def test_registration_required_event_refuses_anonymous(app, socket_for, make_eve
     assert ack["error"] == "registration_required"
 
 
+@pytest.mark.expects_socket_failure
 def test_a_vote_whose_handling_fails_unexpectedly_gets_an_error_ack(
     app, socket_for, poll, monkeypatch, caplog
 ):
@@ -227,6 +228,7 @@ def test_a_vote_whose_handling_fails_unexpectedly_gets_an_error_ack(
     assert service.ballot_count(poll.id) == 0
 
 
+@pytest.mark.expects_socket_failure
 def test_a_join_that_fails_unexpectedly_gets_an_error_ack(
     app, socket_for, event, monkeypatch, caplog
 ):
@@ -242,6 +244,7 @@ def test_a_join_that_fails_unexpectedly_gets_an_error_ack(
     assert "no snapshot today" in caplog.text
 
 
+@pytest.mark.expects_socket_failure
 def test_a_connect_that_fails_unexpectedly_is_refused(app, socket_for, event, monkeypatch):
     """A connect handler's failure refuses the connection rather than accepting it."""
     from voting.polls import sockets

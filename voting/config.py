@@ -19,7 +19,9 @@ DEFAULTS: dict[str, object] = {
     # voting.ratelimits.SweptMemoryStorage: limits' "memory://" without a timer per hit.
     "RATELIMIT_STORAGE_URI": "swept-memory://",
     "RATELIMIT_HEADERS_ENABLED": True,
-    # A limit whose storage fails lets the request through (voting.ratelimits does the same).
+    # A limit whose storage fails counts in this process's memory until the storage is
+    # back, never a 500 (voting.ratelimits does the same for the per-person limits).
+    "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
     "RATELIMIT_SWALLOW_ERRORS": True,
     # Seconds between two tally pushes for one poll: a burst of votes gives at most
     # 1/TALLY_INTERVAL pushes a second; 0 pushes after every vote (used by tests).

@@ -15,8 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -123,18 +122,26 @@ class SweptMemoryStorage(Storage):
 
 @dataclass(frozen=True)
 class PersonLimits:
-    """An app's per-person limits: the parsed rates and the counter strategy."""
+    """An app's per-person limits: the rates, the shared counters and this process's own."""
 
     rates: dict[str, list[RateLimitItem]]
     strategy: FixedWindowRateLimiter
+    # Counts when the shared storage fails: limits per process rather than none, so that
+    # an unreachable Redis neither refuses votes nor opens sign-in to password guessing.
+    fallback: FixedWindowRateLimiter = field(
+        default_factory=lambda: FixedWindowRateLimiter(SweptMemoryStorage())
+    )
 
 
 # With Redis, counters go through one pool of this many connections per process, shared
-# by Flask-Limiter and the per-person limits; a request waits this many seconds at most
-# for a free one. redis-py's default pool instead fails at 100 connections: under a vote
-# burst thousands of greenlets count at once, and each failure was a vote left unanswered.
+# by Flask-Limiter and the per-person limits. redis-py's default pool instead fails at 100
+# connections: under a vote burst thousands of greenlets count at once, and each failure
+# was a vote left unanswered. A count waits at most REDIS_POOL_WAIT s for a connection
+# and REDIS_TIMEOUT s for Redis, then goes to the process's own counters: a vote with
+# two windows stays well inside the phone's 10 s ack timeout even when Redis hangs.
 REDIS_POOL_SIZE = 32
-REDIS_POOL_WAIT = 5.0
+REDIS_POOL_WAIT = 1.0
+REDIS_TIMEOUT = 1.0
 
 
 def init_app(app) -> None:
@@ -151,11 +158,15 @@ def init_app(app) -> None:
 def _storage_options(uri: str) -> dict:
     """Storage errors wrapped as StorageError; a blocking connection pool for Redis."""
     options: dict = {"wrap_exceptions": True}
-    if uri.startswith(("redis://", "rediss://", "unix://")):
+    if uri.startswith(("redis://", "rediss://")):
         import redis
 
         options["connection_pool"] = redis.BlockingConnectionPool.from_url(
-            uri, max_connections=REDIS_POOL_SIZE, timeout=REDIS_POOL_WAIT
+            uri,
+            max_connections=REDIS_POOL_SIZE,
+            timeout=REDIS_POOL_WAIT,
+            socket_timeout=REDIS_TIMEOUT,
+            socket_connect_timeout=REDIS_TIMEOUT,
         )
     return options
 
@@ -163,31 +174,14 @@ def _storage_options(uri: str) -> dict:
 def check(action: str, person: str | int | None) -> None:
     """Count one `action` of `person`; raise RateLimited when a limit is exceeded."""
     limits = _limits_for(person)
-    if limits is None:
-        return
-    # Every window counts the attempt, so a person held back by the minute limit
-    # does not also get a fresh hour.
-    with _storage_failure_allows():
-        exceeded = [
-            rate
-            for rate in limits.rates[action]
-            if not limits.strategy.hit(rate, action, str(person))
-        ]
-        if exceeded:
-            raise RateLimited(_message(action), "rate_limited")
+    if limits is not None and not _within(limits, action, str(person), count=True):
+        raise RateLimited(_message(action), "rate_limited")
 
 
 def refuse_if_spent(action: str, person: str | int | None) -> None:
     """Raise RateLimited if `person` has no `action` left, without counting this one."""
     limits = _limits_for(person)
-    if limits is None:
-        return
-    spent = False  # also when the counters cannot be read
-    with _storage_failure_allows():
-        spent = not all(
-            limits.strategy.test(rate, action, str(person)) for rate in limits.rates[action]
-        )
-    if spent:
+    if limits is not None and not _within(limits, action, str(person), count=False):
         raise RateLimited(_message(action), "rate_limited")
 
 
@@ -195,22 +189,27 @@ def spend(action: str, person: str | int | None) -> None:
     """Count one `action` of `person` after the fact (e.g. a failed sign-in)."""
     limits = _limits_for(person)
     if limits is not None:
-        with _storage_failure_allows():
-            for rate in limits.rates[action]:
-                limits.strategy.hit(rate, action, str(person))
+        _within(limits, action, str(person), count=True)
 
 
-@contextmanager
-def _storage_failure_allows():
-    """Let the action through when the counters cannot be reached, and say so in the log.
+def _within(limits: PersonLimits, action: str, person: str, *, count: bool) -> bool:
+    """Say whether `person` is within every window of `action`, counting this one if asked.
 
-    Limits guard against scripts; a vote or a registration refused because Redis is
-    unreachable or its pool stays busy would lose what people came to do.
+    Falls back to this process's own counters when the shared ones fail (logged).
     """
+
+    def ask(strategy: FixedWindowRateLimiter) -> bool:
+        method = strategy.hit if count else strategy.test
+        # Every window is asked (no short cut): each counts the attempt, so a person held
+        # back by the minute limit does not also get a fresh hour.
+        answers = [method(rate, action, person) for rate in limits.rates[action]]
+        return all(answers)
+
     try:
-        yield
+        return ask(limits.strategy)
     except StorageError as error:
         _log_storage_failure(error)
+        return ask(limits.fallback)
 
 
 _last_failure_log = [0.0]
@@ -222,7 +221,7 @@ def _log_storage_failure(error: StorageError) -> None:
     if now - _last_failure_log[0] >= 60:
         _last_failure_log[0] = now
         logging.getLogger(__name__).warning(
-            "rate limits not counted: their storage failed (%s)", error
+            "rate limits counted in this process only: their storage failed (%s)", error
         )
 
 

@@ -780,6 +780,10 @@ def _write_vote_batch(tickets: list[Ticket]) -> None:
             except VotingError as error:
                 db.session.rollback()
                 ticket.error = error
+            except BaseException:
+                db.session.rollback()
+                ticket.result = None  # set before the commit that failed: never acknowledge it
+                raise
     except OperationalError:
         # Database locked or gone: nothing was stored; the client may resend the same vote.
         db.session.rollback()
@@ -790,6 +794,11 @@ def _write_vote_batch(tickets: list[Ticket]) -> None:
         return
     except BaseException:
         db.session.rollback()
+        # Results are set before the commit; none of this transaction was stored, so each
+        # waiting voter must get the error instead (the committer gives it to those
+        # without a result).
+        for ticket in tickets:
+            ticket.result = None
         raise
     _announce_votes(tickets)
 
