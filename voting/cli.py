@@ -235,7 +235,6 @@ def tune_garbage_collector(young_threshold: int) -> None:
     # allocations) a benchmark run with 5,000 phones ran 19 full collections of 0.3 to
     # 0.7 s each, stopping the world for 9 to 10 s; at 20,000 it ran 3 (1.4 s in all):
     # what a request allocates then mostly dies young, before it is promoted.
-
     gc.collect()
     gc.freeze()  # the app, its modules and templates live as long as the process
     _, middle, oldest = gc.get_threshold()
