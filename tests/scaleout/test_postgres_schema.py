@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -9,8 +11,10 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.exc import OperationalError
 
+from tests.vote_path_checks import check_every_ballot_form
 from voting import create_app
 from voting.database import lock_row
+from voting.events.service import EventData, create_event
 from voting.extensions import db
 from voting.models import Event, Poll
 
@@ -94,3 +98,12 @@ def test_lock_row_takes_share_and_update_locks(pg_app):
             db.session.rollback()
     finally:
         other.dispose()
+
+
+def test_the_vote_batch_writes_what_the_orm_reads_back(pg_app):
+    """The batch's driver-level SQL (psycopg's %s style, JSON, times) on PostgreSQL."""
+    upgrade(directory=pg_app.extensions["migrate"].directory)
+    event = create_event(
+        EventData(code="PGVOTE", name="Votes", starts_on=dt.date.today(), ends_on=dt.date.today())
+    )
+    check_every_ballot_form(event)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 import random
 import re
@@ -13,10 +14,10 @@ from dataclasses import dataclass, field, replace
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, delete, func, insert, literal, select, update
+from sqlalchemy import bindparam, delete, func, literal, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from voting import ratelimits, realtime
+from voting import driversql, ratelimits, realtime
 from voting.database import as_id, begin_write, is_sqlite, lock_row
 from voting.errors import Conflict, InvalidInput, NotFound, Unavailable, VotingError
 from voting.events.service import forget_event_refs
@@ -900,9 +901,9 @@ def _record_votes(tickets: list[Ticket]) -> None:
             ticket.error = first.error
 
 
-# The vote path runs Core statements on the session's connection: the ORM's unit of
-# work and bulk persistence cost several times more per statement, and a batch needs
-# no objects, only rows.
+# The vote path needs no objects, only rows: the ORM's unit of work and bulk persistence
+# cost several times more per statement. It reads polls with Core statements and does
+# the rest on the driver's cursor (below).
 POLLS, OPTIONS, VOTES = Poll.__table__, Option.__table__, Vote.__table__
 PARTICIPANTS, BALLOTS, CHOICES = Participant.__table__, Ballot.__table__, BallotChoice.__table__
 POLL_VOTERS, REGISTRATIONS = PollVoter.__table__, Registration.__table__
@@ -936,38 +937,45 @@ _POLL_ROWS = select(
     POLLS.c.closes_at,
 ).where(POLLS.c.id.in_(_ids("ids")))
 _POLL_ROWS_LOCKED = _POLL_ROWS.with_for_update(read=True)
-_OPTION_ROWS = select(OPTIONS.c.poll_id, OPTIONS.c.id, OPTIONS.c.position).where(
-    OPTIONS.c.poll_id.in_(_ids("ids"))
-)
+# The rest of the batch's statements run on the driver's cursor (voting.driversql): they
+# read and write plain ints and strings, and SQLAlchemy's execution layer cost more than
+# SQLite's own work. `{}` is filled with an IN list's placeholders.
+_OPTION_ROWS = "SELECT poll_id, id, position FROM options WHERE poll_id IN ({})"
 _BLOCKED_WORDS = select(Event.__table__.c.id, Event.__table__.c.blocked_words).where(
     Event.__table__.c.id.in_(_ids("ids"))
 )
 _VOTE_ROWS = (
-    select(
-        VOTES.c.vote_id, VOTES.c.poll_id, PARTICIPANTS.c.public_id, VOTES.c.receipt, VOTES.c.choices
-    )
-    .outerjoin(PARTICIPANTS, PARTICIPANTS.c.id == VOTES.c.participant_id)
-    .where(VOTES.c.vote_id.in_(_ids("ids")))
+    "SELECT votes.vote_id, votes.poll_id, participants.public_id, votes.receipt, votes.choices"
+    " FROM votes LEFT OUTER JOIN participants ON participants.id = votes.participant_id"
+    " WHERE votes.vote_id IN ({})"
 )
-_PARTICIPANT_ROWS = select(
-    PARTICIPANTS.c.public_id, PARTICIPANTS.c.id, PARTICIPANTS.c.event_id
-).where(PARTICIPANTS.c.public_id.in_(_ids("ids")))
-_BALLOT_ROWS = select(BALLOTS.c.participant_id, BALLOTS.c.id).where(
-    BALLOTS.c.poll_id == bindparam("poll_id"), BALLOTS.c.participant_id.in_(_ids("ids"))
+_PARTICIPANT_ROWS = "SELECT public_id, id, event_id FROM participants WHERE public_id IN ({})"
+_BALLOT_ROWS = "SELECT participant_id, id FROM ballots WHERE poll_id = ? AND participant_id IN ({})"
+_CLEAR_CHOICES = "DELETE FROM ballot_choices WHERE ballot_id = ?"
+_UPDATE_BALLOT = "UPDATE ballots SET updated_at = ?, receipt = ?, weight = ? WHERE id = ?"
+_SET_ANSWER = "UPDATE ballots SET text = ?, answer_status = ? WHERE id = ?"
+_INSERT_PARTICIPANT = "INSERT INTO participants (public_id, event_id, created_at) VALUES (?, ?, ?)"
+_INSERT_BALLOT = (
+    "INSERT INTO ballots (poll_id, participant_id, created_at, updated_at, receipt, weight)"
+    " VALUES (?, ?, ?, ?, ?, ?)"
 )
-_CLEAR_CHOICES = delete(CHOICES).where(CHOICES.c.ballot_id.in_(_ids("ids")))
-_UPDATE_BALLOT = (
-    update(BALLOTS)
-    .where(BALLOTS.c.id == bindparam("b_id"))
-    .values(updated_at=bindparam("now"), receipt=bindparam("receipt"), weight=bindparam("weight"))
+# Secret ballots get a random id and no times (secrecy.random_ballot_id).
+_INSERT_SEALED_BALLOT = "INSERT INTO ballots (id, poll_id, receipt, weight) VALUES (?, ?, ?, ?)"
+_INSERT_CHOICE = "INSERT INTO ballot_choices (ballot_id, option_id, value) VALUES (?, ?, ?)"
+_INSERT_VOTE = (
+    "INSERT INTO votes (vote_id, poll_id, participant_id, receipt, choices, created_at)"
+    " VALUES (?, ?, ?, ?, ?, ?)"
 )
-_SET_ANSWER = (
-    update(BALLOTS)
-    .where(BALLOTS.c.id == bindparam("b_id"))
-    .values(text=bindparam("text"), answer_status=bindparam("status"))
+_INSERT_POLL_VOTER = "INSERT INTO poll_voters (poll_id, participant_id) VALUES (?, ?)"
+_VOTER_ROWS = (
+    "SELECT poll_id, participant_id FROM poll_voters WHERE poll_id = ? AND participant_id IN ({})"
 )
-_INSERT_PARTICIPANTS, _INSERT_BALLOTS = insert(PARTICIPANTS), insert(BALLOTS)
-_INSERT_CHOICES, _INSERT_VOTES = insert(CHOICES), insert(VOTES)
+
+
+def _listed(sql: str, values) -> tuple[str, list]:
+    """Return a statement with an IN list of `values`, and the values as parameters."""
+    values = list(values)
+    return sql.format(driversql.in_list(len(values))), values
 
 
 def _lock_polls(poll_ids: set[int]) -> dict[int, object]:
@@ -979,7 +987,9 @@ def _lock_polls(poll_ids: set[int]) -> dict[int, object]:
 def _option_ids(polls: dict[int, object]) -> dict[int, dict[int, int]]:
     """Return the option ids of each poll with their positions."""
     found: dict[int, dict[int, int]] = {poll_id: {} for poll_id in polls}
-    for poll_id, option_id, position in _conn().execute(_OPTION_ROWS, {"ids": list(polls)}):
+    if not polls:
+        return found
+    for poll_id, option_id, position in driversql.rows(*_listed(_OPTION_ROWS, polls)):
         found[poll_id][option_id] = position
     return found
 
@@ -995,13 +1005,23 @@ def _blocked_words(requests: list[VoteRequest]) -> dict[int, list[str]]:
 
 def _stored_votes(vote_ids: set[str]) -> dict[str, tuple]:
     """Return earlier submissions with these vote ids: vote_id -> (poll, owner key, receipt, choices)."""
-    rows = _conn().execute(_VOTE_ROWS, {"ids": list(vote_ids)})
-    return {row[0]: tuple(row[1:]) for row in rows}
+    rows = driversql.rows(*_listed(_VOTE_ROWS, vote_ids))
+    return {
+        vote_id: (poll_id, owner, receipt, _logged(ballot))
+        for vote_id, poll_id, owner, receipt, ballot in rows
+    }
+
+
+def _logged(ballot):
+    """Return a vote log's ballot as stored JSON decoded (SQLite's driver gives its text)."""
+    return json.loads(ballot) if isinstance(ballot, str) else ballot
 
 
 def _participant_ids(keys: set[str]) -> dict[str, tuple[int, int]]:
     """Return participant key -> (row id, event id) for the keys that have a row."""
-    rows = _conn().execute(_PARTICIPANT_ROWS, {"ids": list(keys)})
+    if not keys:
+        return {}
+    rows = driversql.rows(*_listed(_PARTICIPANT_ROWS, keys))
     return {key: (row_id, event_id) for key, row_id, event_id in rows}
 
 
@@ -1156,13 +1176,9 @@ def _create_participants(tickets, participants: dict[str, tuple[int, int]]) -> N
     new = {key: event_id for key, event_id in new.items() if key not in participants}
     if not new:
         return
-    now = utcnow()
-    _conn().execute(
-        insert(PARTICIPANTS),
-        [
-            {"public_id": key, "event_id": event_id, "created_at": now}
-            for key, event_id in new.items()
-        ],
+    now = driversql.bind(PARTICIPANTS.c.created_at, utcnow())
+    driversql.execute_many(
+        _INSERT_PARTICIPANT, [(key, event_id, now) for key, event_id in new.items()]
     )
     participants.update(_participant_ids(set(new)))
 
@@ -1191,35 +1207,35 @@ def _store_ballots(tickets: list[Ticket], polls: dict, participants, weights: di
         accepted.append(ticket)
     if not accepted:
         return
-    conn, now = _conn(), utcnow()
+    now = driversql.bind(BALLOTS.c.created_at, utcnow())
     changed = [pair for pair in final if pair in existing]
     if changed:
-        conn.execute(_CLEAR_CHOICES, {"ids": [existing[pair] for pair in changed]})
-        conn.execute(
+        driversql.execute_many(_CLEAR_CHOICES, [(existing[pair],) for pair in changed])
+        driversql.execute_many(
             _UPDATE_BALLOT,
             [
-                {
-                    "b_id": existing[pair],
-                    "now": now,
-                    "receipt": final[pair].result.receipt,
-                    "weight": weights.get(final[pair].item.participant_key, 1.0),
-                }
+                (
+                    now,
+                    final[pair].result.receipt,
+                    weights.get(final[pair].item.participant_key, 1.0),
+                    existing[pair],
+                )
                 for pair in changed
             ],
         )
     new_pairs = [pair for pair in final if pair not in existing]
     if new_pairs:
-        conn.execute(
-            _INSERT_BALLOTS,
+        driversql.execute_many(
+            _INSERT_BALLOT,
             [
-                {
-                    "poll_id": poll_id,
-                    "participant_id": pid,
-                    "created_at": now,
-                    "updated_at": now,
-                    "receipt": final[poll_id, pid].result.receipt,
-                    "weight": weights.get(final[poll_id, pid].item.participant_key, 1.0),
-                }
+                (
+                    poll_id,
+                    pid,
+                    now,
+                    now,
+                    final[poll_id, pid].result.receipt,
+                    weights.get(final[poll_id, pid].item.participant_key, 1.0),
+                )
                 for poll_id, pid in new_pairs
             ],
         )
@@ -1227,56 +1243,59 @@ def _store_ballots(tickets: list[Ticket], polls: dict, participants, weights: di
     by_ballot = {existing[pair]: ticket.item for pair, ticket in final.items()}
     _store_answers(by_ballot, polls)
     _store_choices(by_ballot)
-    conn.execute(
-        _INSERT_VOTES,
+    _log_votes(
         [
-            {
-                "vote_id": t.item.vote_id,
-                "poll_id": t.item.poll_id,
-                "participant_id": participants[t.item.participant_key][0],
-                "receipt": t.result.receipt,
+            (
+                t.item.vote_id,
+                t.item.poll_id,
+                participants[t.item.participant_key][0],
+                t.result.receipt,
                 # The log keeps plain choice ballots as a list, as it always has.
-                "choices": t.item.choices if t.item.form == "choices" else t.item.ballot,
-                "created_at": now,
-            }
+                t.item.choices if t.item.form == "choices" else t.item.ballot,
+            )
             for t in accepted
-        ],
+        ]
+    )
+
+
+def _log_votes(entries: list[tuple]) -> None:
+    """Append (vote id, poll, participant, receipt, ballot) entries to the vote log."""
+    now = driversql.bind(VOTES.c.created_at, utcnow())
+    driversql.execute_many(
+        _INSERT_VOTE,
+        [(*entry[:4], driversql.bind(VOTES.c.choices, entry[4]), now) for entry in entries],
     )
 
 
 def _store_choices(by_ballot: dict[int, VoteRequest]) -> None:
     """Insert the options (with points or ranks) each ballot of a batch marks."""
     rows = [
-        {"ballot_id": ballot_id, "option_id": option_id, "value": value}
+        (ballot_id, option_id, value)
         for ballot_id, request in by_ballot.items()
         for option_id, value in zip(
             request.choices, request.values or [None] * len(request.choices), strict=True
         )
     ]
-    if rows:
-        _conn().execute(_INSERT_CHOICES, rows)
+    driversql.execute_many(_INSERT_CHOICE, rows)
 
 
 def _store_answers(by_ballot: dict[int, VoteRequest], polls: dict[int, object]) -> None:
     """Write the open-text answers of a batch onto their ballots (moderated or shown)."""
     answers = [
-        {
-            "b_id": ballot_id,
-            "text": request.text,
-            "status": AnswerStatus.pending
-            if polls[request.poll_id].moderate_answers
-            else AnswerStatus.shown,
-        }
+        (
+            request.text,
+            driversql.bind(
+                BALLOTS.c.answer_status,
+                AnswerStatus.pending
+                if polls[request.poll_id].moderate_answers
+                else AnswerStatus.shown,
+            ),
+            ballot_id,
+        )
         for ballot_id, request in by_ballot.items()
         if request.form == "text"
     ]
-    if answers:
-        _conn().execute(_SET_ANSWER, answers)
-
-
-_VOTER_ROWS = select(POLL_VOTERS.c.poll_id, POLL_VOTERS.c.participant_id).where(
-    POLL_VOTERS.c.poll_id == bindparam("poll_id"), POLL_VOTERS.c.participant_id.in_(_ids("ids"))
-)
+    driversql.execute_many(_SET_ANSWER, answers)
 
 
 def _store_secret_ballots(tickets: list[Ticket], polls: dict, participants, weights: dict) -> None:
@@ -1287,11 +1306,11 @@ def _store_secret_ballots(tickets: list[Ticket], polls: dict, participants, weig
     """
     if not tickets:
         return
-    conn = _conn()
     voted: set[tuple[int, int]] = set()
     for poll_id in {t.item.poll_id for t in tickets}:
         pids = [participants[t.item.owner_key][0] for t in tickets if t.item.poll_id == poll_id]
-        voted |= set(conn.execute(_VOTER_ROWS, {"poll_id": poll_id, "ids": pids}).all())
+        sql, params = _listed(_VOTER_ROWS, pids)
+        voted |= set(driversql.rows(sql, [poll_id, *params]))
     accepted: list[Ticket] = []
     for ticket in tickets:
         pair = (ticket.item.poll_id, participants[ticket.item.owner_key][0])
@@ -1309,45 +1328,32 @@ def _store_secret_ballots(tickets: list[Ticket], polls: dict, participants, weig
     if not accepted:
         return
     random.SystemRandom().shuffle(accepted)
-    conn.execute(
-        insert(POLL_VOTERS),
-        [
-            {"poll_id": t.item.poll_id, "participant_id": participants[t.item.owner_key][0]}
-            for t in accepted
-        ],
+    driversql.execute_many(
+        _INSERT_POLL_VOTER,
+        [(t.item.poll_id, participants[t.item.owner_key][0]) for t in accepted],
     )
     by_ballot = {secrecy.random_ballot_id(): t for t in accepted}
-    conn.execute(
-        _INSERT_BALLOTS,
+    driversql.execute_many(
+        _INSERT_SEALED_BALLOT,
         [
-            {
-                "id": ballot_id,
-                "poll_id": t.item.poll_id,
-                "participant_id": None,
-                "created_at": None,
-                "updated_at": None,
-                "receipt": t.result.receipt,
-                "weight": weights.get(t.item.participant_key, 1.0),
-            }
+            (ballot_id, t.item.poll_id, t.result.receipt, weights.get(t.item.participant_key, 1.0))
             for ballot_id, t in by_ballot.items()
         ],
     )
     requests = {ballot_id: t.item for ballot_id, t in by_ballot.items()}
     _store_answers(requests, polls)
     _store_choices(requests)
-    conn.execute(
-        _INSERT_VOTES,
+    _log_votes(
         [
-            {
-                "vote_id": secrecy.hashed_vote_id(t.item.vote_id),
-                "poll_id": t.item.poll_id,
-                "participant_id": None,
-                "receipt": secrecy.seal_receipt(t.result.receipt, t.item.vote_id),
-                "choices": [],
-                "created_at": utcnow(),
-            }
+            (
+                secrecy.hashed_vote_id(t.item.vote_id),
+                t.item.poll_id,
+                None,
+                secrecy.seal_receipt(t.result.receipt, t.item.vote_id),
+                [],
+            )
             for t in accepted
-        ],
+        ]
     )
 
 
@@ -1374,7 +1380,8 @@ def _ballot_ids(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], int]:
     for poll_id, pid in pairs:
         by_poll.setdefault(poll_id, []).append(pid)
     for poll_id, pids in by_poll.items():
-        rows = _conn().execute(_BALLOT_ROWS, {"poll_id": poll_id, "ids": pids})
+        sql, params = _listed(_BALLOT_ROWS, pids)
+        rows = driversql.rows(sql, [poll_id, *params])
         found.update({(poll_id, pid): ballot_id for pid, ballot_id in rows})
     return found
 

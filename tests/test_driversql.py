@@ -1,0 +1,50 @@
+"""The driver-level SQL of the vote path (voting.driversql) on embedded SQLite."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from tests.vote_path_checks import check_every_ballot_form
+from voting import driversql
+from voting.extensions import db
+from voting.models import Participant
+from voting.polls.service import _INSERT_PARTICIPANT
+
+
+def test_every_ballot_form_reads_back_as_written(make_event):
+    check_every_ballot_form(make_event())
+
+
+def test_a_driver_error_arrives_as_sqlalchemys(make_event):
+    """The batch's fallbacks catch SQLAlchemy's IntegrityError, not sqlite3's."""
+    event = make_event()
+    now = driversql.bind(Participant.__table__.c.created_at, dt.datetime.now(dt.UTC))
+    row = ("same-key", event.id, now)
+    with pytest.raises(IntegrityError) as error:
+        driversql.execute_many(_INSERT_PARTICIPANT, [row, row])
+    assert "UNIQUE" in str(error.value.orig)
+    db.session.rollback()
+    assert db.session.scalar(select(Participant).where(Participant.public_id == "same-key")) is None
+
+
+def test_rows_run_inside_the_sessions_transaction(make_event):
+    """What the session wrote is visible to the driver SQL and goes with its rollback."""
+    event = make_event()
+    db.session.add(Participant(public_id="pending-key", event_id=event.id))
+    db.session.flush()
+    sql = "SELECT event_id FROM participants WHERE public_id IN ({})"
+    assert driversql.rows(sql.format(driversql.in_list(1)), ["pending-key"]) == [(event.id,)]
+    db.session.rollback()
+    assert driversql.rows(sql.format(driversql.in_list(1)), ["pending-key"]) == []
+
+
+def test_placeholders_follow_the_drivers_style():
+    assert driversql._driver_sql("a = ? AND b LIKE 'x%'", "qmark") == "a = ? AND b LIKE 'x%'"
+    assert driversql._driver_sql("a = ? AND b LIKE 'x%'", "pyformat") == "a = %s AND b LIKE 'x%%'"
+    assert driversql.in_list(3) == "?,?,?"
+    with pytest.raises(ValueError, match="at least one"):
+        driversql.in_list(0)
