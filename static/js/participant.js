@@ -227,13 +227,7 @@
       e.preventDefault();
       if (locked || form.dataset.timeUp) return;
       var ballot = kind.read();
-      if (ballot.error) {
-        status.textContent = ballot.error;
-        status.dataset.error = "1";
-        status.classList.add("field-error");
-        return;
-      }
-      status.classList.remove("field-error");
+      if (ballot.error) return showStatus(status, ballot.error, true);
       send(Object.assign({ poll_id: poll.id, vote_id: P.newVoteId() }, ballot), status, button);
     });
     return form;
@@ -622,11 +616,19 @@
     };
   }
 
-  function send(vote, status, button) {
+  // Answers that mean "not stored this time, nothing wrong with the vote": the phone
+  // sends the same vote (same vote_id, so never counted twice) again by itself.
+  var RETRYABLE = ["busy", "unavailable", "server_error"];
+  var MAX_ATTEMPTS = 8;  // about two minutes of waiting in all, then the person decides
+  var retryTimers = {};
+
+  function send(vote, status, button, attempt) {
+    attempt = attempt || 0;
+    clearTimeout(retryTimers[vote.poll_id]);
     var pending = loadPending();
     pending[vote.poll_id] = vote;
     savePending(pending);
-    if (status) { status.classList.remove("field-error"); status.textContent = P.text("Sending", "Sending…"); }
+    if (status && !attempt) { showStatus(status, P.text("Sending", "Sending…"), false); }
     // Offline: socket.io would buffer the vote and send it on reconnecting, before the page
     // has joined again, and the server would refuse it (not_joined). It stays pending
     // instead: the snapshot after the rejoin resends it.
@@ -634,9 +636,12 @@
     if (button) button.disabled = true;
     socket.timeout(10000).emit("cast_vote", vote, function (err, ack) {
       if (button) button.disabled = false;
-      if (err) return; // not acknowledged: stays pending and is resent on reconnect
+      // No ack in time (the server is overloaded, or the connection broke): it stays
+      // pending; sent again later, or on reconnect by the snapshot.
+      if (err) return retryLater(vote, status, attempt);
       // Sent before the rejoin all the same (a connection given up late): likewise.
       if (ack && ack.error === "not_joined") return;
+      if (ack && RETRYABLE.indexOf(ack.error) !== -1) return retryLater(vote, status, attempt, ack);
       var pendingNow = loadPending();
       if (pendingNow[vote.poll_id] && pendingNow[vote.poll_id].vote_id === vote.vote_id) {
         delete pendingNow[vote.poll_id];
@@ -656,12 +661,43 @@
         showRecorded(statusOf(vote.poll_id), ack.receipt, poll);
         P.announce(P.text("Recorded", "Vote recorded. Receipt:") + " " + ack.receipt);
       } else if (target) {
-        target.textContent = errorText(ack, poll);
-        target.dataset.error = "1";
-        target.classList.add("field-error");
+        showStatus(target, errorText(ack, poll), true);
         if (ack && ack.error === "not_eligible") P.rejoin(); // refresh who this phone may vote as
       }
     });
+  }
+
+  /* Send a still-pending vote again after a growing, jittered wait (thousands of phones
+     that failed together must not come back together); give up after MAX_ATTEMPTS. */
+  function retryLater(vote, status, attempt, ack) {
+    if (!isPending(vote)) return;  // acknowledged meanwhile, or replaced by a newer vote
+    var target = statusOf(vote.poll_id) || status;
+    if (attempt + 1 >= MAX_ATTEMPTS) {
+      // Kept pending: the next reconnect still sends it. The person may also vote again.
+      if (target) showStatus(target, (ack && ack.message) || P.text("NotSent", "Not recorded: the server did not answer. Please vote again."), true);
+      return;
+    }
+    var delay = Math.min(30000, 1000 * Math.pow(2, attempt)) * (0.5 + Math.random() / 2);
+    if (target) {
+      var wait = Math.max(1, Math.round(delay / 1000));
+      showStatus(target, P.format("Retrying", "Not recorded yet. Sending again in {seconds} s…", { seconds: wait }), false);
+    }
+    retryTimers[vote.poll_id] = setTimeout(function () {
+      if (isPending(vote)) send(vote, statusOf(vote.poll_id) || status, null, attempt + 1);
+    }, delay);
+  }
+
+  function isPending(vote) {
+    var kept = loadPending()[vote.poll_id];
+    return Boolean(kept) && kept.vote_id === vote.vote_id;
+  }
+
+  /* A vote's status line: an error (red), or a wait (grey, as nothing is recorded yet). */
+  function showStatus(target, message, failed) {
+    target.textContent = message;
+    target.classList.toggle("field-error", failed);
+    target.classList.toggle("waiting", !failed);  // not green: nothing is recorded yet
+    if (failed) target.dataset.error = "1"; else delete target.dataset.error;
   }
 
   function errorText(ack, poll) {
@@ -678,7 +714,7 @@
   /* "Vote recorded. Receipt: K7QM-2XPA", the receipt kept on one line. */
   function showRecorded(status, receipt, poll) {
     if (!status) return;
-    status.classList.remove("field-error");
+    status.classList.remove("field-error", "waiting");
     delete status.dataset.error;
     if (!receipt && poll && poll.secret) {
       // Cast from another device, or this browser's storage was cleared: no receipt here.

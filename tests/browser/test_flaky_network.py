@@ -49,6 +49,8 @@ OUTAGE = 30.0  # seconds the projector and the console are cut off
 RANKING = "Rank the priorities for the next joint actions"
 SENDING = "Sending…"
 OFFLINE = "Reconnecting…"
+STORY = "Which partnership story should open next year's event?"
+RETRYING = re.compile(r"Not recorded yet\. Sending again in \d+ s…")
 
 
 @pytest.fixture(scope="module")
@@ -271,6 +273,64 @@ def test_pending_vote_survives_a_reload_while_offline(own_server, own_devices, n
     assert pending_votes(again) == {}
     assert votes["sent"] == []  # never sent while offline
     assert {vote["vote_id"] for vote in votes_again["sent"]} == {vote_id}
+    assert not devices.errors
+
+
+def answer_first_votes(page: Page, acks: list[dict]) -> list[str]:
+    """Answer the page's first cast_vote packets with these acks in the server's stead.
+
+    Every other packet passes both ways. Returns the vote ids of all cast_vote packets
+    the page sends, answered here or passed on. Call before the page opens its socket.
+    """
+    left, sent = list(acks), []
+
+    def route(ws) -> None:
+        server = ws.connect_to_server()
+
+        def from_page(message) -> None:
+            match = re.match(
+                r"42(\d+)(\[\"cast_vote\".*)$", message if isinstance(message, str) else ""
+            )
+            if match:
+                sent.append(json.loads(match.group(2))[1]["vote_id"])
+                if left:  # "43<ack id>[answer]": the ack of that packet
+                    ws.send(f"43{match.group(1)}" + json.dumps([left.pop(0)]))
+                    return
+            server.send(message)
+
+        ws.on_message(from_page)  # the server's packets still reach the page by themselves
+
+    page.route_web_socket(re.compile(r"/socket\.io/"), route)
+    return sent
+
+
+def test_a_vote_the_server_could_not_store_is_sent_again_by_itself(
+    own_server, own_devices, screenshot
+):
+    """Answered busy, then server_error: the phone waits a little and sends the same vote
+    again, twice, without the person doing anything; it is counted once."""
+    devices, server = own_devices, own_server
+    console = open_staff_console(devices, server, "console")
+    story = poll_id(console, STORY)
+    phone = devices.new("phone", PHONE)
+    busy = {"error": "busy", "message": "The server is busy; try again in a moment."}
+    failed = {"error": "server_error", "message": "Something went wrong on the server."}
+    sent = answer_first_votes(phone, [busy, failed])
+    phone.goto(f"/e/{EVENT}")
+    wait_online(phone)
+    set_marker(phone)
+    console_action(console, STORY, "Open", "Poll opened.")
+
+    status = vote(poll_card(phone, story), "Cluster excellence")
+    expect(status).to_have_text(RETRYING)
+    assert str(story) in pending_votes(phone)
+    screenshot(phone, "phone-retrying")
+    expect(status).to_have_text(RECORDED)
+    assert len(sent) == 3, sent
+    assert len(set(sent)) == 1, "every attempt carries the same vote id"
+    assert pending_votes(phone) == {}
+    assert results_api(server.url, story)["total"] == 1
+    assert_not_reloaded(phone)
     assert not devices.errors
 
 
