@@ -9,6 +9,7 @@ saturation. Usage:
     .venv/bin/python -m benchmarks.probe --participants 2000 --rate 400
     .venv/bin/python -m benchmarks.probe --profile join.svg --phase join   # py-spy
     .venv/bin/python -m benchmarks.probe --profile join.txt --phase join   # stacks as text
+    .venv/bin/python -m benchmarks.probe --postgres   # on a private PostgreSQL server
 
 It prints CPU milliseconds per join and per vote, the server's RSS after the joins, and
 the per-connection memory that implies.
@@ -28,6 +29,7 @@ from pathlib import Path
 
 import aiohttp
 
+from benchmarks.cluster import Service, start_postgres, stop_all
 from benchmarks.run import (
     EVENT,
     VoteLog,
@@ -75,7 +77,25 @@ def stop_profiler(spy: subprocess.Popen | None) -> None:
 async def measure(args, workdir: Path) -> dict:
     """Start the server, join everyone, vote at a fixed rate; return CPU per operation."""
     options = () if args.gc_threshold is None else ("--gc-threshold", str(args.gc_threshold))
-    server, token, email = start_plenum(workdir, options)
+    started: list[Service] = []
+    env = {"DATABASE_URL": start_database(workdir, started)} if args.postgres else None
+    try:
+        server, token, email = start_plenum(workdir, options, env)
+        return await measure_server(args, workdir, server, token, email)
+    finally:
+        stop_all(started)
+
+
+def start_database(workdir: Path, started: list) -> str:
+    """Start a private PostgreSQL server (durable defaults) with an empty database; return its URL."""
+    workdir.chmod(0o755)  # the postgres user reads its folder in here
+    _, postgres = start_postgres(workdir, started)
+    postgres.psql("CREATE DATABASE plenum_probe")
+    return postgres.url("plenum_probe")
+
+
+async def measure_server(args, workdir: Path, server, token: str, email: str) -> dict:
+    """Join everyone, vote at a fixed rate, ask the results API; return CPU per operation."""
     password = (workdir / "plenum-instance" / "demo-login.txt").read_text().split()[1]
     pid = server.process.pid
     figures: dict = {"participants": args.participants, "vote_rate": args.rate}
@@ -154,6 +174,9 @@ def main() -> None:
         "--gc-threshold", type=int, help="voting serve's (default: serve's 20000; Python's is 700)"
     )
     parser.add_argument("--phase", choices=("join", "vote", "api"), default="vote")
+    parser.add_argument(
+        "--postgres", action="store_true", help="run on a private PostgreSQL server, not SQLite"
+    )
     args = parser.parse_args()
     if not args.profile:
         args.phase = None

@@ -172,10 +172,15 @@ def voting_cli() -> str:
     return str(Path(sys.executable).parent / "voting")
 
 
-def start_plenum(workdir: Path, options: tuple[str, ...] = ()) -> tuple[Server, str, str]:
-    """Start `voting serve` on core 0 in a fresh instance; return it, a token and a login."""
+def start_plenum(
+    workdir: Path, options: tuple[str, ...] = (), env: dict[str, str] | None = None
+) -> tuple[Server, str, str]:
+    """Start `voting serve` on core 0 in a fresh instance; return it, a token and a login.
+
+    `env` adds settings (e.g. DATABASE_URL); the default is embedded SQLite.
+    """
     instance = workdir / "plenum-instance"
-    env = {**os.environ, "VOTING_INSTANCE_PATH": str(instance)}
+    env = {**os.environ, "VOTING_INSTANCE_PATH": str(instance), **(env or {})}
     port = free_port()
     log = workdir / "plenum.log"
     with log.open("w") as out:
