@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select
@@ -10,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from tests.vote_path_checks import check_every_ballot_form
 from voting import driversql
+from voting.database import configure_sqlite
 from voting.extensions import db
 from voting.models import Participant
 from voting.polls.service import _INSERT_PARTICIPANT
@@ -48,3 +50,23 @@ def test_placeholders_follow_the_drivers_style():
     assert driversql.in_list(3) == "?,?,?"
     with pytest.raises(ValueError, match="at least one"):
         driversql.in_list(0)
+
+
+def test_insert_rows_splits_a_long_insert_and_returns_every_new_row(make_event, monkeypatch):
+    event = make_event()
+    monkeypatch.setattr(driversql, "MAX_PARAMETERS", 7)  # two rows of three per statement
+    now = driversql.bind(Participant.__table__.c.created_at, dt.datetime.now(dt.UTC))
+    keys = [f"split-{n}" for n in range(5)]
+    made = driversql.insert_rows(
+        _INSERT_PARTICIPANT, [(key, event.id, now) for key in keys], returning="public_id, id"
+    )
+    stored = dict(db.session.execute(select(Participant.public_id, Participant.id)).all())
+    assert sorted(made) == sorted((key, stored[key]) for key in keys)
+    assert driversql.insert_rows(_INSERT_PARTICIPANT, []) == []
+
+
+def test_an_sqlite_without_returning_is_refused_at_start():
+    old = SimpleNamespace(sqlite_version_info=(3, 31, 1), sqlite_version="3.31.1")
+    engine = SimpleNamespace(dialect=SimpleNamespace(name="sqlite", dbapi=old))
+    with pytest.raises(RuntimeError, match=r"SQLite 3\.35 or newer; this Python has 3\.31\.1"):
+        configure_sqlite(engine, {})

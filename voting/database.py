@@ -15,10 +15,20 @@ from voting.extensions import db
 STARTUP_LOCK_KEY = 0x504C454E554D  # "PLENUM"
 
 
+# INSERT ... RETURNING (the vote batch reads new ids back from its inserts).
+SQLITE_NEEDED = (3, 35)
+
+
 def configure_sqlite(engine: Engine, config: dict) -> None:
     """Set the pragmas that make embedded SQLite durable and concurrent."""
     if engine.dialect.name != "sqlite":
         return
+    found = engine.dialect.dbapi.sqlite_version_info
+    if tuple(found) < SQLITE_NEEDED:
+        raise RuntimeError(
+            f"Plenum needs SQLite {'.'.join(map(str, SQLITE_NEEDED))} or newer; this Python "
+            f"has {engine.dialect.dbapi.sqlite_version}. Use a newer Python or PostgreSQL."
+        )
 
     @sa_event.listens_for(engine, "connect")
     def _pragmas(dbapi_connection, _record) -> None:

@@ -28,12 +28,13 @@ from voting.extensions import db
 
 
 def rows(sql: str, params: Sequence = ()) -> list[tuple]:
-    """Run a query and return all its rows as tuples."""
+    """Run a statement and return all the rows it gives as tuples (none for a plain write)."""
     cursor, dialect = _cursor()
     text = _driver_sql(sql, dialect.paramstyle)
     try:
         cursor.execute(text, tuple(params))
-        return cursor.fetchall()
+        # An INSERT without RETURNING has no result set (psycopg would refuse fetchall).
+        return cursor.fetchall() if cursor.description else []
     except dialect.loaded_dbapi.Error as error:
         raise _wrapped(error, text, params, dialect, many=False) from error
     finally:
@@ -52,6 +53,45 @@ def execute_many(sql: str, params: Sequence[Sequence]) -> None:
         raise _wrapped(error, text, params, dialect, many=True) from error
     finally:
         cursor.close()
+
+
+# Both engines take far more (SQLite 32,766 since 3.32, PostgreSQL 65,535); a vote
+# batch stays well below, so one statement nearly always carries a whole batch.
+MAX_PARAMETERS = 30_000
+
+
+def insert_rows(sql: str, params: Sequence[Sequence], returning: str = "") -> list[tuple]:
+    """Insert many rows with one multi-row INSERT (per MAX_PARAMETERS) instead of one per row.
+
+    `sql` is a one-row "INSERT INTO t (a, b) VALUES (?, ?)". On PostgreSQL this is one
+    round trip and one statement, where executemany runs a pipeline with a result per
+    row; on SQLite the two cost about the same. `returning` names columns to return
+    from the inserted rows (e.g. their new ids), sparing a query to read them back.
+    """
+    found: list[tuple] = []
+    head = sql.rsplit(" VALUES ", 1)[0]
+    tail = f" RETURNING {returning}" if returning else ""
+    for chunk in chunks(params):
+        found += rows(f"{head} VALUES {values(len(chunk), len(chunk[0]))}{tail}", flat(chunk))
+    return found
+
+
+def chunks(params: Sequence[Sequence]) -> list[Sequence[Sequence]]:
+    """Split rows of parameters into runs that one statement can carry (MAX_PARAMETERS)."""
+    if not params:
+        return []
+    size = max(1, MAX_PARAMETERS // len(params[0]))
+    return [params[start : start + size] for start in range(0, len(params), size)]
+
+
+def values(count: int, width: int) -> str:
+    """Return the placeholders of `count` rows of `width` values: "(?,?),(?,?)"."""
+    return ",".join(["(" + in_list(width) + ")"] * count)
+
+
+def flat(params: Sequence[Sequence]) -> list:
+    """Return rows of parameters as one list, in order."""
+    return [value for row in params for value in row]
 
 
 def in_list(count: int) -> str:

@@ -951,8 +951,13 @@ _VOTE_ROWS = (
 )
 _PARTICIPANT_ROWS = "SELECT public_id, id, event_id FROM participants WHERE public_id IN ({})"
 _BALLOT_ROWS = "SELECT participant_id, id FROM ballots WHERE poll_id = ? AND participant_id IN ({})"
-_CLEAR_CHOICES = "DELETE FROM ballot_choices WHERE ballot_id = ?"
-_UPDATE_BALLOT = "UPDATE ballots SET updated_at = ?, receipt = ?, weight = ? WHERE id = ?"
+_CLEAR_CHOICES = "DELETE FROM ballot_choices WHERE ballot_id IN ({})"
+# Every changed ballot of a batch in one statement: (ballot id, receipt, weight) rows.
+# VALUES columns are named column1, column2, ... on both engines.
+_UPDATE_BALLOTS = (
+    "UPDATE ballots SET updated_at = ?, receipt = changes.column2, weight = changes.column3"
+    " FROM (VALUES {}) AS changes WHERE ballots.id = changes.column1"
+)
 _SET_ANSWER = "UPDATE ballots SET text = ?, answer_status = ? WHERE id = ?"
 _INSERT_PARTICIPANT = "INSERT INTO participants (public_id, event_id, created_at) VALUES (?, ?, ?)"
 _INSERT_BALLOT = (
@@ -1177,10 +1182,12 @@ def _create_participants(tickets, participants: dict[str, tuple[int, int]]) -> N
     if not new:
         return
     now = driversql.bind(PARTICIPANTS.c.created_at, utcnow())
-    driversql.execute_many(
-        _INSERT_PARTICIPANT, [(key, event_id, now) for key, event_id in new.items()]
+    made = driversql.insert_rows(
+        _INSERT_PARTICIPANT,
+        [(key, event_id, now) for key, event_id in new.items()],
+        returning="public_id, id, event_id",
     )
-    participants.update(_participant_ids(set(new)))
+    participants.update({key: (row_id, event_id) for key, row_id, event_id in made})
 
 
 def _store_ballots(tickets: list[Ticket], polls: dict, participants, weights: dict) -> None:
@@ -1210,22 +1217,21 @@ def _store_ballots(tickets: list[Ticket], polls: dict, participants, weights: di
     now = driversql.bind(BALLOTS.c.created_at, utcnow())
     changed = [pair for pair in final if pair in existing]
     if changed:
-        driversql.execute_many(_CLEAR_CHOICES, [(existing[pair],) for pair in changed])
-        driversql.execute_many(
-            _UPDATE_BALLOT,
+        driversql.rows(*_listed(_CLEAR_CHOICES, [existing[pair] for pair in changed]))
+        _update_ballots(
+            now,
             [
                 (
-                    now,
+                    existing[pair],
                     final[pair].result.receipt,
                     weights.get(final[pair].item.participant_key, 1.0),
-                    existing[pair],
                 )
                 for pair in changed
             ],
         )
     new_pairs = [pair for pair in final if pair not in existing]
     if new_pairs:
-        driversql.execute_many(
+        made = driversql.insert_rows(
             _INSERT_BALLOT,
             [
                 (
@@ -1238,8 +1244,9 @@ def _store_ballots(tickets: list[Ticket], polls: dict, participants, weights: di
                 )
                 for poll_id, pid in new_pairs
             ],
+            returning="poll_id, participant_id, id",
         )
-        existing.update(_ballot_ids(set(new_pairs)))
+        existing.update({(poll_id, pid): ballot_id for poll_id, pid, ballot_id in made})
     by_ballot = {existing[pair]: ticket.item for pair, ticket in final.items()}
     _store_answers(by_ballot, polls)
     _store_choices(by_ballot)
@@ -1258,10 +1265,17 @@ def _store_ballots(tickets: list[Ticket], polls: dict, participants, weights: di
     )
 
 
+def _update_ballots(now, changes: list[tuple]) -> None:
+    """Give changed ballots their new time, receipt and weight: (id, receipt, weight) rows."""
+    for chunk in driversql.chunks(changes):
+        sql = _UPDATE_BALLOTS.format(driversql.values(len(chunk), 3))
+        driversql.rows(sql, [now, *driversql.flat(chunk)])
+
+
 def _log_votes(entries: list[tuple]) -> None:
     """Append (vote id, poll, participant, receipt, ballot) entries to the vote log."""
     now = driversql.bind(VOTES.c.created_at, utcnow())
-    driversql.execute_many(
+    driversql.insert_rows(
         _INSERT_VOTE,
         [(*entry[:4], driversql.bind(VOTES.c.choices, entry[4]), now) for entry in entries],
     )
@@ -1276,7 +1290,7 @@ def _store_choices(by_ballot: dict[int, VoteRequest]) -> None:
             request.choices, request.values or [None] * len(request.choices), strict=True
         )
     ]
-    driversql.execute_many(_INSERT_CHOICE, rows)
+    driversql.insert_rows(_INSERT_CHOICE, rows)
 
 
 def _store_answers(by_ballot: dict[int, VoteRequest], polls: dict[int, object]) -> None:
@@ -1328,12 +1342,12 @@ def _store_secret_ballots(tickets: list[Ticket], polls: dict, participants, weig
     if not accepted:
         return
     random.SystemRandom().shuffle(accepted)
-    driversql.execute_many(
+    driversql.insert_rows(
         _INSERT_POLL_VOTER,
         [(t.item.poll_id, participants[t.item.owner_key][0]) for t in accepted],
     )
     by_ballot = {secrecy.random_ballot_id(): t for t in accepted}
-    driversql.execute_many(
+    driversql.insert_rows(
         _INSERT_SEALED_BALLOT,
         [
             (ballot_id, t.item.poll_id, t.result.receipt, weights.get(t.item.participant_key, 1.0))
