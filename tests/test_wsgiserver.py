@@ -8,12 +8,20 @@ import io
 
 import gevent
 import gevent.socket
+import geventwebsocket.websocket
 import pytest
 from gevent.pywsgi import OldMessage, WSGIServer
 from hypothesis import given
 from hypothesis import strategies as st
 
-from voting.wsgiserver import MAX_HEADERS, MAX_LINE, LeanHeadersHandler, parse_headers
+from voting.wsgiserver import (
+    MAX_HEADERS,
+    MAX_LINE,
+    Header,
+    LeanHeadersHandler,
+    parse_headers,
+    unmask_payload,
+)
 
 TOKEN_CHARS = "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 names = st.text(TOKEN_CHARS, min_size=1, max_size=20)
@@ -134,3 +142,86 @@ def test_served_body_larger_than_the_read_buffer_arrives_whole(server):
 def test_served_malformed_request_gets_a_400(server, headers):
     answer = ask(server, b"GET / HTTP/1.1\r\nHost: plenum.test\r\n" + headers + b"\r\n")
     assert answer.startswith(b"HTTP/1.1 400")
+
+
+@given(st.binary(min_size=4, max_size=4), st.binary(max_size=300))
+def test_unmasking_matches_the_websocket_rule(key, payload):
+    """RFC 6455 5.3: byte i is XORed with byte i mod 4 of the key."""
+    header = Header(fin=True, opcode=1, flags=0)
+    header.mask, header.length = key, len(payload)
+    assert unmask_payload(header, payload) == bytes(b ^ key[i % 4] for i, b in enumerate(payload))
+    assert Header.unmask_payload is unmask_payload
+
+
+def test_incoming_text_is_checked_by_the_c_validator():
+    assert geventwebsocket.websocket.Utf8Validator.__module__ == "wsaccel.utf8validator"
+
+
+def echo_messages(environ, start_response):
+    """Echo each websocket message back; report how the socket closed."""
+    ws = environ["wsgi.websocket"]
+    while (message := ws.receive()) is not None:
+        ws.send(message)
+    return []
+
+
+@pytest.fixture
+def ws_server():
+    """The lean handler serving websockets, as `voting serve` runs it."""
+    served = WSGIServer(("127.0.0.1", 0), echo_messages, handler_class=LeanHeadersHandler, log=None)
+    served.start()
+    yield served
+    served.stop()
+
+
+def frame(
+    opcode: int, payload: bytes, *, fin: bool = True, key: bytes = b"\x8a\x13\x5c\xe7"
+) -> bytes:
+    """A masked client frame (payloads under 126 bytes)."""
+    masked = bytes(b ^ key[i % 4] for i, b in enumerate(payload))
+    return bytes([(0x80 if fin else 0) | opcode, 0x80 | len(payload)]) + key + masked
+
+
+def open_websocket(server) -> gevent.socket.socket:
+    """Connect and finish the websocket handshake."""
+    sock = gevent.socket.create_connection(("127.0.0.1", server.server_port))
+    sock.sendall(
+        b"GET /ws HTTP/1.1\r\nHost: plenum.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    )
+    answer = b""
+    with gevent.Timeout(5):
+        while b"\r\n\r\n" not in answer:
+            answer += sock.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 101")
+    return sock
+
+
+def read_frame(sock) -> tuple[int, bytes]:
+    """Read one unmasked server frame: (opcode, payload)."""
+    with gevent.Timeout(5):
+        head = sock.recv(2)
+        length = head[1] & 0x7F
+        payload = b""
+        while len(payload) < length:
+            payload += sock.recv(length - len(payload))
+    return head[0] & 0x0F, payload
+
+
+def test_served_websocket_messages_arrive_unmasked_even_split_mid_character(ws_server):
+    text = '42["cast_vote",{"text":"Clusters für Europa – ça marche"}]'.encode()
+    cut = text.index("ü".encode()) + 1  # the frames split the two bytes of one character
+    sock = open_websocket(ws_server)
+    sock.sendall(frame(1, text))
+    assert read_frame(sock) == (1, text)
+    sock.sendall(frame(1, text[:cut], fin=False) + frame(0, text[cut:]))
+    assert read_frame(sock) == (1, text)
+    sock.close()
+
+
+def test_served_websocket_with_invalid_utf8_is_closed_undelivered(ws_server):
+    sock = open_websocket(ws_server)
+    sock.sendall(frame(1, b'42["join",{"event":"\xff\xfe"}]'))
+    # A close frame, not the echo (gevent-websocket drops the code 1007 it means to send).
+    assert read_frame(sock)[0] == 8
+    sock.close()

@@ -1,4 +1,4 @@
-"""gevent's WSGI handler with a lean parser for request headers.
+"""gevent's WSGI handler with a lean parser for request headers, and fast websocket frames.
 
 gevent's pywsgi parses every request's headers with the standard library's e-mail
 parser (`http.client.parse_headers`), built for MIME messages: in a join storm that was
@@ -7,6 +7,11 @@ The parser here reads the same lines under the same limits and builds the same m
 object, and refuses (HTTP 400) what the e-mail parser would have let through silently:
 folded lines (obsolete since RFC 7230, and a request-smuggling vector), lines that are
 not `name: value`, and names that are not HTTP tokens.
+
+gevent-websocket unmasks every frame a browser sends and checks its UTF-8 in pure
+Python, byte by byte: 14 us and twice 17 us for a 108-byte vote, a tenth of the
+server's CPU per vote. wsaccel (its C accelerator, a dependency) does the UTF-8 check
+by itself once installed; the unmasking is routed to wsaccel's masker here.
 """
 
 from __future__ import annotations
@@ -17,8 +22,22 @@ from gevent.pywsgi import OldMessage, WSGIHandler
 
 try:  # voting serve uses gevent-websocket's handler when it is installed
     from geventwebsocket.handler import WebSocketHandler as BaseHandler
+    from geventwebsocket.websocket import Header
 except ImportError:  # pragma: no cover - gevent-websocket is a dependency
-    BaseHandler = WSGIHandler
+    BaseHandler, Header = WSGIHandler, None
+try:
+    from wsaccel.xormask import createXorMasker
+except ImportError:  # pragma: no cover - a dependency; without it frames stay correct, slower
+    createXorMasker = None
+
+
+def unmask_payload(header, payload: bytes) -> bytes:
+    """Unmask a frame's payload with its 4-byte key (wsaccel's C loop)."""
+    return createXorMasker(header.mask, len(payload)).process(payload)
+
+
+if Header is not None and createXorMasker is not None:
+    Header.mask_payload = Header.unmask_payload = unmask_payload
 
 READ_BUFFER = 2048  # bytes; see LeanHeadersHandler.__init__
 MAX_LINE = 65536  # the limits of http.client, which gevent used
