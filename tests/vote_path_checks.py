@@ -112,3 +112,13 @@ def check_every_ballot_form(event) -> None:
     assert secret_log.participant_id is None
     assert secret_log.vote_id != "vote-secret-1"
     assert secret_log.choices == []
+
+    # What a phone's join snapshot reads back (also driver-level SQL).
+    assert service.my_choices([single.id, points.id, ranking.id, text.id], "phone-a") == {
+        single.id: [green],
+        points.id: {"points": {str(p_ids[0]): 7, str(p_ids[2]): 3}},
+        ranking.id: {"ranking": r_ids},
+        text.id: {"text": "more scale-ups"},
+    }
+    assert service.secret_voted([secret.id, single.id], "phone-a") == [secret.id]
+    assert service.my_choices([single.id], "phone-b") == {}

@@ -1459,22 +1459,15 @@ def _new_receipt() -> str:
     return f"{raw[:4]}-{raw[4:]}"
 
 
+# Run once per join: on the driver's cursor, like the vote batch (voting.driversql).
 _MY_BALLOTS = (
-    select(
-        BALLOTS.c.poll_id,
-        POLLS.c.kind,
-        CHOICES.c.option_id,
-        CHOICES.c.value,
-        OPTIONS.c.position,
-        BALLOTS.c.text,
-    )
-    .select_from(
-        BALLOTS.join(PARTICIPANTS, PARTICIPANTS.c.id == BALLOTS.c.participant_id)
-        .join(POLLS, POLLS.c.id == BALLOTS.c.poll_id)
-        .outerjoin(CHOICES, CHOICES.c.ballot_id == BALLOTS.c.id)
-        .outerjoin(OPTIONS, OPTIONS.c.id == CHOICES.c.option_id)
-    )
-    .where(PARTICIPANTS.c.public_id == bindparam("key"), BALLOTS.c.poll_id.in_(_ids("ids")))
+    "SELECT ballots.poll_id, polls.kind, ballot_choices.option_id, ballot_choices.value,"
+    " options.position, ballots.text"
+    " FROM ballots JOIN participants ON participants.id = ballots.participant_id"
+    " JOIN polls ON polls.id = ballots.poll_id"
+    " LEFT OUTER JOIN ballot_choices ON ballot_choices.ballot_id = ballots.id"
+    " LEFT OUTER JOIN options ON options.id = ballot_choices.option_id"
+    " WHERE participants.public_id = ? AND ballots.poll_id IN ({})"
 )
 
 
@@ -1486,9 +1479,8 @@ def my_choices(poll_ids: list[int], participant_key: str | None) -> dict[int, li
     """
     if not participant_key or not poll_ids:
         return {}
-    # On the session's connection: the ORM layer of Session.execute was half the cost of
-    # this query, run once per join.
-    rows = db.session.connection().execute(_MY_BALLOTS, {"key": participant_key, "ids": poll_ids})
+    sql, ids = _listed(_MY_BALLOTS, poll_ids)
+    rows = driversql.rows(sql, [participant_key, *ids])
     parts: dict[int, tuple[str, list]] = {}
     for poll_id, kind, option_id, value, position, text in rows:
         parts.setdefault(poll_id, (kind, []))[1].append((option_id, value, position, text))
@@ -1952,10 +1944,10 @@ def public_snapshot(event_id: int, *, participant_key: str | None = None) -> dic
     return payload
 
 
-_SECRET_VOTED = (
-    select(POLL_VOTERS.c.poll_id)
-    .join(PARTICIPANTS, PARTICIPANTS.c.id == POLL_VOTERS.c.participant_id)
-    .where(PARTICIPANTS.c.public_id == bindparam("key"), POLL_VOTERS.c.poll_id.in_(_ids("ids")))
+_POLLS_VOTED_IN = (
+    "SELECT poll_voters.poll_id FROM poll_voters"
+    " JOIN participants ON participants.id = poll_voters.participant_id"
+    " WHERE participants.public_id = ? AND poll_voters.poll_id IN ({})"
 )
 
 
@@ -1963,8 +1955,8 @@ def secret_voted(poll_ids: list[int], participant_key: str | None) -> list[int]:
     """Return the secret polls in which this participant has voted (not how)."""
     if not poll_ids or not participant_key:
         return []
-    rows = db.session.connection().execute(_SECRET_VOTED, {"key": participant_key, "ids": poll_ids})
-    return list(rows.scalars())
+    sql, ids = _listed(_POLLS_VOTED_IN, poll_ids)
+    return [poll_id for (poll_id,) in driversql.rows(sql, [participant_key, *ids])]
 
 
 def voter_choices(levels, key: str | None, voter, event_id: int) -> dict[int, list[int]]:
