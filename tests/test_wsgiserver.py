@@ -92,13 +92,18 @@ def echo_headers(environ, start_response):
     return [body.encode("latin-1")]
 
 
-@pytest.fixture
-def server():
+def serving(app):
     """gevent's WSGI server on loopback with the lean handler, as `voting serve` runs it."""
-    served = WSGIServer(("127.0.0.1", 0), echo_headers, handler_class=LeanHeadersHandler, log=None)
+    served = WSGIServer(("127.0.0.1", 0), app, handler_class=LeanHeadersHandler, log=None)
     served.start()
     yield served
     served.stop()
+
+
+@pytest.fixture
+def server():
+    """Serving echo_headers."""
+    yield from serving(echo_headers)
 
 
 def ask(server, raw: bytes) -> bytes:
@@ -158,7 +163,7 @@ def test_incoming_text_is_checked_by_the_c_validator():
 
 
 def echo_messages(environ, start_response):
-    """Echo each websocket message back; report how the socket closed."""
+    """Echo each websocket message back until the socket closes."""
     ws = environ["wsgi.websocket"]
     while (message := ws.receive()) is not None:
         ws.send(message)
@@ -167,11 +172,8 @@ def echo_messages(environ, start_response):
 
 @pytest.fixture
 def ws_server():
-    """The lean handler serving websockets, as `voting serve` runs it."""
-    served = WSGIServer(("127.0.0.1", 0), echo_messages, handler_class=LeanHeadersHandler, log=None)
-    served.start()
-    yield served
-    served.stop()
+    """Serving echo_messages over websockets."""
+    yield from serving(echo_messages)
 
 
 def frame(
