@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
+from contextlib import contextmanager, suppress
 
 from sqlalchemy import Column
 from sqlalchemy.engine import Dialect
@@ -29,30 +30,18 @@ from voting.extensions import db
 
 def rows(sql: str, params: Sequence = ()) -> list[tuple]:
     """Run a statement and return all the rows it gives as tuples (none for a plain write)."""
-    cursor, dialect = _cursor()
-    text = _driver_sql(sql, dialect.paramstyle)
-    try:
+    with _driver_cursor(sql, params, many=False) as (cursor, text):
         cursor.execute(text, tuple(params))
         # An INSERT without RETURNING has no result set (psycopg would refuse fetchall).
         return cursor.fetchall() if cursor.description else []
-    except dialect.loaded_dbapi.Error as error:
-        raise _wrapped(error, text, params, dialect, many=False) from error
-    finally:
-        cursor.close()
 
 
 def execute_many(sql: str, params: Sequence[Sequence]) -> None:
     """Run a statement once per row of parameters (one driver call)."""
     if not params:
         return
-    cursor, dialect = _cursor()
-    text = _driver_sql(sql, dialect.paramstyle)
-    try:
+    with _driver_cursor(sql, params, many=True) as (cursor, text):
         cursor.executemany(text, params)
-    except dialect.loaded_dbapi.Error as error:
-        raise _wrapped(error, text, params, dialect, many=True) from error
-    finally:
-        cursor.close()
 
 
 # Both engines take far more (SQLite 32,766 since 3.32, PostgreSQL 65,535); a vote
@@ -107,10 +96,36 @@ def bind(column: Column, value):
     return value if process is None or value is None else process(value)
 
 
-def _cursor():
-    """Return a new cursor on the session's connection and the dialect it speaks."""
+@contextmanager
+def _driver_cursor(sql: str, params, *, many: bool):
+    """Yield a cursor on the session's connection and the SQL in the driver's style.
+
+    A driver error leaves as the exception SQLAlchemy itself would raise, and a lost
+    connection is invalidated as SQLAlchemy would: the session's rollback then discards
+    it instead of failing on it (which would skip the caller's error handling).
+    """
     connection = db.session.connection()
-    return connection.connection.driver_connection.cursor(), connection.dialect
+    dialect = connection.dialect
+    cursor = connection.connection.driver_connection.cursor()
+    text = _driver_sql(sql, dialect.paramstyle)
+    try:
+        yield cursor, text
+    except dialect.loaded_dbapi.Error as error:
+        lost = dialect.is_disconnect(error, connection.connection.dbapi_connection, cursor)
+        if lost:
+            connection.invalidate(error)
+        raise DBAPIError.instance(
+            text,
+            params,
+            error,
+            dialect.loaded_dbapi.Error,
+            connection_invalidated=lost,
+            dialect=dialect,
+            ismulti=many,
+        ) from error
+    finally:
+        with suppress(Exception):  # a cursor of a lost connection may refuse to close
+            cursor.close()
 
 
 @functools.lru_cache(maxsize=512)
@@ -127,15 +142,3 @@ def _driver_sql(sql: str, paramstyle: str) -> str:
 def _bind_processor(column: Column, dialect: Dialect):
     """Return the function that turns a Python value into the column's stored form, if any."""
     return column.type.dialect_impl(dialect).bind_processor(dialect)
-
-
-def _wrapped(error: Exception, text: str, params, dialect: Dialect, *, many: bool):
-    """Return the SQLAlchemy exception SQLAlchemy itself would raise for a driver error."""
-    return DBAPIError.instance(
-        text,
-        params,
-        error,
-        dialect.loaded_dbapi.Error,
-        dialect=dialect,
-        ismulti=many,
-    )

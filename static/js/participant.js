@@ -621,14 +621,18 @@
   var RETRYABLE = ["busy", "unavailable", "server_error"];
   var MAX_ATTEMPTS = 8;  // about two minutes of waiting in all, then the person decides
   var retryTimers = {};
+  var attemptsOf = {};  // vote id -> sends so far: a snapshot's resend keeps the backoff
+  var latestSend = {};  // poll id -> number of its newest send; only that one may retry
 
   function send(vote, status, button, attempt) {
-    attempt = attempt || 0;
+    attempt = attempt === undefined ? (attemptsOf[vote.vote_id] || 0) : attempt;
+    attemptsOf[vote.vote_id] = attempt;
     clearTimeout(retryTimers[vote.poll_id]);
+    var sendNumber = latestSend[vote.poll_id] = (latestSend[vote.poll_id] || 0) + 1;
     var pending = loadPending();
     pending[vote.poll_id] = vote;
     savePending(pending);
-    if (status && !attempt) { showStatus(status, P.text("Sending", "Sending…"), false); }
+    if (status) showStatus(status, P.text("Sending", "Sending…"), false);
     // Offline: socket.io would buffer the vote and send it on reconnecting, before the page
     // has joined again, and the server would refuse it (not_joined). It stays pending
     // instead: the snapshot after the rejoin resends it.
@@ -638,10 +642,12 @@
       if (button) button.disabled = false;
       // No ack in time (the server is overloaded, or the connection broke): it stays
       // pending; sent again later, or on reconnect by the snapshot.
-      if (err) return retryLater(vote, status, attempt);
+      // An older send of a vote sent again meanwhile leaves retrying to the newer one.
+      var newest = sendNumber === latestSend[vote.poll_id];
+      if (err) return newest && retryLater(vote, status, attempt);
       // Sent before the rejoin all the same (a connection given up late): likewise.
       if (ack && ack.error === "not_joined") return;
-      if (ack && RETRYABLE.indexOf(ack.error) !== -1) return retryLater(vote, status, attempt, ack);
+      if (ack && RETRYABLE.indexOf(ack.error) !== -1) return newest && retryLater(vote, status, attempt, ack);
       var pendingNow = loadPending();
       if (pendingNow[vote.poll_id] && pendingNow[vote.poll_id].vote_id === vote.vote_id) {
         delete pendingNow[vote.poll_id];
@@ -673,8 +679,9 @@
     if (!isPending(vote)) return;  // acknowledged meanwhile, or replaced by a newer vote
     var target = statusOf(vote.poll_id) || status;
     if (attempt + 1 >= MAX_ATTEMPTS) {
-      // Kept pending: the next reconnect still sends it. The person may also vote again.
-      if (target) showStatus(target, (ack && ack.message) || P.text("NotSent", "Not recorded: the server did not answer. Please vote again."), true);
+      // Kept pending, as it may have been stored without an answer: the next reconnect
+      // sends it again (answered as a duplicate if it was). The person may also vote again.
+      if (target) showStatus(target, (ack && ack.message) || P.text("NotConfirmed", "Not confirmed: the server did not answer. Your vote is sent again when the connection comes back; you may also vote again."), true);
       return;
     }
     var delay = Math.min(30000, 1000 * Math.pow(2, attempt)) * (0.5 + Math.random() / 2);
@@ -685,6 +692,13 @@
     retryTimers[vote.poll_id] = setTimeout(function () {
       if (isPending(vote)) send(vote, statusOf(vote.poll_id) || status, null, attempt + 1);
     }, delay);
+  }
+
+  function forgetPending(pollId) {
+    clearTimeout(retryTimers[pollId]);
+    latestSend[pollId] = (latestSend[pollId] || 0) + 1;  // answers still on their way retry nothing
+    var pending = loadPending();
+    if (pending[pollId]) { delete pending[pollId]; savePending(pending); }
   }
 
   function isPending(vote) {
@@ -785,7 +799,7 @@
       renderAll();
       // Resend votes that were never acknowledged (same vote id: recorded once).
       var pending = loadPending();
-      Object.keys(pending).forEach(function (pollId) { send(pending[pollId], statusOf(pollId), null); });
+      Object.keys(pending).forEach(function (pollId) { send(pending[pollId], statusOf(pollId), null, undefined); });
     },
     poll: function (msg) {
       if (msg.action === "deleted") {
@@ -797,6 +811,7 @@
         if (!found) state.polls.unshift(msg.poll);
         P.trackTimer(msg.poll);
         if (msg.action === "reset") {
+          forgetPending(msg.poll.id);  // the votes before the reset are gone: do not bring one back
           delete state.mine[String(msg.poll.id)];
           delete state.drafts[String(msg.poll.id)];
           delete state.receipts[String(msg.poll.id)];

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import psycopg
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -12,11 +13,13 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.exc import OperationalError
 
 from tests.vote_path_checks import check_every_ballot_form
-from voting import create_app
+from voting import create_app, driversql
 from voting.database import lock_row
+from voting.errors import Unavailable
 from voting.events.service import EventData, create_event
 from voting.extensions import db
 from voting.models import Event, Poll
+from voting.polls import service
 
 pytestmark = pytest.mark.scaleout
 
@@ -107,3 +110,32 @@ def test_the_vote_batch_writes_what_the_orm_reads_back(pg_app):
         EventData(code="PGVOTE", name="Votes", starts_on=dt.date.today(), ends_on=dt.date.today())
     )
     check_every_ballot_form(event)
+
+
+def test_a_connection_lost_mid_batch_acknowledges_no_vote(pg_app, postgres, database, monkeypatch):
+    """PostgreSQL ends the app's session between the batch's statements: every vote of the
+    batch is answered `unavailable`, nothing is stored, and the next vote goes through."""
+    upgrade(directory=pg_app.extensions["migrate"].directory)
+    event = create_event(
+        EventData(code="PGLOST", name="Lost", starts_on=dt.date.today(), ends_on=dt.date.today())
+    )
+    poll = service.open_poll(
+        service.create_poll(event, service.PollData(title="Which?", options=["A", "B"]))
+    )
+    option = poll.options[0].id
+    real = service._create_participants
+
+    def lose_connection(tickets, participants):
+        (pid,) = driversql.rows("SELECT pg_backend_pid()")[0]
+        with psycopg.connect(postgres.url(database), autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        real(tickets, participants)
+
+    monkeypatch.setattr(service, "_create_participants", lose_connection)
+    with pytest.raises(Unavailable):
+        service.cast_vote(event, poll.id, "phone-lost", [option], "vote-lost-01")
+    monkeypatch.undo()
+    assert service.ballot_count(poll.id) == 0
+    result = service.cast_vote(event, poll.id, "phone-lost", [option], "vote-lost-01")
+    assert not result.duplicate
+    assert service.ballot_count(poll.id) == 1

@@ -787,11 +787,14 @@ def _write_vote_batch(tickets: list[Ticket]) -> None:
                 raise
     except OperationalError:
         # Database locked or gone: nothing was stored; the client may resend the same vote.
-        db.session.rollback()
+        # Answers first: results were made before the commit, and a rollback on a lost
+        # connection may fail too, which must not leave them standing.
         for ticket in tickets:
+            ticket.result = None
             ticket.error = Unavailable(
                 _l("Votes cannot be stored right now; retry."), "unavailable"
             )
+        db.session.rollback()
         return
     except BaseException:
         db.session.rollback()
