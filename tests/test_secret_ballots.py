@@ -6,8 +6,10 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.test_sockets import participant
+from voting import driversql
 from voting.errors import Conflict, InvalidInput
 from voting.extensions import db
+from voting.groupcommit import Ticket
 from voting.models import Ballot, Participant, PollVoter, RegistrationStatus, Vote
 from voting.polls import secrecy, service
 
@@ -272,3 +274,40 @@ def test_weights_page_is_for_admins_and_saves(
     assert client.post(url, data={"action": "reset"}).status_code == 400  # no CSRF token
     db.session.refresh(person)
     assert person.vote_weight == 0.25
+
+
+def test_a_batchs_secret_rows_are_written_in_unrelated_orders(event, make_poll, monkeypatch):
+    """PostgreSQL keeps rows in insertion order: who voted (poll_voters), the ballots and the
+    log must not be inserted in the same order, or the files would pair voter and ballot."""
+    poll = secret_poll(event, make_poll)
+    inserted: dict[str, list] = {}
+    real = driversql.insert_rows
+
+    def recording(sql, params, returning=""):
+        inserted[sql.split()[2]] = list(params)
+        return real(sql, params, returning)
+
+    monkeypatch.setattr(driversql, "insert_rows", recording)
+    people = [f"secret-voter-{n:02d}" for n in range(40)]
+    tickets = [
+        Ticket(
+            service.VoteRequest(event.id, poll.id, key, [poll.options[n % 2].id], f"sv-{n:05d}x")
+        )
+        for n, key in enumerate(people)
+    ]
+    service._write_vote_batch(tickets)
+    assert all(t.error is None and t.result is not None for t in tickets)
+    assert service.ballot_count(poll.id) == 40
+    ids = dict(db.session.execute(select(Participant.id, Participant.public_id)).all())
+    assert inserted["poll_voters"] == sorted(inserted["poll_voters"])  # by participant id
+    voter_order = [ids[pid] for _, pid in inserted["poll_voters"]]
+    by_receipt = {t.result.receipt: t.item.participant_key for t in tickets}
+    ballot_order = [by_receipt[receipt] for _, _, receipt, _ in inserted["ballots"]]
+    assert [row[0] for row in inserted["ballots"]] == sorted(row[0] for row in inserted["ballots"])
+    sealed = {secrecy.hashed_vote_id(t.item.vote_id): t.item.participant_key for t in tickets}
+    log_order = [sealed[row[0]] for row in inserted["votes"]]
+    assert sorted(voter_order) == sorted(ballot_order) == sorted(log_order) == sorted(people)
+    # 40 rows: the same order by chance has a probability of 1 in 40!.
+    assert voter_order != ballot_order
+    assert ballot_order != log_order
+    assert voter_order != log_order

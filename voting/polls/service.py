@@ -1318,8 +1318,8 @@ def _store_answers(by_ballot: dict[int, VoteRequest], polls: dict[int, object]) 
 def _store_secret_ballots(tickets: list[Ticket], polls: dict, participants, weights: dict) -> None:
     """Store secret ballots: who voted, what was voted and the log, none pointing at another.
 
-    A secret ballot cannot be changed, so a second vote is refused. The rows of a batch
-    are written in shuffled order, and ballots get random ids and no times.
+    A secret ballot cannot be changed, so a second vote is refused. Ballots get random
+    ids and no times, and each table gets a batch's rows in an order of its own.
     """
     if not tickets:
         return
@@ -1344,12 +1344,13 @@ def _store_secret_ballots(tickets: list[Ticket], polls: dict, participants, weig
         accepted.append(ticket)
     if not accepted:
         return
-    random.SystemRandom().shuffle(accepted)
-    driversql.insert_rows(
-        _INSERT_POLL_VOTER,
-        [(t.item.poll_id, participants[t.item.owner_key][0]) for t in accepted],
-    )
-    by_ballot = {secrecy.random_ballot_id(): t for t in accepted}
+    # Each table gets the batch's rows in an order of its own, none following another's:
+    # PostgreSQL keeps rows in insertion order on disk, so the same order in two tables
+    # would pair each voter with their ballot for anyone who reads the files.
+    voters = sorted((t.item.poll_id, participants[t.item.owner_key][0]) for t in accepted)
+    driversql.insert_rows(_INSERT_POLL_VOTER, voters)
+    pairs = zip(_distinct_ballot_ids(len(accepted)), accepted, strict=True)
+    by_ballot = dict(sorted(pairs, key=_first))  # ballots in the order of their random ids
     driversql.insert_rows(
         _INSERT_SEALED_BALLOT,
         [
@@ -1360,6 +1361,8 @@ def _store_secret_ballots(tickets: list[Ticket], polls: dict, participants, weig
     requests = {ballot_id: t.item for ballot_id, t in by_ballot.items()}
     _store_answers(requests, polls)
     _store_choices(requests)
+    logged = list(accepted)
+    random.SystemRandom().shuffle(logged)
     _log_votes(
         [
             (
@@ -1369,9 +1372,22 @@ def _store_secret_ballots(tickets: list[Ticket], polls: dict, participants, weig
                 secrecy.seal_receipt(t.result.receipt, t.item.vote_id),
                 [],
             )
-            for t in accepted
+            for t in logged
         ]
     )
+
+
+def _distinct_ballot_ids(count: int) -> list[int]:
+    """Return `count` random ballot ids, none twice (a repeat would drop a ballot unseen)."""
+    ids: dict[int, None] = {}  # in the order drawn: random, unlike a set's
+    while len(ids) < count:
+        ids[secrecy.random_ballot_id()] = None
+    return list(ids)
+
+
+def _first(pair: tuple):
+    """Return the first item of a pair (a sort key)."""
+    return pair[0]
 
 
 def _no_change_error(request: VoteRequest) -> Conflict:
