@@ -48,6 +48,8 @@ def test_placeholders_follow_the_drivers_style():
     assert driversql._driver_sql("a = ? AND b LIKE 'x%'", "qmark") == "a = ? AND b LIKE 'x%'"
     assert driversql._driver_sql("a = ? AND b LIKE 'x%'", "pyformat") == "a = %s AND b LIKE 'x%%'"
     assert driversql.in_list(3) == "?,?,?"
+    with pytest.raises(RuntimeError, match="SQLite and PostgreSQL only"):
+        driversql._driver_sql("a = ?", "named")
     with pytest.raises(ValueError, match="at least one"):
         driversql.in_list(0)
 

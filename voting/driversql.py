@@ -135,7 +135,8 @@ def _driver_sql(sql: str, paramstyle: str) -> str:
         return sql
     if paramstyle in ("format", "pyformat"):
         return sql.replace("%", "%%").replace("?", "%s")
-    raise NotImplementedError(f"no driver SQL for paramstyle {paramstyle}")
+    # Plenum runs on sqlite3 and psycopg only (pyproject.toml); say so rather than guess.
+    raise RuntimeError(f"the vote path supports SQLite and PostgreSQL only (got {paramstyle})")
 
 
 @functools.lru_cache(maxsize=64)
