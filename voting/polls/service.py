@@ -782,8 +782,8 @@ def _write_vote_batch(tickets: list[Ticket]) -> None:
                 db.session.rollback()
                 ticket.error = error
             except BaseException:
-                db.session.rollback()
                 ticket.result = None  # set before the commit that failed: never acknowledge it
+                db.session.rollback()
                 raise
     except OperationalError:
         # Database locked or gone: nothing was stored; the client may resend the same vote.
@@ -797,12 +797,12 @@ def _write_vote_batch(tickets: list[Ticket]) -> None:
         db.session.rollback()
         return
     except BaseException:
-        db.session.rollback()
         # Results are set before the commit; none of this transaction was stored, so each
         # waiting voter must get the error instead (the committer gives it to those
-        # without a result).
+        # without a result). Cleared before the rollback, which may fail as well.
         for ticket in tickets:
             ticket.result = None
+        db.session.rollback()
         raise
     _announce_votes(tickets)
 
