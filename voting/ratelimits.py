@@ -83,6 +83,25 @@ class SweptMemoryStorage(Storage):
             self._windows[key] = (ends, count + amount)
         return count + amount
 
+    def hit_all(self, windows: list[tuple[str, float, int]]) -> bool:
+        """Count one hit in each (key, expiry, limit) window; say whether all stay within.
+
+        What FixedWindowRateLimiter.hit does per window, for all of an action's windows
+        under one lock: a vote counts in two, and going through `limits` per window
+        was 22 µs of a vote's 700 (`_within` below says when this path is taken).
+        """
+        now = self.now()
+        within = True
+        with self._lock:
+            self._sweep(now)
+            for key, expiry, limit in windows:
+                ends, count = self._live(key, now)
+                if not count:
+                    ends = now + expiry
+                self._windows[key] = (ends, count + 1)
+                within = within and count + 1 <= limit
+        return within
+
     def get(self, key: str) -> int:
         """Return the hits counted in the key's current window."""
         return self._live(key, self.now())[1]
@@ -199,10 +218,18 @@ def _within(limits: PersonLimits, action: str, person: str, *, count: bool) -> b
     """
 
     def ask(strategy: FixedWindowRateLimiter) -> bool:
+        rates = limits.rates[action]
+        if count and isinstance(strategy.storage, SweptMemoryStorage):
+            # Counters in this process's memory: all windows in one call, no storage
+            # errors to wrap; the same keys and counts as strategy.hit would give.
+            windows = [
+                (rate.key_for(action, person), rate.get_expiry(), rate.amount) for rate in rates
+            ]
+            return strategy.storage.hit_all(windows)
         method = strategy.hit if count else strategy.test
         # Every window is asked (no short cut): each counts the attempt, so a person held
         # back by the minute limit does not also get a fresh hour.
-        answers = [method(rate, action, person) for rate in limits.rates[action]]
+        answers = [method(rate, action, person) for rate in rates]
         return all(answers)
 
     try:
@@ -227,9 +254,10 @@ def _log_storage_failure(error: StorageError) -> None:
 
 def _limits_for(person: str | int | None) -> PersonLimits | None:
     """Return the app's limits, or None when limiting is off or there is nobody to count."""
-    if person is None or not current_app.config.get("RATELIMIT_ENABLED", True):
+    app = current_app._get_current_object()  # one proxy lookup: this runs on every vote
+    if person is None or not app.config.get("RATELIMIT_ENABLED", True):
         return None
-    return current_app.extensions["person_rate_limits"]
+    return app.extensions["person_rate_limits"]
 
 
 def _message(action: str) -> str:

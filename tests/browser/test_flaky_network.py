@@ -30,6 +30,7 @@ from tests.browser.pages import (
     console_action,
     console_poll,
     display_bar,
+    ensure_open,
     open_console,
     open_display,
     open_next,
@@ -332,6 +333,53 @@ def test_a_vote_the_server_could_not_store_is_sent_again_by_itself(
     assert results_api(server.url, story)["total"] == 1
     assert_not_reloaded(phone)
     assert not devices.errors
+
+
+def test_a_poll_reset_while_a_vote_waits_to_be_sent_again_drops_that_vote(
+    own_server, own_devices
+):
+    """The vote answered busy waits to be sent again; the moderator resets the poll
+    meanwhile. The wait ends without a send: that vote belonged to the votes the reset
+    deleted, and bringing it back would count it in the new round."""
+    devices, server = own_devices, own_server
+    console = open_staff_console(devices, server, "console")
+    story = poll_id(console, STORY)
+    ensure_open(console, STORY)
+    phone = devices.new("phone", PHONE)
+    busy = {"error": "busy", "message": "The server is busy; try again in a moment."}
+    # After the fourth busy the phone waits 4 to 8 s before its fifth send (a backoff
+    # of 1, 2, 4, 8 s, jittered down to half): time enough to press Reset in between.
+    sent = answer_first_votes(phone, [busy] * 4)
+    phone.goto(f"/e/{EVENT}")
+    wait_online(phone)
+
+    status = vote(poll_card(phone, story), "Cluster excellence")
+    wait_for(phone, lambda: len(sent) == 4, seconds=15)
+    expect(status).to_have_text(RETRYING)
+    assert str(story) in pending_votes(phone)
+    reset = console_poll(console, STORY).locator("form", has_text="Reset votes")
+    reset.get_by_label("sure?").check()
+    console_action(console, STORY, "Reset votes", "All votes of the poll were deleted.")
+    choice = poll_card(phone, story).get_by_label("Cluster excellence", exact=True)
+    expect(choice).not_to_be_checked()
+    assert pending_votes(phone) == {}
+
+    phone.wait_for_timeout(9_000)  # past the longest wait before the fifth send
+    assert len(sent) == 4, sent
+    assert results_api(server.url, story)["total"] == 0
+    assert not devices.errors
+
+
+def wait_for(page: Page, condition, seconds: float) -> None:
+    """Wait until condition() holds, checking every 50 ms; fail after `seconds`.
+
+    Waits through Playwright, which runs the page's routes meanwhile (time.sleep would
+    hold them up: the sync API handles their messages only inside its own calls).
+    """
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "the condition did not come true in time"
+        page.wait_for_timeout(50)
 
 
 def display_state(display: Page) -> dict:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
-import time
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
@@ -16,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from voting.errors import Conflict, InvalidInput, NotFound, VotingError
 from voting.extensions import db
 from voting.i18n import LANGUAGES
+from voting.memo import Memo
 from voting.models import Event
 from voting.polls.tallies import parse_blocked_words
 
@@ -50,23 +50,22 @@ class EventRef:
     display_language: str = ""  # the projector's interface language, if chosen
 
 
-# code -> (expiry, EventRef): a join storm looks the same event up thousands of times a
-# second; settings changed by an admin reach joins within EVENT_REF_TTL seconds.
-_event_refs: dict[str, tuple[float, EventRef]] = {}
+# code -> EventRef: a join storm looks the same event up thousands of times a second;
+# settings changed by an admin reach joins within EVENT_REF_TTL seconds.
+_event_refs: Memo[EventRef] = Memo()
 EVENT_REF_TTL = 1.0
 
 
 def lookup_event(code: str) -> EventRef:
     """Return a short-lived cached reference to the event with this code, or raise NotFound."""
     key = normalise_code(code)
-    now = time.monotonic()
-    cached = _event_refs.get(key)
-    if cached is not None and cached[0] > now:
-        return cached[1]
-    event = find_event(key)
-    ref = EventRef(event.id, event.code, event.name, event.allow_anonymous, event.display_language)
-    _event_refs[key] = (now + EVENT_REF_TTL, ref)
-    return ref
+    return _event_refs.get_or_build(key, lambda: _event_ref(key), EVENT_REF_TTL)
+
+
+def _event_ref(code: str) -> EventRef:
+    """Load what a join needs of the event with this (normalised) code, or raise NotFound."""
+    event = find_event(code)
+    return EventRef(event.id, event.code, event.name, event.allow_anonymous, event.display_language)
 
 
 def forget_event_refs() -> None:

@@ -8,7 +8,6 @@ import math
 import random
 import re
 import secrets
-import time
 from dataclasses import dataclass, field, replace
 
 from flask import current_app
@@ -23,6 +22,7 @@ from voting.errors import Conflict, InvalidInput, NotFound, Unavailable, VotingE
 from voting.events.service import forget_event_refs
 from voting.extensions import db, socketio
 from voting.groupcommit import GroupCommitter, Ticket
+from voting.memo import Memo
 from voting.models import (
     AnswerStatus,
     Ballot,
@@ -1533,13 +1533,20 @@ def ballot_count(poll_id: int) -> int:
 def tally(poll: Poll) -> dict[int, int | float]:
     """Count stored ballots per option (zero for options nobody chose); weights if weighted."""
     counts = dict.fromkeys((option.id for option in poll.options), 0)
-    measure = func.sum(Ballot.weight) if poll.weighted else func.count()
-    rows = db.session.execute(
-        select(BallotChoice.option_id, measure)
-        .join(Ballot, Ballot.id == BallotChoice.ballot_id)
-        .where(Ballot.poll_id == poll.id)
-        .group_by(BallotChoice.option_id)
-    )
+    if poll.weighted:
+        query = (
+            select(BallotChoice.option_id, func.sum(Ballot.weight))
+            .join(Ballot, Ballot.id == BallotChoice.ballot_id)
+            .where(Ballot.poll_id == poll.id)
+        )
+    else:
+        # An option belongs to one poll, so its choices are that poll's: counting them in
+        # the option_id index alone, without joining ballots, took 0.6 ms instead of 2.7
+        # for 5,000 ballots, and the live tally is counted ten times a second.
+        query = select(BallotChoice.option_id, func.count()).where(
+            BallotChoice.option_id.in_(list(counts))
+        )
+    rows = db.session.execute(query.group_by(BallotChoice.option_id))
     for option_id, count in rows:
         counts[option_id] = tallies.figure(count) if poll.weighted else count
     return counts
@@ -1999,24 +2006,32 @@ def _with_display_poll(event: Event, polls: list[Poll]) -> list[Poll]:
     return [*polls, shown] if shown is not None and shown not in polls else polls
 
 
-# event id -> (expiry, the public part of a join snapshot). A join storm of thousands
-# of phones then costs one snapshot instead of one per phone; any poll change in this
-# process drops the entry at once, and every tally this process pushes updates it.
-_public_snapshots: dict[int, tuple[float, dict]] = {}
+# event id -> the public part of a join snapshot. A join storm of thousands of phones
+# then costs one snapshot instead of one per phone; any poll change in this process
+# drops the entry at once, and every tally this process pushes updates it.
+_public_snapshots: Memo[dict] = Memo()
 SNAPSHOT_LIFETIME = 2.0  # seconds
 
 
 def _public_snapshot(event_id: int) -> dict:
     """Return the snapshot every participant and display of an event shares."""
-    now = time.monotonic()
-    cached = _public_snapshots.get(event_id)
-    if cached is not None and cached[0] > now:
-        return cached[1]
+    ttl = float(current_app.config["TALLY_INTERVAL"])
+    # Tally pushes keep the entry's results current (_refresh_snapshot_results), so it
+    # may live longer than one interval; the lifetime bounds what a process may miss of
+    # the tallies other processes push (scale-out). No caching when ttl is 0 (tests).
+    lifetime = max(ttl, SNAPSHOT_LIFETIME) if ttl > 0 else 0
+    return _public_snapshots.get_or_build(
+        event_id, lambda: _build_public_snapshot(event_id), lifetime
+    )
+
+
+def _build_public_snapshot(event_id: int) -> dict:
+    """Build the shared join snapshot of an event from the database."""
     event = db.session.get(Event, event_id)
     if event is None:
         raise NotFound(_("This event no longer exists."), "unknown_event")
     polls = _with_display_poll(event, public_polls(event))
-    payload = {
+    return {
         "ok": True,
         "event": {"code": event.code, "name": event.name},
         "display_poll_id": event.display_poll_id,
@@ -2024,13 +2039,6 @@ def _public_snapshot(event_id: int) -> dict:
         "results": {str(poll.id): results_payload(poll, staff=False) for poll in polls},
         "connected": None,
     }
-    ttl = float(current_app.config["TALLY_INTERVAL"])
-    if ttl > 0:
-        # Tally pushes keep the entry's results current (_refresh_snapshot_results), so
-        # it may live longer than one interval; the lifetime bounds what a process may
-        # miss of the tallies other processes push (scale-out).
-        _public_snapshots[event.id] = (now + max(ttl, SNAPSHOT_LIFETIME), payload)
-    return payload
 
 
 def _refresh_snapshot_results(event_id: int, poll_id: int, public: dict) -> None:
@@ -2039,17 +2047,16 @@ def _refresh_snapshot_results(event_id: int, poll_id: int, public: dict) -> None
     A join storm during a vote then reuses one snapshot instead of building a new one
     per tally interval, and a phone joining sees what the projector shows.
     """
-    cached = _public_snapshots.get(event_id)
     key = str(poll_id)
-    if cached is None or key not in cached[1]["results"]:
-        return
-    expiry, payload = cached
     tally = _without_echo(public)
-    # A new dict rather than an update in place: acks already built keep their copy.
-    _public_snapshots[event_id] = (
-        expiry,
-        {**payload, "results": {**payload["results"], key: tally}},
-    )
+
+    def with_tally(payload: dict) -> dict:
+        # A new dict rather than an update in place: acks already built keep their copy.
+        if key not in payload["results"]:
+            return payload
+        return {**payload, "results": {**payload["results"], key: tally}}
+
+    _public_snapshots.replace(event_id, with_tally)
 
 
 def _without_echo(results: dict) -> dict:
@@ -2059,36 +2066,30 @@ def _without_echo(results: dict) -> dict:
 
 def _forget_snapshot(event_id: int) -> None:
     """Drop the cached public snapshot and results after a change to the event's polls."""
-    _public_snapshots.pop(event_id, None)
+    _public_snapshots.forget(event_id)
     _public_results.clear()  # staff actions are rare; per-event bookkeeping is not worth it
 
 
-# poll id -> (expiry, public results, event id). The results API under load (a stage
-# graphic, a few hundred requests a second) then costs one tally per TALLY_INTERVAL per
-# poll, the same freshness the display gets; tally pushes refresh it on the way.
-_public_results: dict[int, tuple[float, dict, int]] = {}
+# (event id, poll id) -> public results. The results API under load (a stage graphic,
+# a few hundred requests a second) then costs one tally per TALLY_INTERVAL per poll,
+# the same freshness the display gets; tally pushes refresh it on the way.
+_public_results: Memo[dict] = Memo()
 
 
 def cached_public_results(poll: Poll) -> dict:
     """Return the public results of a poll, computed at most once per TALLY_INTERVAL."""
-    cached = fresh_public_results(poll.event_id, poll.id)
-    if cached is not None:
-        return cached
-    payload = results_payload(poll, staff=False)
-    _keep_public_results(poll.event_id, poll.id, payload)
-    return payload
+    return _public_results.get_or_build(
+        (poll.event_id, poll.id),
+        lambda: results_payload(poll, staff=False),
+        float(current_app.config["TALLY_INTERVAL"]),
+    )
 
 
 def fresh_public_results(event_id: int, poll_id: int) -> dict | None:
     """Return a poll's cached public results if fresh and of this event; no query."""
-    cached = _public_results.get(poll_id)
-    if cached is None or cached[0] <= time.monotonic() or cached[2] != event_id:
-        return None
-    return cached[1]
+    return _public_results.get((event_id, poll_id))
 
 
 def _keep_public_results(event_id: int, poll_id: int, payload: dict) -> None:
     """Cache a poll's public results for one tally interval (not at all when it is 0)."""
-    ttl = float(current_app.config["TALLY_INTERVAL"])
-    if ttl > 0:
-        _public_results[poll_id] = (time.monotonic() + ttl, payload, event_id)
+    _public_results.put((event_id, poll_id), payload, float(current_app.config["TALLY_INTERVAL"]))
