@@ -193,6 +193,22 @@ def test_swept_memory_counts_as_the_limits_package_memory_storage(steps):
         )
 
 
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from("abc"), max_size=40))
+def test_counting_all_windows_at_once_answers_as_limits_hit_per_window(people):
+    """hit_all (a vote's two windows in one call) counts and answers as limits' hits do,
+    in the same counters, which `test` then reads."""
+    rates = parse_many("3 per second; 5 per minute")
+    ours = FixedWindowRateLimiter(storage_from_string("swept-memory://"))
+    theirs = FixedWindowRateLimiter(MemoryStorage())
+    for person in people:
+        windows = [(rate.key_for("vote", person), rate.get_expiry(), rate.amount) for rate in rates]
+        answers = [theirs.hit(rate, "vote", person) for rate in rates]  # each one counts
+        assert ours.storage.hit_all(windows) == all(answers)
+        for rate in rates:
+            assert ours.test(rate, "vote", person) == theirs.test(rate, "vote", person)
+
+
 def test_swept_memory_windows_restart_after_their_period_and_ended_ones_go(monkeypatch):
     clock = [1000.0]
     storage = ratelimits.SweptMemoryStorage()
