@@ -72,6 +72,7 @@ def build_app(config: dict | None = None) -> Flask:
     app.config["PUBLIC_URL"] = os.environ.get("VOTING_PUBLIC_URL") or None
     _mail_settings(app)
     app.config.update(config)
+    _pool_settings(app)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(app)
     if os.environ.get("VOTING_HTTPS") == "1":
@@ -99,6 +100,20 @@ def _mail_settings(app: Flask) -> None:
     for key, kind in MAIL_SETTINGS.items():
         if os.environ.get(key):
             app.config[key] = parse_setting(kind, os.environ[key])
+
+
+# Connections each process keeps open to PostgreSQL. SQLAlchemy's default keeps 5 and
+# closes any beyond them once used; under gevent hundreds of joins and requests are in
+# flight at once, so in a join storm PostgreSQL started (forked) and ended a backend
+# per join. Two processes keep at most 2 x 30, well under PostgreSQL's default of 100.
+POSTGRES_POOL = {"pool_size": 20, "max_overflow": 10}
+
+
+def _pool_settings(app: Flask) -> None:
+    """Keep a pool of PostgreSQL connections sized for gevent (settings given win)."""
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        given = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**POSTGRES_POOL, **given}
 
 
 def _database_url(app: Flask) -> str:

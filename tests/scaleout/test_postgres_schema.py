@@ -139,3 +139,33 @@ def test_a_connection_lost_mid_batch_acknowledges_no_vote(pg_app, postgres, data
     result = service.cast_vote(event, poll.id, "phone-lost", [option], "vote-lost-01")
     assert not result.duplicate
     assert service.ballot_count(poll.id) == 1
+
+
+def backends(postgres, database: str) -> int:
+    """Count the server processes connected to the database (one per open connection)."""
+    sql = f"SELECT count(*) FROM pg_stat_activity WHERE datname = '{database}'"  # noqa: S608
+    return int(postgres.psql(sql).strip())
+
+
+def test_connections_of_many_requests_at_once_are_kept_open(pg_app, postgres, database):
+    """Twenty requests at once (under gevent hundreds are in flight) leave their twenty
+    connections open for the next ones: SQLAlchemy's default kept five and closed the
+    rest, and PostgreSQL started a new process for each connection opened again."""
+    held = [db.engine.connect() for _ in range(20)]
+    for connection in held:
+        connection.execute(text("SELECT 1"))
+    for connection in held:
+        connection.close()  # back to the pool
+    assert backends(postgres, database) == 20
+
+
+def test_pool_settings_given_in_the_config_win(postgres, database, tmp_path):
+    """An operator's SQLALCHEMY_ENGINE_OPTIONS replace the defaults for PostgreSQL."""
+    url = postgres.url(database).replace("postgresql://", "postgresql+psycopg://", 1)
+    settings = {"INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "x", "REDIS_URL": None}
+    app = create_app(
+        settings | {"SQLALCHEMY_DATABASE_URI": url, "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 3}}
+    )
+    with app.app_context():
+        assert (db.engine.pool.size(), db.engine.pool._max_overflow) == (3, 10)
+        db.engine.dispose()
