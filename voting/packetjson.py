@@ -1,4 +1,9 @@
-"""The JSON module Socket.IO packets are decoded with.
+"""The JSON module Socket.IO packets are encoded and decoded with.
+
+Packets are encoded by orjson, in C: a join's 4 KB snapshot took 90 µs with the
+standard library and takes 15, a vote's acknowledgement 7.5 µs and takes 0.9 (a
+throwaway timing on this machine). What orjson refuses (an integer beyond 64 bits, a
+string with a lone surrogate) is encoded by the standard library as before.
 
 python-engineio's default passes a `parse_int` hook to `json.loads`, which makes the
 standard library build a new decoder for every packet (measured: about a tenth of the
@@ -15,7 +20,16 @@ from __future__ import annotations
 import json
 import re
 
-dumps = json.dumps
+import orjson
+
+
+def dumps(value, *args, **kwargs) -> str:
+    """Encode a packet's data as compact JSON text (non-ASCII as UTF-8, not escaped)."""
+    try:
+        # Keys that are not strings (an option id) become strings, as json.dumps does.
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError:  # orjson.JSONEncodeError: what orjson does not take
+        return json.dumps(value, *args, **kwargs)
 
 
 def _safe_int(text: str) -> int:
