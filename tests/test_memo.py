@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
@@ -79,7 +80,7 @@ def test_no_lifetime_keeps_nothing():
     assert cache.get("k") is None
 
 
-def test_a_build_that_started_before_a_change_is_returned_but_not_kept():
+def test_a_build_that_started_before_a_change_is_not_kept_nor_shared_with_later_callers():
     cache: Memo[str] = Memo()
     started, release, calls, answers = threading.Event(), threading.Event(), [], []
     thread = threading.Thread(
@@ -90,11 +91,81 @@ def test_a_build_that_started_before_a_change_is_returned_but_not_kept():
     thread.start()
     assert started.wait(5)
     cache.forget("E")  # the polls changed while the snapshot was being read
+    # A caller after the change does not wait for the old build: it builds anew.
+    assert cache.get_or_build("E", lambda: "new", 60) == "new"
     release.set()
     thread.join(5)
-    assert answers == ["old"]
-    assert cache.get("E") is None
-    assert cache.get_or_build("E", lambda: "new", 60) == "new"
+    assert answers == ["old"]  # the caller who asked before the change
+    assert cache.get("E") == "new"
+    assert cache._builds == {}
+
+
+def test_callers_waiting_for_a_build_that_fails_get_its_error_at_once():
+    """One attempt, not one per waiting caller in turn (a failing database would
+    otherwise hold the last of a join storm for as many timeouts as callers)."""
+    cache: Memo[str] = Memo()
+    started, release, calls, errors = threading.Event(), threading.Event(), [], []
+
+    def fail():
+        calls.append(1)
+        started.set()
+        assert release.wait(5)
+        raise LookupError("database gone")
+
+    def ask():
+        try:
+            cache.get_or_build("E", fail, 60)
+        except LookupError as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=ask)]
+    threads[0].start()
+    assert started.wait(5)
+    threads += [threading.Thread(target=ask) for _ in range(4)]
+    for thread in threads[1:]:
+        thread.start()
+    time.sleep(0.3)  # the four reach the wait (a later one would find no build and try)
+    release.set()
+    for thread in threads:
+        thread.join(5)
+    assert len(calls) == 1
+    assert len(errors) == 5
+
+
+class Killed(BaseException):
+    """What a killed greenlet raises in its own code (like gevent's GreenletExit)."""
+
+
+def test_callers_waiting_for_a_killed_build_get_an_error_not_the_kill():
+    cache: Memo[str] = Memo()
+    started, release, errors = threading.Event(), threading.Event(), []
+
+    def killed():
+        started.set()
+        assert release.wait(5)
+        raise Killed
+
+    def build_and_die():
+        with pytest.raises(Killed):
+            cache.get_or_build("E", killed, 60)
+
+    def wait():
+        try:
+            cache.get_or_build("E", lambda: "unused", 60)
+        except RuntimeError as error:
+            errors.append(error)
+
+    builder = threading.Thread(target=build_and_die)
+    builder.start()
+    assert started.wait(5)
+    waiter = threading.Thread(target=wait)
+    waiter.start()
+    time.sleep(0.3)  # the waiter reaches the wait
+    release.set()
+    builder.join(5)
+    waiter.join(5)
+    assert len(errors) == 1
+    assert cache.get_or_build("E", lambda: "made", 60) == "made"
 
 
 def test_a_failed_build_raises_keeps_nothing_and_leaves_no_lock():

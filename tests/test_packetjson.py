@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import enum
 import json
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -47,3 +50,19 @@ def test_text_enums_and_non_ascii_text_are_sent_as_text():
 
     encoded = packetjson.dumps({"kind": Kind.choice, "title": "Réunions à Zürich"})
     assert encoded == '{"kind":"choice","title":"Réunions à Zürich"}'
+
+
+def test_dates_and_dataclasses_are_refused_as_the_standard_library_refuses_them():
+    """A model value leaking into a packet stays an error to see, not data sent."""
+
+    @dataclasses.dataclass
+    class Ref:
+        id: int
+
+    for leaked in (dt.datetime(2026, 11, 27, 9, 0), dt.date(2026, 11, 27), Ref(1)):
+        with pytest.raises(TypeError):
+            packetjson.dumps({"value": leaked})
+
+
+def test_a_float_that_is_not_a_number_is_sent_as_null_not_as_invalid_json():
+    assert json.loads(packetjson.dumps({"average": float("nan")})) == {"average": None}

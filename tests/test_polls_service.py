@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from voting.errors import Conflict, InvalidInput, NotFound
 from voting.extensions import db
-from voting.models import Ballot, PollStatus, Vote
+from voting.models import Ballot, BallotChoice, PollStatus, Vote
 from voting.polls import service
 from voting.polls.service import PollData
 
@@ -359,3 +359,35 @@ def test_join_snapshot_is_kept_current_by_tally_pushes_and_dropped_by_staff_acti
     fresh = service.public_snapshot(event.id)
     assert fresh["results"][str(poll.id)]["total"] == 2
     assert fresh["polls"][0]["status"] == PollStatus.closed
+
+
+def joined_tally(poll) -> dict:
+    """Count choices per option through the ballots of the poll (what tally() did before)."""
+    rows = db.session.execute(
+        select(BallotChoice.option_id, func.count())
+        .join(Ballot, Ballot.id == BallotChoice.ballot_id)
+        .where(Ballot.poll_id == poll.id)
+        .group_by(BallotChoice.option_id)
+    )
+    return dict.fromkeys(option_ids(poll), 0) | dict(rows.all())
+
+
+def test_the_tally_counted_by_option_equals_the_count_through_the_polls_ballots(
+    event, poll, make_poll
+):
+    """tally() counts the option index alone, which holds only if every choice of an
+    option is on a ballot of that option's poll: through changed votes, a reset and
+    a deleted poll."""
+    other = make_poll(event, title="Another question")
+    service.open_poll(other)
+    red, green, blue = option_ids(poll)
+    for who, choice in [("a-key", red), ("b-key", green), ("c-key", green), ("d-key", blue)]:
+        vote(event, poll, who, [choice])
+        vote(event, other, who, [option_ids(other)[0]])
+    vote(event, poll, "a-key", [blue])  # changed
+    assert service.tally(poll) == joined_tally(poll) == {red: 0, green: 2, blue: 2}
+    service.reset_poll(poll)
+    assert service.tally(poll) == joined_tally(poll) == {red: 0, green: 0, blue: 0}
+    vote(event, poll, "b-key", [red])
+    service.delete_poll(other)
+    assert service.tally(poll) == joined_tally(poll) == {red: 1, green: 0, blue: 0}

@@ -111,8 +111,9 @@ POSTGRES_POOL = {"pool_size": 20, "max_overflow": 10}
 
 def _pool_settings(app: Flask) -> None:
     """Keep a pool of PostgreSQL connections sized for gevent (settings given win)."""
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
-        given = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+    given = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+    # A pool class of the operator's own (NullPool, ...) may take no size at all.
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql") and "poolclass" not in given:
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**POSTGRES_POOL, **given}
 
 

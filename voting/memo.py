@@ -18,15 +18,33 @@ from typing import Generic, TypeVar
 Value = TypeVar("Value")
 
 
+class _Build(Generic[Value]):
+    """One build under way: the callers who asked meanwhile wait for its outcome."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.value: Value | None = None
+        self.error: BaseException | None = None
+
+    def outcome(self) -> Value:
+        """Wait for the build; return its value or raise its error."""
+        self.done.wait()
+        if self.error is not None:
+            raise self.error
+        return self.value
+
+
 class Memo(Generic[Value]):
     """Values by key, each fresh for its lifetime, built by one caller at a time."""
 
     def __init__(self) -> None:
         self._entries: dict[Hashable, tuple[float, Value]] = {}
-        # A lock per key with a build under way (not per key ever asked: keys may come
-        # from anyone, as event codes do). Cooperative locks under gevent's patching.
-        self._builds: dict[Hashable, threading.Lock] = {}
-        # Bumped by forget(): a build that started before it may have read what changed.
+        # Builds under way by key (only those: keys may come from anyone, as event
+        # codes do). Under gevent's monkey patching, the lock and events cooperate.
+        self._builds: dict[Hashable, _Build[Value]] = {}
+        self._lock = threading.Lock()  # held for bookkeeping only, never during a build
+        # Bumped by forget() and clear(): a build that started before may have read what
+        # changed, so its value is not kept.
         self._generation = 0
 
     def get(self, key: Hashable) -> Value | None:
@@ -37,43 +55,69 @@ class Memo(Generic[Value]):
     def get_or_build(self, key: Hashable, build: Callable[[], Value], lifetime: float) -> Value:
         """Return the key's fresh value, or build it: one caller builds, the others wait.
 
-        A lifetime of 0 or less keeps nothing (every caller builds; tests use it).
+        The waiting callers get the builder's value, or its error: a failing database
+        answers each of them at once rather than one after another. A lifetime of 0 or
+        less keeps nothing (every caller builds; tests use it).
         """
         value = self.get(key)
         if value is not None or lifetime <= 0:
             return value if value is not None else build()
-        with self._builds.setdefault(key, threading.Lock()):
-            value = self.get(key)  # built by the caller we waited for
+        with self._lock:
+            value = self.get(key)
             if value is not None:
                 return value
+            running = self._builds.get(key)
+            builder = running is None
+            if builder:
+                running = self._builds[key] = _Build()
             generation = self._generation
-            try:
-                value = build()
-                if generation == self._generation:  # else a change came during the build
-                    self._entries[key] = (time.monotonic() + lifetime, value)
-            finally:
-                # Callers already waiting on this lock then find the value (after a
-                # failed build, each tries in turn); later ones need no lock.
-                self._builds.pop(key, None)
-            return value
+        if builder:  # outside the lock: a build takes queries, and others may forget meanwhile
+            return self._run(key, build, lifetime, running, generation)
+        return running.outcome()
+
+    def _run(
+        self, key: Hashable, build: Callable[[], Value], lifetime: float, running, generation
+    ) -> Value:
+        """Build for everyone waiting; keep the value unless a change came meanwhile."""
+        try:
+            running.value = build()
+        except Exception as error:
+            running.error = error
+            raise
+        finally:
+            if running.value is None and running.error is None:  # the builder was killed
+                running.error = RuntimeError("the value was not built")
+            with self._lock:
+                if self._builds.get(key) is running:
+                    del self._builds[key]
+                if running.error is None and generation == self._generation:
+                    self._entries[key] = (time.monotonic() + lifetime, running.value)
+            running.done.set()
+        return running.value
 
     def put(self, key: Hashable, value: Value, lifetime: float) -> None:
         """Keep a value computed elsewhere for its lifetime (nothing if lifetime <= 0)."""
         if lifetime > 0:
-            self._entries[key] = (time.monotonic() + lifetime, value)
+            with self._lock:
+                self._entries[key] = (time.monotonic() + lifetime, value)
 
     def replace(self, key: Hashable, change: Callable[[Value], Value]) -> None:
         """Replace a key's fresh value by change(value), keeping its expiry; else nothing."""
-        entry = self._entries.get(key)
-        if entry is not None and entry[0] > time.monotonic():
-            self._entries[key] = (entry[0], change(entry[1]))
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None and entry[0] > time.monotonic():
+                self._entries[key] = (entry[0], change(entry[1]))
 
     def forget(self, key: Hashable) -> None:
-        """Drop one key's value; a build under way is not kept."""
-        self._generation += 1
-        self._entries.pop(key, None)
+        """Drop one key's value; a build under way is neither kept nor shared any more."""
+        with self._lock:
+            self._generation += 1
+            self._entries.pop(key, None)
+            self._builds.pop(key, None)
 
     def clear(self) -> None:
-        """Drop every value; builds under way are not kept."""
-        self._generation += 1
-        self._entries.clear()
+        """Drop every value; builds under way are neither kept nor shared any more."""
+        with self._lock:
+            self._generation += 1
+            self._entries.clear()
+            self._builds.clear()

@@ -22,12 +22,18 @@ import re
 
 import orjson
 
+# Keys that are not strings (an option id) become strings, as json.dumps does; dates and
+# dataclasses go to json.dumps, which refuses them as before (a model leaking into a
+# packet is a bug to see, not to send).
+_ORJSON_OPTIONS = (
+    orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+)
+
 
 def dumps(value, *args, **kwargs) -> str:
     """Encode a packet's data as compact JSON text (non-ASCII as UTF-8, not escaped)."""
     try:
-        # Keys that are not strings (an option id) become strings, as json.dumps does.
-        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+        return orjson.dumps(value, option=_ORJSON_OPTIONS).decode()
     except TypeError:  # orjson.JSONEncodeError: what orjson does not take
         return json.dumps(value, *args, **kwargs)
 

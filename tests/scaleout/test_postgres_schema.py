@@ -11,6 +11,7 @@ from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.pool import NullPool
 
 from tests.vote_path_checks import check_every_ballot_form
 from voting import create_app, driversql
@@ -168,4 +169,18 @@ def test_pool_settings_given_in_the_config_win(postgres, database, tmp_path):
     )
     with app.app_context():
         assert (db.engine.pool.size(), db.engine.pool._max_overflow) == (3, 10)
+        db.engine.dispose()
+
+
+def test_a_pool_class_of_the_operators_own_gets_no_pool_size(postgres, database, tmp_path):
+    """NullPool (PgBouncer in front, say) takes no pool size: the defaults stay out."""
+    url = postgres.url(database).replace("postgresql://", "postgresql+psycopg://", 1)
+    settings = {"INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "x", "REDIS_URL": None}
+    app = create_app(
+        settings
+        | {"SQLALCHEMY_DATABASE_URI": url, "SQLALCHEMY_ENGINE_OPTIONS": {"poolclass": NullPool}}
+    )
+    with app.app_context():
+        assert isinstance(db.engine.pool, NullPool)
+        assert db.session.scalar(text("SELECT 1")) == 1
         db.engine.dispose()

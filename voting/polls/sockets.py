@@ -127,6 +127,9 @@ def _join(event, role: str) -> dict:
             )
         if key is None:
             raise NotAuthenticated("Open the event page first, then connect.", "no_session")
+    # Hand the pool its connection back: the snapshot below may wait for another join's
+    # build, and that build must not find every connection held by joins waiting for it.
+    db.session.rollback()
     join_room(realtime.event_room(event.id))
     if role == "display":
         join_room(realtime.display_room(event.id))
