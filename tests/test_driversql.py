@@ -6,12 +6,12 @@ import datetime as dt
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from tests.vote_path_checks import check_every_ballot_form
 from voting import driversql
-from voting.database import configure_sqlite
+from voting.database import configure_sqlite, end_read
 from voting.extensions import db
 from voting.models import Participant
 from voting.polls.service import _INSERT_PARTICIPANT
@@ -72,3 +72,13 @@ def test_an_sqlite_without_returning_is_refused_at_start():
     engine = SimpleNamespace(dialect=SimpleNamespace(name="sqlite", dbapi=old))
     with pytest.raises(RuntimeError, match=r"SQLite 3\.35 or newer; this Python has 3\.31\.1"):
         configure_sqlite(engine, {})
+
+
+def test_end_read_after_a_failed_statement_leaves_a_usable_session(app):
+    """end_read commits a read; when the transaction cannot commit it rolls back."""
+    with pytest.raises(OperationalError):
+        db.session.execute(text("SELECT * FROM no_such_table"))
+    end_read()
+    assert db.session.execute(text("SELECT 1")).scalar() == 1
+    end_read()
+    assert not db.session().in_transaction()

@@ -86,6 +86,20 @@ def begin_write() -> None:
         db.session.expire_all()
 
 
+def end_read() -> None:
+    """End the session's transaction of a handler that only reads: COMMIT, not ROLLBACK.
+
+    psycopg forgets every statement it prepared on a connection at each ROLLBACK, so
+    with every read ending in one, PostgreSQL parsed and planned the join's queries
+    again each time. Falls back to a rollback when the commit fails (a broken
+    transaction, a lost connection).
+    """
+    try:
+        db.session.commit()
+    except Exception:  # noqa: BLE001 - ending the transaction is all that matters here
+        db.session.rollback()
+
+
 def lock_row(model, row_id: int, *, shared: bool):
     """Load one row under a row lock (PostgreSQL) after begin_write (SQLite)."""
     begin_write()

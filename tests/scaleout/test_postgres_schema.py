@@ -15,7 +15,7 @@ from sqlalchemy.pool import NullPool
 
 from tests.vote_path_checks import check_every_ballot_form
 from voting import create_app, driversql
-from voting.database import lock_row
+from voting.database import end_read, lock_row
 from voting.errors import Unavailable
 from voting.events.service import EventData, create_event
 from voting.extensions import db
@@ -184,3 +184,22 @@ def test_a_pool_class_of_the_operators_own_gets_no_pool_size(postgres, database,
         assert isinstance(db.engine.pool, NullPool)
         assert db.session.scalar(text("SELECT 1")) == 1
         db.engine.dispose()
+
+
+def prepared_statements() -> int:
+    """Count the statements prepared on the session's connection."""
+    return db.session.scalar(text("SELECT count(*) FROM pg_prepared_statements"))
+
+
+def test_a_read_ended_by_end_read_keeps_psycopgs_prepared_statements(pg_app):
+    """psycopg prepares a statement run five times on a connection, and forgets all at
+    a ROLLBACK: reads ended with end_read (COMMIT) get prepared, as joins now do."""
+    db.create_all()
+    query = "SELECT id FROM polls WHERE id IN (?, ?)"
+    for _ in range(6):
+        driversql.rows(query, [1, 2])
+        end_read()
+    assert prepared_statements() == 1
+    driversql.rows(query, [1, 2])
+    db.session.rollback()  # how every read ended before
+    assert prepared_statements() == 0

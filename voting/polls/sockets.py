@@ -12,6 +12,7 @@ from flask_wtf.csrf import ValidationError, validate_csrf
 
 from voting import realtime
 from voting.accounts.service import can_run_polls
+from voting.database import end_read
 from voting.errors import (
     Forbidden,
     InvalidInput,
@@ -96,7 +97,7 @@ def join(payload=None, *_extra):
     except VotingError as error:
         return error.as_ack()
     finally:
-        db.session.rollback()
+        end_read()
 
 
 def _parse_join(payload) -> tuple:
@@ -129,7 +130,7 @@ def _join(event, role: str) -> dict:
             raise NotAuthenticated("Open the event page first, then connect.", "no_session")
     # Hand the pool its connection back: the snapshot below may wait for another join's
     # build, and that build must not find every connection held by joins waiting for it.
-    db.session.rollback()
+    end_read()
     join_room(realtime.event_room(event.id))
     if role == "display":
         join_room(realtime.display_room(event.id))
