@@ -76,13 +76,20 @@ def nets():
         net.close()
 
 
-def wait_until(condition, what: str, timeout: float = 15.0) -> None:
-    """Wait for a condition outside the browser (a proxy's counter, the results API)."""
+def wait_until(condition, what: str, timeout: float = 15.0, via: Page | None = None) -> None:
+    """Wait for a condition outside the browser (a proxy's counter, the results API).
+
+    With `via`, waits through that page: Playwright's sync API runs the page's routes
+    only inside its own calls, so a condition set by a route needs the page's wait.
+    """
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
             pytest.fail(f"not within {timeout:.0f} s: {what}")
-        time.sleep(0.05)
+        if via is None:
+            time.sleep(0.05)
+        else:
+            via.wait_for_timeout(50)
 
 
 def record_votes(page: Page) -> dict:
@@ -354,7 +361,7 @@ def test_a_poll_reset_while_a_vote_waits_to_be_sent_again_drops_that_vote(own_se
     wait_online(phone)
 
     status = vote(poll_card(phone, story), "Cluster excellence")
-    wait_for(phone, lambda: len(sent) == 4, seconds=15)
+    wait_until(lambda: len(sent) == 4, "the fourth send answered busy", via=phone)
     expect(status).to_have_text(RETRYING)
     assert str(story) in pending_votes(phone)
     reset = console_poll(console, STORY).locator("form", has_text="Reset votes")
@@ -368,18 +375,6 @@ def test_a_poll_reset_while_a_vote_waits_to_be_sent_again_drops_that_vote(own_se
     assert len(sent) == 4, sent
     assert results_api(server.url, story)["total"] == 0
     assert not devices.errors
-
-
-def wait_for(page: Page, condition, seconds: float) -> None:
-    """Wait until condition() holds, checking every 50 ms; fail after `seconds`.
-
-    Waits through Playwright, which runs the page's routes meanwhile (time.sleep would
-    hold them up: the sync API handles their messages only inside its own calls).
-    """
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "the condition did not come true in time"
-        page.wait_for_timeout(50)
 
 
 def display_state(display: Page) -> dict:
