@@ -14,7 +14,7 @@ from werkzeug.routing import IntegerConverter
 
 from voting import i18n, packetjson, ratelimits
 from voting.config import DEFAULTS
-from voting.database import MAX_ID, configure_sqlite
+from voting.database import MAX_ID, configure_sqlite, end_context_reads, track_writes
 from voting.errors import VotingError, unexpected_error_ack
 from voting.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
 from voting.sessions import SocketAwareSessionInterface
@@ -158,6 +158,9 @@ def _init_extensions(app: Flask) -> None:
     db.init_app(app)
     with app.app_context():
         configure_sqlite(db.engine, app.config)
+        track_writes(db.engine)
+    # Registered after Flask-SQLAlchemy's, so it runs first (teardowns run in reverse).
+    app.teardown_appcontext(end_context_reads)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
     login_manager.init_app(app)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from flask import current_app
 from sqlalchemy import event as sa_event
 from sqlalchemy import select, text
 from sqlalchemy.engine import Engine
@@ -86,18 +87,58 @@ def begin_write() -> None:
         db.session.expire_all()
 
 
+# Key in a connection's info: a statement other than SELECT ran in its transaction.
+WROTE = "plenum_wrote"
+
+
+def track_writes(engine: Engine) -> None:
+    """Note on each connection whether its transaction ran anything but SELECT (end_read)."""
+
+    @sa_event.listens_for(engine, "begin")
+    def _fresh(connection) -> None:
+        connection.info.pop(WROTE, None)
+
+    @sa_event.listens_for(engine, "before_cursor_execute")
+    def _note(connection, _cursor, statement, _parameters, _context, _executemany) -> None:
+        # Anything not a plain SELECT counts, BEGIN IMMEDIATE and SAVEPOINT included:
+        # a false alarm only costs the ROLLBACK every read paid before.
+        if statement.lstrip()[:6].upper() != "SELECT":
+            connection.info[WROTE] = True
+
+
 def end_read() -> None:
-    """End the session's transaction of a handler that only reads: COMMIT, not ROLLBACK.
+    """End a transaction that only read with COMMIT, and any other with ROLLBACK.
 
     psycopg forgets every statement it prepared on a connection at each ROLLBACK, so
-    with every read ending in one, PostgreSQL parsed and planned the join's queries
-    again each time. Falls back to a rollback when the commit fails (a broken
-    transaction, a lost connection).
+    with every read ending in one, PostgreSQL parsed and planned the same queries
+    again each time. A transaction that wrote, or a session holding unsaved changes,
+    is rolled back as before: this never stores what a handler left unfinished. Falls
+    back to a rollback when the commit fails (a broken transaction, a lost connection).
     """
+    session = db.session()
+    if not session.in_transaction():
+        return
+    if session.new or session.dirty or session.deleted or session.connection().info.get(WROTE):
+        session.rollback()
+        return
     try:
-        db.session.commit()
+        session.commit()
     except Exception:  # noqa: BLE001 - ending the transaction is all that matters here
-        db.session.rollback()
+        session.rollback()
+
+
+def end_context_reads(error: BaseException | None) -> None:
+    """Teardown: end a request's or socket event's read transaction with end_read.
+
+    Runs before Flask-SQLAlchemy's own teardown removes the session, which would roll
+    back. A failed request is left to that rollback.
+    """
+    if error is not None:
+        return
+    try:
+        end_read()
+    except Exception:  # noqa: BLE001 - the session's removal that follows cleans up
+        current_app.logger.warning("ending a read transaction failed", exc_info=True)
 
 
 def lock_row(model, row_id: int, *, shared: bool):

@@ -17,7 +17,7 @@ from sqlalchemy import bindparam, delete, func, literal, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from voting import driversql, ratelimits, realtime
-from voting.database import as_id, begin_write, is_sqlite, lock_row
+from voting.database import as_id, begin_write, end_read, is_sqlite, lock_row
 from voting.errors import Conflict, InvalidInput, NotFound, Unavailable, VotingError
 from voting.events.service import forget_event_refs
 from voting.extensions import db, socketio
@@ -1845,7 +1845,7 @@ def push_results(poll_id: int, *, participants: bool) -> None:
         staff["echo"] = realtime.take_echo(poll_id)
     realtime.emit("results", staff, realtime.console_room(poll.event_id))
     if poll.breakout_id is not None:
-        db.session.rollback()
+        end_read()
         return
     if _staff_tally_differs(poll):
         public = results_payload(poll, staff=False) | {"echo": staff.get("echo", [])}
@@ -1856,7 +1856,7 @@ def push_results(poll_id: int, *, participants: bool) -> None:
     _refresh_snapshot_results(poll.event_id, poll_id, public)
     if poll.status != PollStatus.draft:  # a draft's results are no one's to see
         _keep_public_results(poll.event_id, poll_id, _without_echo(public))
-    db.session.rollback()  # end the read transaction; the worker's session is reused
+    end_read()  # the worker's session is reused: keep its prepared statements
 
 
 def _staff_tally_differs(poll: Poll) -> bool:

@@ -158,7 +158,7 @@ def cast_vote(payload, saved_session):
     except VotingError as error:
         return error.as_ack()
     finally:
-        db.session.rollback()
+        end_read()
     return {
         "ok": True,
         "receipt": result.receipt,
