@@ -75,6 +75,24 @@ def test_votes_over_the_quota_are_refused_and_change_nothing(
     assert vote(neighbour, poll, smaller)["ok"]
 
 
+def test_results_api_reads_are_limited_per_address(app, make_event, make_poll, limited):
+    """A script polling the results API is held back by its address; others still read."""
+    limited(results="3 per minute")
+    poll = make_poll(make_event("RATE09"), options=("Bigger", "Smaller"))
+    open_poll(poll)
+    url = f"/api/v1/events/RATE09/polls/{poll.id}/results"
+    script = app.test_client()
+    script.environ_base["REMOTE_ADDR"] = "203.0.113.7"
+    assert [script.get(url).status_code for _ in range(3)] == [200, 200, 200]
+    refused = script.get(url)
+    assert refused.status_code == 429
+    assert refused.get_json()["error"] == "rate_limited"
+    assert "Wait a moment" in refused.get_json()["message"]
+    stage = app.test_client()
+    stage.environ_base["REMOTE_ADDR"] = "198.51.100.2"
+    assert stage.get(url).get_json()["total"] == 0
+
+
 def test_questions_share_one_quota_over_socket_and_form(app, socket_for, make_event, limited):
     limited(question="2 per minute")
     make_event("RATE02")
@@ -240,9 +258,15 @@ def test_http_limits_count_in_the_swept_memory_by_default(tmp_path):
         with app.app_context():
             db.create_all()
             client = app.test_client()
-            url = "/api/v1/events/NOPE/polls/1/results"
+            url = "/api/v1/events/NOPE/polls/1/receipts"
             left = [int(client.get(url).headers["X-RateLimit-Remaining"]) for _ in range(3)]
-            assert left == [5999, 5998, 5997]
+            assert left == [599, 598, 597]
+            for _ in range(597):
+                client.get(url)
+            refused = client.get(url)
+            assert refused.status_code == 429
+            assert refused.get_json()["error"] == "rate_limited"  # as the app's own limits
+            assert int(refused.headers["Retry-After"]) > 0
             assert isinstance(limiter.storage, ratelimits.SweptMemoryStorage)
             person_limits = app.extensions["person_rate_limits"].strategy
             assert isinstance(person_limits.storage, ratelimits.SweptMemoryStorage)

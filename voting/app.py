@@ -310,7 +310,9 @@ def _register_error_handlers(app: Flask) -> None:
                 "Something was wrong with that request."
             )
             if _wants_json():
-                return jsonify(error=f"http_{status}", message=str(message)), status
+                # 429 has the code of the app's own limits (votes, results), one for clients.
+                code = "rate_limited" if status == 429 else f"http_{status}"
+                return jsonify(error=code, message=str(message)), status
             return render_template("error.html", message=message, status=status), status
 
 
