@@ -9,8 +9,9 @@ from sqlalchemy import event as sa_event
 from sqlalchemy import func, select, text
 
 from tests.conftest import app_settings
-from voting import create_app
-from voting.database import end_read
+from voting import create_app, driversql
+from voting.database import begin_write, end_read
+from voting.errors import InvalidInput
 from voting.events.service import EventData, create_event
 from voting.extensions import db
 from voting.models import Event, Participant
@@ -81,6 +82,32 @@ def test_a_write_in_plain_sql_is_rolled_back_not_committed(make_event, ends):
     assert db.session.get(Event, event.id).name == "Test event"
 
 
+def test_a_write_on_the_drivers_own_cursor_is_rolled_back_not_committed(make_event, ends):
+    event = make_event()
+    driversql.rows("UPDATE events SET name = 'Renamed' WHERE id = ?", [event.id])
+    end_read()
+    assert ends.rollbacks == 1
+    db.session.expire_all()
+    assert db.session.get(Event, event.id).name == "Test event"
+
+
+def test_a_transaction_that_took_the_write_lock_is_rolled_back(make_event, ends):
+    """begin_write (BEGIN IMMEDIATE on SQLite) counts as a write, even with only reads after."""
+    make_event()
+    ends.commits = 0
+    begin_write()
+    db.session.scalar(select(Event.code))
+    end_read()
+    assert (ends.commits, ends.rollbacks) == (0, 1)
+
+
+def test_without_a_session_nothing_is_created_or_sent(app, ends):
+    db.session.remove()
+    end_read()
+    assert not db.session.registry.has()
+    assert (ends.commits, ends.rollbacks) == (0, 0)
+
+
 def test_a_write_after_a_commit_is_still_seen(make_event, ends):
     """The mark of a write belongs to its transaction, and the next one starts clean."""
     event = make_event()
@@ -117,6 +144,12 @@ def request_app(tmp_path):
         db.session.flush()
         return "left without a commit"
 
+    @app.get("/_test/refused")
+    def refused_after_a_write():
+        db.session.add(Participant(public_id="refused", event_id=event_id))
+        db.session.flush()
+        raise InvalidInput("refused after a write", "invalid_test")
+
     @app.get("/_test/failing")
     def failing_read():
         db.session.scalar(select(Event.code))
@@ -135,6 +168,16 @@ def test_a_requests_read_ends_with_commit_and_its_unfinished_write_is_dropped(re
     assert (ends.commits, ends.rollbacks) == (1, 0)
     assert client.get("/_test/unfinished").status_code == 200
     assert ends.commits == 1
+    assert client.get("/_test/read").text == "0"
+
+
+def test_a_request_refused_after_a_write_is_rolled_back(request_app):
+    """A handled error reaches the teardown as a normal answer: its write must not stay."""
+    with request_app.app_context():
+        ends = TransactionEnds(db.engine)
+    client = request_app.test_client()
+    assert client.get("/_test/refused").status_code == 400
+    assert (ends.commits, ends.rollbacks) == (0, 1)
     assert client.get("/_test/read").text == "0"
 
 

@@ -100,10 +100,18 @@ def track_writes(engine: Engine) -> None:
 
     @sa_event.listens_for(engine, "before_cursor_execute")
     def _note(connection, _cursor, statement, _parameters, _context, _executemany) -> None:
-        # Anything not a plain SELECT counts, BEGIN IMMEDIATE and SAVEPOINT included:
-        # a false alarm only costs the ROLLBACK every read paid before.
-        if statement.lstrip()[:6].upper() != "SELECT":
-            connection.info[WROTE] = True
+        note_statement(connection, statement)
+
+
+def note_statement(connection, statement: str) -> None:
+    """Mark the connection's transaction as written unless the statement is a SELECT.
+
+    Anything else counts, BEGIN IMMEDIATE and SAVEPOINT included: a false alarm only
+    costs the ROLLBACK every read paid before. SQL run on the driver's own cursor
+    (voting.driversql) passes here too, as SQLAlchemy's events do not see it.
+    """
+    if statement[:16].lstrip()[:6].upper() != "SELECT":
+        connection.info[WROTE] = True
 
 
 def end_read() -> None:
@@ -115,23 +123,34 @@ def end_read() -> None:
     is rolled back as before: this never stores what a handler left unfinished. Falls
     back to a rollback when the commit fails (a broken transaction, a lost connection).
     """
+    if not db.session.registry.has():  # nothing used the database in this context
+        return
     session = db.session()
     if not session.in_transaction():
         return
-    if session.new or session.dirty or session.deleted or session.connection().info.get(WROTE):
-        session.rollback()
-        return
     try:
-        session.commit()
+        if _holds_writes(session):
+            session.rollback()
+        else:
+            session.commit()
     except Exception:  # noqa: BLE001 - ending the transaction is all that matters here
         session.rollback()
 
 
+def _holds_writes(session) -> bool:
+    """Say whether the session's transaction wrote, or holds changes not yet flushed."""
+    if session.new or session.dirty or session.deleted:
+        return True
+    # One engine, so the transaction's one connection (no binds are configured).
+    return bool(session.connection().info.get(WROTE))
+
+
 def end_context_reads(error: BaseException | None) -> None:
-    """Teardown: end a request's or socket event's read transaction with end_read.
+    """Teardown: end a request's or socket event's transaction with end_read.
 
     Runs before Flask-SQLAlchemy's own teardown removes the session, which would roll
-    back. A failed request is left to that rollback.
+    back. An unhandled exception is left to that rollback; a handled error (a 4xx
+    answer) goes through end_read's checks, so whatever it wrote is rolled back.
     """
     if error is not None:
         return
@@ -139,6 +158,10 @@ def end_context_reads(error: BaseException | None) -> None:
         end_read()
     except Exception:  # noqa: BLE001 - the session's removal that follows cleans up
         current_app.logger.warning("ending a read transaction failed", exc_info=True)
+    except BaseException:
+        # Flask skips the teardowns after one that raises: hand the connection back.
+        db.session.remove()
+        raise
 
 
 def lock_row(model, row_id: int, *, shared: bool):

@@ -25,6 +25,7 @@ from sqlalchemy import Column
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 
+from voting.database import note_statement
 from voting.extensions import db
 
 
@@ -105,6 +106,7 @@ def _driver_cursor(sql: str, params, *, many: bool):
     it instead of failing on it (which would skip the caller's error handling).
     """
     connection = db.session.connection()
+    note_statement(connection, sql)  # for end_read: SQLAlchemy's events do not see this
     dialect = connection.dialect
     cursor = connection.connection.driver_connection.cursor()
     text = _driver_sql(sql, dialect.paramstyle)

@@ -5,6 +5,8 @@ whole room out while letting one person script thousands of requests from a mobi
 network. Limits here are keyed by who acts: the participant id of a phone, the email
 of a registration or a sign-in. The same check serves Socket.IO events and HTTP forms,
 so sending the same thing over the other transport does not double a person's quota.
+One limit has no person behind it: reads of the public results API (a stage graphic, a
+script) are counted per address.
 Counters live in the storage of RATELIMIT_STORAGE_URI, as Flask-Limiter's do: this
 process's memory by default (`SweptMemoryStorage`), shared through Redis when several
 processes run.
@@ -36,7 +38,8 @@ DEFAULT_LIMITS: dict[str, str] = {
     "register": "5 per 10 minutes; 20 per day",
     "login": "10 per 15 minutes",  # failed sign-ins of one account
     # Reads of a poll's results by one address (a stage graphic polling, a script): no
-    # person to count there, and Flask-Limiter's own check was a quarter of the request.
+    # person to count there, and this check costs a tenth of the request less than
+    # Flask-Limiter's (docs/benchmarks.md).
     "results": "6000 per minute",
 }
 

@@ -1856,7 +1856,7 @@ def push_results(poll_id: int, *, participants: bool) -> None:
     _refresh_snapshot_results(poll.event_id, poll_id, public)
     if poll.status != PollStatus.draft:  # a draft's results are no one's to see
         _keep_public_results(poll.event_id, poll_id, _without_echo(public))
-    end_read()  # the worker's session is reused: keep its prepared statements
+    end_read()  # COMMIT, not ROLLBACK: the connection keeps its prepared statements
 
 
 def _staff_tally_differs(poll: Poll) -> bool:
