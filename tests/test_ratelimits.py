@@ -69,6 +69,7 @@ def test_votes_over_the_quota_are_refused_and_change_nothing(
     assert refused["ok"] is False
     assert refused["error"] == "rate_limited"
     assert "Wait a moment" in refused["message"]
+    assert 1 <= refused["retry_after"] <= 60  # when the minute's window ends
     assert database_fingerprint() == before
     # The neighbour on the same wifi votes as usual.
     _, neighbour = phone_socket(app, socket_for, "RATE01")
@@ -88,6 +89,7 @@ def test_results_api_reads_are_limited_per_address(app, make_event, make_poll, l
     assert refused.status_code == 429
     assert refused.get_json()["error"] == "rate_limited"
     assert "Wait a moment" in refused.get_json()["message"]
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
     stage = app.test_client()
     stage.environ_base["REMOTE_ADDR"] = "198.51.100.2"
     assert stage.get(url).get_json()["total"] == 0
@@ -106,6 +108,7 @@ def test_questions_share_one_quota_over_socket_and_form(app, socket_for, make_ev
     response = client.post("/e/RATE02/qna", data={"csrf_token": token, "text": "Anyone else?"})
     assert response.status_code == 429
     assert "You have sent many questions" in response.get_data(as_text=True)
+    assert 1 <= int(response.headers["Retry-After"]) <= 60
     assert db.session.scalar(select(func.count()).select_from(QnaQuestion)) == 2
 
 
@@ -147,6 +150,7 @@ def test_registration_is_limited_per_email_not_per_address(
     )
     assert response.status_code == 429
     assert "Too many registrations for this email address" in response.get_data(as_text=True)
+    assert 1 <= int(response.headers["Retry-After"]) <= 60
     # A colleague on the same wifi registers as usual.
     colleague = app.test_client()
     token = page_token(colleague, "/e/RATE04/register")
@@ -174,9 +178,32 @@ def test_failed_sign_ins_are_limited_per_account(app, make_user, page_token, lim
     response = guesser.post("/login", data=data)
     assert response.status_code == 429
     assert "Too many failed sign-ins for this account" in response.get_data(as_text=True)
-    # Another account from the same address signs in.
+    assert 1 <= int(response.headers["Retry-After"]) <= 60
+    # Another account from the same address signs in, and is told of no wait.
     data = {"email": colleague.email, "password": PASSWORD, "csrf_token": token}
-    assert guesser.post("/login", data=data).status_code == 302
+    signed_in = guesser.post("/login", data=data)
+    assert signed_in.status_code == 302
+    assert "Retry-After" not in signed_in.headers
+
+
+def test_the_wait_is_until_the_last_full_window_ends(app, limited, monkeypatch):
+    """Two windows: the refusal names the later end of the windows that are full."""
+    limited(vote="2 per 10 seconds; 3 per minute")
+    clock = [1000.0]
+    storage = app.extensions["person_rate_limits"].strategy.storage
+    monkeypatch.setattr(storage, "now", lambda: clock[0])
+    for moment in (1000.0, 1001.0, 1011.0):
+        clock[0] = moment
+        ratelimits.check("vote", "phone-1")
+    clock[0] = 1012.0
+    with pytest.raises(ratelimits.RateLimited) as refused:
+        ratelimits.check("vote", "phone-1")  # 2 of 2 in its 10 s, 4 of 3 in the minute
+    assert refused.value.retry_after == 48  # the minute's window ends at 1060
+    assert refused.value.as_ack()["retry_after"] == 48
+    clock[0] = 1059.5
+    with pytest.raises(ratelimits.RateLimited) as refused:
+        ratelimits.check("vote", "phone-1")
+    assert refused.value.retry_after == 1  # half a second, in whole seconds
 
 
 def test_limits_are_off_when_rate_limiting_is_disabled(app, socket_for, make_event, make_poll):
@@ -267,6 +294,10 @@ def test_http_limits_count_in_the_swept_memory_by_default(tmp_path):
             assert refused.status_code == 429
             assert refused.get_json()["error"] == "rate_limited"  # as the app's own limits
             assert int(refused.headers["Retry-After"]) > 0
+            # The results are counted by voting.ratelimits alone: Flask-Limiter skips them.
+            results = client.get("/api/v1/events/NOPE/polls/1/results")
+            assert results.status_code == 404
+            assert "X-RateLimit-Remaining" not in results.headers
             assert isinstance(limiter.storage, ratelimits.SweptMemoryStorage)
             person_limits = app.extensions["person_rate_limits"].strategy
             assert isinstance(person_limits.storage, ratelimits.SweptMemoryStorage)
@@ -290,7 +321,8 @@ def test_unreachable_counters_count_in_this_process_and_say_so_once(limited, app
     ratelimits.spend("vote", "phone-1")  # the second of two
     with pytest.raises(ratelimits.RateLimited):
         ratelimits.refuse_if_spent("vote", "phone-1")
-    with pytest.raises(ratelimits.RateLimited):
+    with pytest.raises(ratelimits.RateLimited) as refused:
         ratelimits.check("vote", "phone-1")
+    assert 1 <= refused.value.retry_after <= 60  # from the counters that refused
     ratelimits.check("vote", "phone-2")  # another person's own count
     assert caplog.text.count("rate limits counted in this process only") == 1

@@ -169,6 +169,7 @@ def _init_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=i18n.select_locale)
     i18n.init_app(app)
     ratelimits.init_app(app)  # first: it sets the storage options Flask-Limiter uses
+    app.after_request(ratelimits.add_retry_after)
     limiter.init_app(app)
     socketio.init_app(
         app,

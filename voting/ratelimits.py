@@ -15,11 +15,12 @@ processes run.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from dataclasses import dataclass, field
 
-from flask import current_app
+from flask import Response, current_app, g
 from flask_babel import gettext as _
 from limits import RateLimitItem, parse_many
 from limits.errors import StorageError
@@ -45,10 +46,18 @@ DEFAULT_LIMITS: dict[str, str] = {
 
 
 class RateLimited(VotingError):
-    """One person sent too much in too short a time; try again later."""
+    """One person sent too much in too short a time; try again in `retry_after` seconds."""
 
     code = "rate_limited"
     status = 429
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+    def as_ack(self) -> dict:
+        """Return the error acknowledgement with the seconds to wait before trying again."""
+        return {**super().as_ack(), "retry_after": self.retry_after}
 
 
 class SweptMemoryStorage(Storage):
@@ -199,50 +208,94 @@ def _storage_options(uri: str) -> dict:
 def check(action: str, person: str | int | None) -> None:
     """Count one `action` of `person`; raise RateLimited when a limit is exceeded."""
     limits = _limits_for(person)
-    if limits is not None and not _within(limits, action, str(person), count=True):
-        raise RateLimited(_message(action), "rate_limited")
+    if limits is not None:
+        _refuse_if_over(limits, action, str(person), count=True)
 
 
 def refuse_if_spent(action: str, person: str | int | None) -> None:
     """Raise RateLimited if `person` has no `action` left, without counting this one."""
     limits = _limits_for(person)
-    if limits is not None and not _within(limits, action, str(person), count=False):
-        raise RateLimited(_message(action), "rate_limited")
+    if limits is not None:
+        _refuse_if_over(limits, action, str(person), count=False)
 
 
 def spend(action: str, person: str | int | None) -> None:
     """Count one `action` of `person` after the fact (e.g. a failed sign-in)."""
     limits = _limits_for(person)
     if limits is not None:
-        _within(limits, action, str(person), count=True)
+        _count(limits, action, str(person), count=True)
 
 
-def _within(limits: PersonLimits, action: str, person: str, *, count: bool) -> bool:
-    """Say whether `person` is within every window of `action`, counting this one if asked.
+def _refuse_if_over(limits: PersonLimits, action: str, person: str, *, count: bool) -> None:
+    """Raise RateLimited unless `person` is within every window of `action`."""
+    within, strategy = _count(limits, action, person, count=count)
+    if not within:
+        wait = _seconds_until_free(strategy, limits.rates[action], action, person)
+        # Views answer refusals in many ways (an error page, a form shown again with its
+        # message); noting the wait here lets one after_request hook give each the header.
+        g.retry_after = wait
+        raise RateLimited(_message(action), wait)
 
-    Falls back to this process's own counters when the shared ones fail (logged).
+
+def _count(
+    limits: PersonLimits, action: str, person: str, *, count: bool
+) -> tuple[bool, FixedWindowRateLimiter]:
+    """Say whether `person` is within `action`'s windows, and by which counters.
+
+    Counts this attempt if asked. Falls back to this process's own counters when the
+    shared ones fail (logged).
     """
-
-    def ask(strategy: FixedWindowRateLimiter) -> bool:
-        rates = limits.rates[action]
-        if count and isinstance(strategy.storage, SweptMemoryStorage):
-            # Counters in this process's memory: all windows in one call, no storage
-            # errors to wrap; the same keys and counts as strategy.hit would give.
-            windows = [
-                (rate.key_for(action, person), rate.get_expiry(), rate.amount) for rate in rates
-            ]
-            return strategy.storage.hit_all(windows)
-        method = strategy.hit if count else strategy.test
-        # Every window is asked (no short cut): each counts the attempt, so a person held
-        # back by the minute limit does not also get a fresh hour.
-        answers = [method(rate, action, person) for rate in rates]
-        return all(answers)
-
+    rates = limits.rates[action]
     try:
-        return ask(limits.strategy)
+        return _within(limits.strategy, rates, action, person, count), limits.strategy
     except StorageError as error:
         _log_storage_failure(error)
-        return ask(limits.fallback)
+        return _within(limits.fallback, rates, action, person, count), limits.fallback
+
+
+def _within(
+    strategy: FixedWindowRateLimiter,
+    rates: list[RateLimitItem],
+    action: str,
+    person: str,
+    count: bool,
+) -> bool:
+    """Say whether `person` is within every window of `action`, counting this one if asked."""
+    if count and isinstance(strategy.storage, SweptMemoryStorage):
+        # Counters in this process's memory: all windows in one call, no storage
+        # errors to wrap; the same keys and counts as strategy.hit would give.
+        windows = [(rate.key_for(action, person), rate.get_expiry(), rate.amount) for rate in rates]
+        return strategy.storage.hit_all(windows)
+    method = strategy.hit if count else strategy.test
+    # Every window is asked (no short cut): each counts the attempt, so a person held
+    # back by the minute limit does not also get a fresh hour.
+    answers = [method(rate, action, person) for rate in rates]
+    return all(answers)
+
+
+def add_retry_after(response: Response) -> Response:
+    """Tell a client refused by these limits (429) when to try again (Retry-After)."""
+    seconds = g.get("retry_after")
+    if seconds is not None and response.status_code == 429:
+        response.headers.setdefault("Retry-After", str(seconds))
+    return response
+
+
+def _seconds_until_free(
+    strategy: FixedWindowRateLimiter, rates: list[RateLimitItem], action: str, person: str
+) -> int:
+    """Return the whole seconds until every full window of `action` has ended (at least 1).
+
+    Asked only after a refusal, so its extra reads cost nothing on the way of a vote. A
+    storage failure here (Redis gone since the count) gives the shortest window's length.
+    """
+    try:
+        stats = [strategy.get_window_stats(rate, action, person) for rate in rates]
+    except StorageError:
+        return max(1, min(rate.get_expiry() for rate in rates))
+    now = getattr(strategy.storage, "now", time.time)()  # tests move the memory's clock
+    ends = [window.reset_time for window in stats if window.remaining == 0]
+    return max(1, math.ceil(max(ends, default=now) - now))
 
 
 _last_failure_log = [0.0]
