@@ -9,6 +9,7 @@ import random
 import re
 import secrets
 from dataclasses import dataclass, field, replace
+from operator import itemgetter
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -1350,7 +1351,7 @@ def _store_secret_ballots(tickets: list[Ticket], polls: dict, participants, weig
     voters = sorted((t.item.poll_id, participants[t.item.owner_key][0]) for t in accepted)
     driversql.insert_rows(_INSERT_POLL_VOTER, voters)
     pairs = zip(_distinct_ballot_ids(len(accepted)), accepted, strict=True)
-    by_ballot = dict(sorted(pairs, key=_first))  # ballots in the order of their random ids
+    by_ballot = dict(sorted(pairs, key=itemgetter(0)))  # ballots in the order of their random ids
     driversql.insert_rows(
         _INSERT_SEALED_BALLOT,
         [
@@ -1383,11 +1384,6 @@ def _distinct_ballot_ids(count: int) -> list[int]:
     while len(ids) < count:
         ids[secrecy.random_ballot_id()] = None
     return list(ids)
-
-
-def _first(pair: tuple):
-    """Return the first item of a pair (a sort key)."""
-    return pair[0]
 
 
 def _no_change_error(request: VoteRequest) -> Conflict:

@@ -97,7 +97,7 @@ def join(payload=None, *_extra):
     except VotingError as error:
         return error.as_ack()
     finally:
-        end_read()
+        end_read()  # the server's per-event teardown does it too; a shared context does not
 
 
 def _parse_join(payload) -> tuple:
@@ -158,7 +158,7 @@ def cast_vote(payload, saved_session):
     except VotingError as error:
         return error.as_ack()
     finally:
-        end_read()
+        end_read()  # the server's per-event teardown does it too; a shared context does not
     return {
         "ok": True,
         "receipt": result.receipt,
