@@ -13,7 +13,7 @@ from tests.vote_path_checks import check_every_ballot_form
 from voting import driversql
 from voting.database import configure_sqlite, end_read
 from voting.extensions import db
-from voting.models import Participant
+from voting.models import Participant, Vote
 from voting.polls.service import _INSERT_PARTICIPANT
 
 
@@ -65,6 +65,40 @@ def test_insert_rows_splits_a_long_insert_and_returns_every_new_row(make_event, 
     stored = dict(db.session.execute(select(Participant.public_id, Participant.id)).all())
     assert sorted(made) == sorted((key, stored[key]) for key in keys)
     assert driversql.insert_rows(_INSERT_PARTICIPANT, []) == []
+
+
+def test_rows_are_split_into_runs_of_a_power_of_two_in_order(monkeypatch):
+    """A few statement texts for every batch size: each prepared once (docs/benchmarks.md)."""
+    rows = [(n, n, n) for n in range(100)]
+    runs = driversql.chunks(rows)
+    assert [len(run) for run in runs] == [64, 32, 4]
+    assert [row for run in runs for row in run] == rows
+    assert [len(run) for run in driversql.chunks(rows[:1])] == [1]
+    monkeypatch.setattr(driversql, "MAX_PARAMETERS", 7)  # at most two rows of three
+    assert [len(run) for run in driversql.chunks(rows[:5])] == [2, 2, 1]
+    assert driversql.chunks([]) == []
+
+
+def test_in_lists_are_padded_with_nulls_that_match_no_row(make_event):
+    event = make_event()
+    assert driversql.padded([1, 2, 3]) == [1, 2, 3, None]
+    assert driversql.padded(range(64)) == list(range(64))
+    assert len(driversql.padded(range(37))) == len(driversql.padded(range(45))) == 64
+    assert driversql.padded([]) == []
+    now = driversql.bind(Participant.__table__.c.created_at, dt.datetime.now(dt.UTC))
+    driversql.insert_rows(_INSERT_PARTICIPANT, [(f"pad-{n}", event.id, now) for n in range(3)])
+    values = driversql.padded(["pad-0", "pad-2", "nobody"])
+    sql = "SELECT public_id FROM participants WHERE public_id IN ({})"
+    found = driversql.rows(sql.format(driversql.in_list(len(values))), values)
+    assert sorted(found) == [("pad-0",), ("pad-2",)]
+
+
+def test_a_binder_converts_many_values_as_bind_does_one(app):
+    as_stored = driversql.binder(Vote.__table__.c.choices)
+    assert as_stored([3, 1]) == driversql.bind(Vote.__table__.c.choices, [3, 1]) == "[3, 1]"
+    assert as_stored(None) is None
+    as_is = driversql.binder(Participant.__table__.c.public_id)  # text: no conversion
+    assert as_is("key") == "key"
 
 
 def test_an_sqlite_without_returning_is_refused_at_start():

@@ -51,12 +51,13 @@ MAX_PARAMETERS = 30_000
 
 
 def insert_rows(sql: str, params: Sequence[Sequence], returning: str = "") -> list[tuple]:
-    """Insert many rows with one multi-row INSERT (per MAX_PARAMETERS) instead of one per row.
+    """Insert many rows with a few multi-row INSERTs instead of one statement per row.
 
-    `sql` is a one-row "INSERT INTO t (a, b) VALUES (?, ?)". On PostgreSQL this is one
-    round trip and one statement, where executemany runs a pipeline with a result per
-    row; on SQLite the two cost about the same. `returning` names columns to return
-    from the inserted rows (e.g. their new ids), sparing a query to read them back.
+    `sql` is a one-row "INSERT INTO t (a, b) VALUES (?, ?)". On PostgreSQL this is a
+    round trip and a statement per run of rows (`chunks`), where executemany runs a
+    pipeline with a result per row; on SQLite the two cost about the same. `returning`
+    names columns to return from the inserted rows (e.g. their new ids), sparing a query
+    to read them back.
     """
     found: list[tuple] = []
     head = sql.rsplit(" VALUES ", 1)[0]
@@ -67,11 +68,23 @@ def insert_rows(sql: str, params: Sequence[Sequence], returning: str = "") -> li
 
 
 def chunks(params: Sequence[Sequence]) -> list[Sequence[Sequence]]:
-    """Split rows of parameters into runs that one statement can carry (MAX_PARAMETERS)."""
+    """Split rows of parameters into runs of a power of two rows (100 = 64 + 32 + 4).
+
+    A statement's text depends on its number of rows, and preparing a 100-row INSERT
+    cost SQLite about as much as running it: with a few sizes only, the driver's
+    statement cache (and psycopg's prepared statements) serve nearly every batch. No run
+    carries more than MAX_PARAMETERS values.
+    """
     if not params:
         return []
-    size = max(1, MAX_PARAMETERS // len(params[0]))
-    return [params[start : start + size] for start in range(0, len(params), size)]
+    largest = 1 << (max(1, MAX_PARAMETERS // len(params[0])).bit_length() - 1)
+    runs: list[Sequence[Sequence]] = []
+    start = 0
+    while start < len(params):
+        size = min(largest, 1 << ((len(params) - start).bit_length() - 1))
+        runs.append(params[start : start + size])
+        start += size
+    return runs
 
 
 def values(count: int, width: int) -> str:
@@ -91,10 +104,39 @@ def in_list(count: int) -> str:
     return ",".join("?" * count)
 
 
+def padded(values: Sequence) -> list:
+    """Return IN-list values padded with NULLs to a power of two (37 values: 64).
+
+    As for `chunks`: a few statement texts, prepared once. A NULL in an IN list matches
+    no row, so the answer is the same.
+    """
+    values = list(values)
+    if not values:
+        return values  # refused by in_list, as before
+    size = 1 << (len(values) - 1).bit_length()
+    return values + [None] * (min(size, MAX_PARAMETERS) - len(values))
+
+
 def bind(column: Column, value):
     """Return `value` in the form the driver stores for this column's type."""
+    return binder(column)(value)
+
+
+def binder(column: Column):
+    """Return a function turning values into what the driver stores for this column.
+
+    Found once for many values: finding the session's engine costs more than the
+    conversion itself.
+    """
     process = _bind_processor(column, db.session.get_bind().dialect)
-    return value if process is None or value is None else process(value)
+    if process is None:
+        return _unchanged
+    return lambda value: None if value is None else process(value)
+
+
+def _unchanged(value):
+    """Return the value as it is (a type the driver takes as it is)."""
+    return value
 
 
 @contextmanager

@@ -982,8 +982,12 @@ _VOTER_ROWS = (
 
 
 def _listed(sql: str, values) -> tuple[str, list]:
-    """Return a statement with an IN list of `values`, and the values as parameters."""
-    values = list(values)
+    """Return a statement with an IN list of `values`, and the values as parameters.
+
+    The list is padded to one of a few lengths (driversql.padded), so that the statement
+    is prepared once rather than for every batch size.
+    """
+    values = driversql.padded(values)
     return sql.format(driversql.in_list(len(values))), values
 
 
@@ -1279,9 +1283,9 @@ def _update_ballots(now, changes: list[tuple]) -> None:
 def _log_votes(entries: list[tuple]) -> None:
     """Append (vote id, poll, participant, receipt, ballot) entries to the vote log."""
     now = driversql.bind(VOTES.c.created_at, utcnow())
+    as_stored = driversql.binder(VOTES.c.choices)
     driversql.insert_rows(
-        _INSERT_VOTE,
-        [(*entry[:4], driversql.bind(VOTES.c.choices, entry[4]), now) for entry in entries],
+        _INSERT_VOTE, [(*entry[:4], as_stored(entry[4]), now) for entry in entries]
     )
 
 
@@ -1299,14 +1303,14 @@ def _store_choices(by_ballot: dict[int, VoteRequest]) -> None:
 
 def _store_answers(by_ballot: dict[int, VoteRequest], polls: dict[int, object]) -> None:
     """Write the open-text answers of a batch onto their ballots (moderated or shown)."""
+    as_stored = driversql.binder(BALLOTS.c.answer_status)
     answers = [
         (
             request.text,
-            driversql.bind(
-                BALLOTS.c.answer_status,
+            as_stored(
                 AnswerStatus.pending
                 if polls[request.poll_id].moderate_answers
-                else AnswerStatus.shown,
+                else AnswerStatus.shown
             ),
             ballot_id,
         )
