@@ -79,18 +79,25 @@ def test_rows_are_split_into_runs_of_a_power_of_two_in_order(monkeypatch):
     assert driversql.chunks([]) == []
 
 
-def test_in_lists_are_padded_with_nulls_that_match_no_row(make_event):
+def test_in_lists_are_padded_with_a_repeated_value_that_changes_no_answer(make_event, monkeypatch):
     event = make_event()
-    assert driversql.padded([1, 2, 3]) == [1, 2, 3, None]
+    assert driversql.padded([1, 2, 3]) == [1, 2, 3, 3]
     assert driversql.padded(range(64)) == list(range(64))
     assert len(driversql.padded(range(37))) == len(driversql.padded(range(45))) == 64
     assert driversql.padded([]) == []
+    monkeypatch.setattr(driversql, "MAX_PARAMETERS", 10)
+    assert len(driversql.padded(range(9))) == 10  # never more than a statement takes
+    monkeypatch.undo()
     now = driversql.bind(Participant.__table__.c.created_at, dt.datetime.now(dt.UTC))
     driversql.insert_rows(_INSERT_PARTICIPANT, [(f"pad-{n}", event.id, now) for n in range(3)])
     values = driversql.padded(["pad-0", "pad-2", "nobody"])
-    sql = "SELECT public_id FROM participants WHERE public_id IN ({})"
-    found = driversql.rows(sql.format(driversql.in_list(len(values))), values)
-    assert sorted(found) == [("pad-0",), ("pad-2",)]
+    listed = driversql.in_list(len(values))
+    for sql, expected in (
+        ("SELECT public_id FROM participants WHERE public_id IN ({})", ["pad-0", "pad-2"]),
+        ("SELECT public_id FROM participants WHERE public_id NOT IN ({})", ["pad-1"]),
+    ):
+        found = driversql.rows(sql.format(listed), values)
+        assert sorted(key for (key,) in found) == expected
 
 
 def test_a_binder_converts_many_values_as_bind_does_one(app):

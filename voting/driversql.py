@@ -45,8 +45,8 @@ def execute_many(sql: str, params: Sequence[Sequence]) -> None:
         cursor.executemany(text, params)
 
 
-# Both engines take far more (SQLite 32,766 since 3.32, PostgreSQL 65,535); a vote
-# batch stays well below, so one statement nearly always carries a whole batch.
+# Both engines take more (SQLite 32,766 since 3.32, PostgreSQL 65,535); a vote batch
+# stays well below, so its rows are split only into the runs `chunks` makes.
 MAX_PARAMETERS = 30_000
 
 
@@ -72,8 +72,10 @@ def chunks(params: Sequence[Sequence]) -> list[Sequence[Sequence]]:
 
     A statement's text depends on its number of rows, and preparing a 100-row INSERT
     cost SQLite about as much as running it: with a few sizes only, the driver's
-    statement cache (and psycopg's prepared statements) serve nearly every batch. No run
-    carries more than MAX_PARAMETERS values.
+    statement cache serves nearly every batch. On PostgreSQL each run is a round trip
+    (one per 1 bit of the row count: 3 for 100 rows, at most 7 below 256), which
+    measured no slower there (docs/benchmarks.md). No run carries more than
+    MAX_PARAMETERS values.
     """
     if not params:
         return []
@@ -105,16 +107,17 @@ def in_list(count: int) -> str:
 
 
 def padded(values: Sequence) -> list:
-    """Return IN-list values padded with NULLs to a power of two (37 values: 64).
+    """Return IN-list values padded to a power of two by repeating the last (37 values: 64).
 
-    As for `chunks`: a few statement texts, prepared once. A NULL in an IN list matches
-    no row, so the answer is the same.
+    As for `chunks`: a few statement texts, prepared once. A value listed twice changes
+    no IN (nor NOT IN), and keeps the parameters' types as they were. Lists longer than
+    half of MAX_PARAMETERS are padded to MAX_PARAMETERS only.
     """
     values = list(values)
     if not values:
         return values  # refused by in_list, as before
-    size = 1 << (len(values) - 1).bit_length()
-    return values + [None] * (min(size, MAX_PARAMETERS) - len(values))
+    size = min(1 << (len(values) - 1).bit_length(), MAX_PARAMETERS)
+    return values + [values[-1]] * (size - len(values))
 
 
 def bind(column: Column, value):

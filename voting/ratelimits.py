@@ -223,12 +223,27 @@ def spend(action: str, person: str | int | None) -> None:
     """Count one `action` of `person` after the fact (e.g. a failed sign-in)."""
     limits = _limits_for(person)
     if limits is not None:
-        _count(limits, action, str(person), count=True)
+        _ask(limits, action, str(person), count=True)
+
+
+def add_retry_after(response: Response) -> Response:
+    """Tell a client refused by these limits (429) when to try again (Retry-After).
+
+    Flask-Limiter's header, set on every answer of the views it counts, may already be
+    there with its own per-address window: the longer wait of the two is the true one.
+    """
+    seconds = g.pop("retry_after", None)
+    if seconds is not None and response.status_code == 429:
+        given = response.headers.get("Retry-After", "")
+        if given.isdigit():
+            seconds = max(seconds, int(given))
+        response.headers["Retry-After"] = str(seconds)
+    return response
 
 
 def _refuse_if_over(limits: PersonLimits, action: str, person: str, *, count: bool) -> None:
     """Raise RateLimited unless `person` is within every window of `action`."""
-    within, strategy = _count(limits, action, person, count=count)
+    within, strategy = _ask(limits, action, person, count=count)
     if not within:
         wait = _seconds_until_free(strategy, limits.rates[action], action, person)
         # Views answer refusals in many ways (an error page, a form shown again with its
@@ -237,20 +252,20 @@ def _refuse_if_over(limits: PersonLimits, action: str, person: str, *, count: bo
         raise RateLimited(_message(action), wait)
 
 
-def _count(
+def _ask(
     limits: PersonLimits, action: str, person: str, *, count: bool
 ) -> tuple[bool, FixedWindowRateLimiter]:
-    """Say whether `person` is within `action`'s windows, and by which counters.
+    """Say whether `person` is within `action`'s windows, and which counters said so.
 
     Counts this attempt if asked. Falls back to this process's own counters when the
     shared ones fail (logged).
     """
     rates = limits.rates[action]
     try:
-        return _within(limits.strategy, rates, action, person, count), limits.strategy
+        return _within(limits.strategy, rates, action, person, count=count), limits.strategy
     except StorageError as error:
         _log_storage_failure(error)
-        return _within(limits.fallback, rates, action, person, count), limits.fallback
+        return _within(limits.fallback, rates, action, person, count=count), limits.fallback
 
 
 def _within(
@@ -258,6 +273,7 @@ def _within(
     rates: list[RateLimitItem],
     action: str,
     person: str,
+    *,
     count: bool,
 ) -> bool:
     """Say whether `person` is within every window of `action`, counting this one if asked."""
@@ -273,20 +289,13 @@ def _within(
     return all(answers)
 
 
-def add_retry_after(response: Response) -> Response:
-    """Tell a client refused by these limits (429) when to try again (Retry-After)."""
-    seconds = g.get("retry_after")
-    if seconds is not None and response.status_code == 429:
-        response.headers.setdefault("Retry-After", str(seconds))
-    return response
-
-
 def _seconds_until_free(
     strategy: FixedWindowRateLimiter, rates: list[RateLimitItem], action: str, person: str
 ) -> int:
     """Return the whole seconds until every full window of `action` has ended (at least 1).
 
-    Asked only after a refusal, so its extra reads cost nothing on the way of a vote. A
+    Asked only after a refusal: nothing on the way of an accepted vote. With Redis it
+    reads each window's count and expiry again (two round trips per window), and a
     storage failure here (Redis gone since the count) gives the shortest window's length.
     """
     try:

@@ -956,8 +956,8 @@ _VOTE_ROWS = (
 _PARTICIPANT_ROWS = "SELECT public_id, id, event_id FROM participants WHERE public_id IN ({})"
 _BALLOT_ROWS = "SELECT participant_id, id FROM ballots WHERE poll_id = ? AND participant_id IN ({})"
 _CLEAR_CHOICES = "DELETE FROM ballot_choices WHERE ballot_id IN ({})"
-# Every changed ballot of a batch in one statement: (ballot id, receipt, weight) rows.
-# VALUES columns are named column1, column2, ... on both engines.
+# Changed ballots of a batch in a few statements (driversql.chunks): (ballot id, receipt,
+# weight) rows. VALUES columns are named column1, column2, ... on both engines.
 _UPDATE_BALLOTS = (
     "UPDATE ballots SET updated_at = ?, receipt = changes.column2, weight = changes.column3"
     " FROM (VALUES {}) AS changes WHERE ballots.id = changes.column1"

@@ -97,7 +97,9 @@ def join(payload=None, *_extra):
     except VotingError as error:
         return error.as_ack()
     finally:
-        end_read()  # the server's per-event teardown does it too; a shared context does not
+        # A server's per-event teardown does this too; here for a context that several
+        # events share (the tests' one), which that teardown does not end per event.
+        end_read()
 
 
 def _parse_join(payload) -> tuple:
@@ -158,7 +160,9 @@ def cast_vote(payload, saved_session):
     except VotingError as error:
         return error.as_ack()
     finally:
-        end_read()  # the server's per-event teardown does it too; a shared context does not
+        # A server's per-event teardown does this too; here for a context that several
+        # events share (the tests' one), which that teardown does not end per event.
+        end_read()
     return {
         "ok": True,
         "receipt": result.receipt,
