@@ -9,8 +9,8 @@ the connection the session already holds, so the batch stays one transaction wit
 rest of the session's work and commits through it. Driver errors come out as
 SQLAlchemy's exceptions (IntegrityError, OperationalError, ...), as the callers expect.
 
-SQL is written with `?` placeholders (SQLite's style); `in_list(n)` writes the
-placeholders of an IN list. Values must already be what the driver takes: `bind`
+SQL is written with `?` placeholders (SQLite's style); `listed(sql, values)` fills in
+the placeholders of an IN list. Values must already be what the driver takes: `bind`
 turns a Python value into the form a column's type stores (SQLite has no datetime
 type, for one, and SQLAlchemy writes a fixed text format that every reader expects).
 """
@@ -104,6 +104,16 @@ def in_list(count: int) -> str:
     if count < 1:
         raise ValueError("an IN list needs at least one value")
     return ",".join("?" * count)
+
+
+def listed(sql: str, values) -> tuple[str, list]:
+    """Fill a statement's `{}` with an IN list of `values`; return it and its parameters.
+
+    The list is padded to one of a few lengths (`padded`), so that the statement is
+    prepared once rather than for every batch size.
+    """
+    values = padded(values)
+    return sql.format(in_list(len(values))), values
 
 
 def padded(values: Sequence) -> list:

@@ -302,7 +302,7 @@ def _seconds_until_free(
         stats = [strategy.get_window_stats(rate, action, person) for rate in rates]
     except StorageError:
         return max(1, min(rate.get_expiry() for rate in rates))
-    now = getattr(strategy.storage, "now", time.time)()  # tests move the memory's clock
+    now = getattr(strategy.storage, "now", time.time)()  # the clock its windows end in
     ends = [window.reset_time for window in stats if window.remaining == 0]
     return max(1, math.ceil(max(ends, default=now) - now))
 

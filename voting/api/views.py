@@ -198,7 +198,7 @@ def _counted_by_ratelimits() -> bool:
     """Say whether Flask-Limiter should skip this request: the results are counted below.
 
     A filter rather than `limiter.exempt`: an exempt view still costs Flask-Limiter's
-    lookup of its limits on every request, a tenth of this one's CPU (benchmarks.md).
+    lookup of its limits on every request, 9 % of this one's samples (benchmarks.md).
     """
     return request.endpoint == "api.results"
 

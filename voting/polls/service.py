@@ -981,16 +981,6 @@ _VOTER_ROWS = (
 )
 
 
-def _listed(sql: str, values) -> tuple[str, list]:
-    """Return a statement with an IN list of `values`, and the values as parameters.
-
-    The list is padded to one of a few lengths (driversql.padded), so that the statement
-    is prepared once rather than for every batch size.
-    """
-    values = driversql.padded(values)
-    return sql.format(driversql.in_list(len(values))), values
-
-
 def _lock_polls(poll_ids: set[int]) -> dict[int, object]:
     """Load the batch's polls under a shared lock (PostgreSQL; SQLite holds the write lock)."""
     query = _POLL_ROWS if is_sqlite() else _POLL_ROWS_LOCKED
@@ -1002,7 +992,7 @@ def _option_ids(polls: dict[int, object]) -> dict[int, dict[int, int]]:
     found: dict[int, dict[int, int]] = {poll_id: {} for poll_id in polls}
     if not polls:
         return found
-    for poll_id, option_id, position in driversql.rows(*_listed(_OPTION_ROWS, polls)):
+    for poll_id, option_id, position in driversql.rows(*driversql.listed(_OPTION_ROWS, polls)):
         found[poll_id][option_id] = position
     return found
 
@@ -1018,7 +1008,7 @@ def _blocked_words(requests: list[VoteRequest]) -> dict[int, list[str]]:
 
 def _stored_votes(vote_ids: set[str]) -> dict[str, tuple]:
     """Return earlier submissions with these vote ids: vote_id -> (poll, owner key, receipt, choices)."""
-    rows = driversql.rows(*_listed(_VOTE_ROWS, vote_ids))
+    rows = driversql.rows(*driversql.listed(_VOTE_ROWS, vote_ids))
     return {
         vote_id: (poll_id, owner, receipt, _logged(ballot))
         for vote_id, poll_id, owner, receipt, ballot in rows
@@ -1034,7 +1024,7 @@ def _participant_ids(keys: set[str]) -> dict[str, tuple[int, int]]:
     """Return participant key -> (row id, event id) for the keys that have a row."""
     if not keys:
         return {}
-    rows = driversql.rows(*_listed(_PARTICIPANT_ROWS, keys))
+    rows = driversql.rows(*driversql.listed(_PARTICIPANT_ROWS, keys))
     return {key: (row_id, event_id) for key, row_id, event_id in rows}
 
 
@@ -1225,7 +1215,7 @@ def _store_ballots(tickets: list[Ticket], polls: dict, participants, weights: di
     now = driversql.bind(BALLOTS.c.created_at, utcnow())
     changed = [pair for pair in final if pair in existing]
     if changed:
-        driversql.rows(*_listed(_CLEAR_CHOICES, [existing[pair] for pair in changed]))
+        driversql.rows(*driversql.listed(_CLEAR_CHOICES, [existing[pair] for pair in changed]))
         _update_ballots(
             now,
             [
@@ -1331,7 +1321,7 @@ def _store_secret_ballots(tickets: list[Ticket], polls: dict, participants, weig
     voted: set[tuple[int, int]] = set()
     for poll_id in {t.item.poll_id for t in tickets}:
         pids = [participants[t.item.owner_key][0] for t in tickets if t.item.poll_id == poll_id]
-        sql, params = _listed(_VOTER_ROWS, pids)
+        sql, params = driversql.listed(_VOTER_ROWS, pids)
         voted |= set(driversql.rows(sql, [poll_id, *params]))
     accepted: list[Ticket] = []
     for ticket in tickets:
@@ -1413,7 +1403,7 @@ def _ballot_ids(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], int]:
     for poll_id, pid in pairs:
         by_poll.setdefault(poll_id, []).append(pid)
     for poll_id, pids in by_poll.items():
-        sql, params = _listed(_BALLOT_ROWS, pids)
+        sql, params = driversql.listed(_BALLOT_ROWS, pids)
         rows = driversql.rows(sql, [poll_id, *params])
         found.update({(poll_id, pid): ballot_id for pid, ballot_id in rows})
     return found
@@ -1498,7 +1488,7 @@ def my_choices(poll_ids: list[int], participant_key: str | None) -> dict[int, li
     """
     if not participant_key or not poll_ids:
         return {}
-    sql, ids = _listed(_MY_BALLOTS, poll_ids)
+    sql, ids = driversql.listed(_MY_BALLOTS, poll_ids)
     rows = driversql.rows(sql, [participant_key, *ids])
     parts: dict[int, tuple[str, list]] = {}
     for poll_id, kind, option_id, value, position, text in rows:
@@ -1981,7 +1971,7 @@ def secret_voted(poll_ids: list[int], participant_key: str | None) -> list[int]:
     """Return the secret polls in which this participant has voted (not how)."""
     if not poll_ids or not participant_key:
         return []
-    sql, ids = _listed(_POLLS_VOTED_IN, poll_ids)
+    sql, ids = driversql.listed(_POLLS_VOTED_IN, poll_ids)
     return [poll_id for (poll_id,) in driversql.rows(sql, [participant_key, *ids])]
 
 
