@@ -171,7 +171,9 @@ def main() -> None:
     parser.add_argument("--api-requests", type=int, default=1000)
     parser.add_argument("--profile", help="write a py-spy flame graph (SVG) here")
     parser.add_argument(
-        "--gc-threshold", type=int, help="voting serve's (default: serve's 20000; Python's is 700)"
+        "--gc-threshold",
+        type=int,
+        help="voting serve's: new objects collected even while busy (default: serve's)",
     )
     parser.add_argument("--phase", choices=("join", "vote", "api"), default="vote")
     parser.add_argument(

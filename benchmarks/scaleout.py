@@ -49,6 +49,7 @@ from benchmarks.run import (
     cpu_seconds,
     fmt,
     join_storm,
+    own_collections_held,
     platform_line,
     revive,
     set_up_room,
@@ -174,7 +175,8 @@ async def run_scaleout(args, cluster: Cluster, services: dict[str, Service]) -> 
         report["console_on"] = names.get(await upstream_of(http, base, room.console_cookies), "?")
 
         mark = meter.mark()
-        storm = await join_storm(http, base, people, args.join_seconds)
+        with own_collections_held():
+            storm = await join_storm(http, base, people, args.join_seconds)
         storm["cpu_pct"] = meter.since(mark)
         storm["rss_mb"] = server.rss_mb()
         storm["rss_a_mb"], storm["rss_b_mb"] = (app.rss_mb() for app in cluster.apps)
@@ -187,14 +189,16 @@ async def run_scaleout(args, cluster: Cluster, services: dict[str, Service]) -> 
         revived: dict[str, int] = {"burst": await revive(http, base, people)}
 
         mark = meter.mark()
-        report["burst"] = await burst(args, server, display, people, funding, funding_options)
+        with own_collections_held():
+            report["burst"] = await burst(args, server, display, people, funding, funding_options)
         report["burst"]["cpu_pct"] = meter.since(mark)
 
         revived["sustained"] = await revive(http, base, people)
         mark = meter.mark()
-        report["sustained"] = await sustained(
-            args, server, display, people, funding, funding_options
-        )
+        with own_collections_held():
+            report["sustained"] = await sustained(
+                args, server, display, people, funding, funding_options
+            )
         report["sustained"]["cpu_pct"] = meter.since(mark)
 
         revived["close_during_burst"] = await revive(http, base, people)

@@ -14,7 +14,6 @@ from flask_migrate import upgrade
 
 from voting import create_app
 from voting.accounts.service import authenticate, user_for_token
-from voting.cli import tune_garbage_collector
 from voting.extensions import db
 from voting.models import Event
 
@@ -125,18 +124,6 @@ def test_prepare_migrates_and_makes_the_demo_once(tmp_path, monkeypatch):
     assert (tmp_path / "demo-login.txt").stat().st_mode & 0o077 == 0  # a password: owner only
 
 
-def test_serve_collects_garbage_less_often_and_skips_what_start_up_built():
-    """`voting serve` raises the young-generation threshold and freezes start-up's objects."""
-    saved = gc.get_threshold()
-    try:
-        tune_garbage_collector(20_000)
-        assert gc.get_threshold() == (20_000, saved[1], saved[2])
-        assert gc.get_freeze_count() > 0
-    finally:
-        gc.unfreeze()
-        gc.set_threshold(*saved)
-
-
 def test_serve_refuses_a_garbage_collector_threshold_out_of_range(app):
     """A threshold that would collect all the time is refused before anything starts."""
     result = app.test_cli_runner().invoke(args=["serve", "--gc-threshold", "5"])
@@ -144,32 +131,36 @@ def test_serve_refuses_a_garbage_collector_threshold_out_of_range(app):
     assert "--gc-threshold" in result.output
 
 
-def test_serve_tunes_the_collector_before_it_serves(app, monkeypatch):
-    """`voting serve --gc-threshold N` has that threshold in force when serving starts."""
+def test_serve_hands_collection_to_the_quiet_collector_before_it_serves(app, monkeypatch):
+    """`voting serve --gc-threshold N` serves with automatic collection off and a task
+    collecting at quiet moments, or while busy after N new objects."""
     from gevent import pywsgi
 
     from voting import cli
+    from voting.collector import QuietCollector
     from voting.extensions import socketio
 
     seen = []
+    tasks = []
 
     class Server:
         def __init__(self, *_args, **_options) -> None:
             pass
 
         def serve_forever(self) -> None:
-            seen.append(gc.get_threshold()[0])
+            seen.append(gc.isenabled())
 
     monkeypatch.setattr(cli, "_prepare_in_child", lambda no_demo: None)
     monkeypatch.setattr(cli, "_listener", lambda host, port: None)
     monkeypatch.setattr(pywsgi, "WSGIServer", Server)
-    monkeypatch.setattr(socketio, "start_background_task", lambda *args: None)
-    saved = gc.get_threshold()
+    monkeypatch.setattr(socketio, "start_background_task", lambda task, *args: tasks.append(task))
     try:
         result = app.test_cli_runner().invoke(args=["serve", "--gc-threshold", "30000"])
         assert result.exit_code == 0, result.output
         assert "Plenum is running" in result.output
-        assert seen == [30_000]
+        assert seen == [False]
+        collectors = [getattr(task, "__self__", None) for task in tasks]
+        assert [c.busy_limit for c in collectors if isinstance(c, QuietCollector)] == [30_000]
     finally:
         gc.unfreeze()
-        gc.set_threshold(*saved)
+        gc.enable()

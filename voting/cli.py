@@ -90,8 +90,8 @@ def _prepare_in_child(no_demo: bool) -> None:
         raise click.ClickException("Preparing the database failed (see above).")
 
 
-# Allocations between young garbage collections under `voting serve` (tune_garbage_collector).
-GC_YOUNG_THRESHOLD = 20_000
+# New objects after which `voting serve` collects garbage even while busy (voting.collector).
+GC_BUSY_LIMIT = 100_000
 
 
 @click.command("serve")
@@ -101,10 +101,10 @@ GC_YOUNG_THRESHOLD = 20_000
 @click.option("--access-log", is_flag=True, help="Log every HTTP request.")
 @click.option(
     "--gc-threshold",
-    default=GC_YOUNG_THRESHOLD,
+    default=GC_BUSY_LIMIT,
     show_default=True,
     type=click.IntRange(100, 10_000_000),
-    help="Allocations between two young-generation garbage collections (Python's: 700).",
+    help="New objects after which garbage is collected even while busy (else when quiet).",
 )
 @with_appcontext
 def serve(host: str, port: int, no_demo: bool, access_log: bool, gc_threshold: int) -> None:
@@ -144,6 +144,7 @@ def _run_server(app, host: str, port: int, access_log: bool, gc_threshold: int) 
     """Serve HTTP and websockets with gevent's WSGI server on a tuned listening socket."""
     from gevent import pywsgi
 
+    from voting.collector import collect_when_quiet
     from voting.extensions import socketio
 
     _raise_open_files_limit()
@@ -156,7 +157,7 @@ def _run_server(app, host: str, port: int, access_log: bool, gc_threshold: int) 
     server = pywsgi.WSGIServer(_listener(host, port), app, **options)
     socketio.start_background_task(_purge_when_due, app)
     socketio.start_background_task(_close_polls_when_due, app)
-    tune_garbage_collector(gc_threshold)
+    socketio.start_background_task(collect_when_quiet(gc_threshold).run, socketio.sleep)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -224,21 +225,6 @@ def _listener(host: str, port: int):
     sock.bind((host, port))
     sock.listen(4096)
     return sock
-
-
-def tune_garbage_collector(young_threshold: int) -> None:
-    """Collect garbage less often, and never again look at what start-up built."""
-    import gc
-
-    # Every connected phone keeps a few hundred container objects alive (greenlets,
-    # sockets, sessions). With Python's default (a young collection every 700
-    # allocations) a benchmark run with 5,000 phones ran 19 full collections of 0.3 to
-    # 0.7 s each, stopping the world for 9 to 10 s; at 20,000 it ran 3 (1.4 s in all):
-    # what a request allocates then mostly dies young, before it is promoted.
-    gc.collect()
-    gc.freeze()  # the app, its modules and templates live as long as the process
-    _, middle, oldest = gc.get_threshold()
-    gc.set_threshold(young_threshold, middle, oldest)
 
 
 def _raise_open_files_limit() -> None:
