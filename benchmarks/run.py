@@ -259,7 +259,7 @@ def own_collections_held():
     try:
         yield
     finally:
-        gc.enable()
+        gc.enable()  # not nested anywhere: the scenarios run one after another
 
 
 def pct(values: list[float], q: float) -> float:
@@ -648,9 +648,10 @@ async def run_plenum(args, workdir: Path) -> dict:
             # close during a burst, on the focus poll
             # Phones whose socket dropped in the previous scenario reconnect, as they would.
             revived["close_during_burst"] = await revive(http, base, people)
-            report["close_during_burst"] = await close_during_burst(
-                args, http, base, token, server, people, focus, focus_options
-            )
+            with own_collections_held():
+                report["close_during_burst"] = await close_during_burst(
+                    args, http, base, token, server, people, focus, focus_options
+                )
 
             # results API while voting
             # Phones whose socket dropped in the previous scenario reconnect, as they would.

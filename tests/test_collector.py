@@ -40,9 +40,11 @@ def collector(clocks: Clocks, counts=(0, 0, 0), **options) -> tuple[QuietCollect
 
 @pytest.fixture
 def automatic_collection_restored():
-    """Give back CPython's automatic collection and unfreeze, whatever the test did."""
+    """Give back CPython's automatic collection, its thresholds and unfreeze."""
+    thresholds = gc.get_threshold()
     yield
     gc.unfreeze()
+    gc.set_threshold(*thresholds)
     gc.enable()
 
 
@@ -62,12 +64,33 @@ def test_a_busy_process_waits_for_the_busy_limit():
 
 
 def test_collections_cascade_to_older_generations_as_cpython_does():
-    """Every tenth young collection is a middle one, every tenth middle one a full one."""
+    """A middle collection once more than 10 young ones ran, a full one after 10 middle."""
     made, _ = collector(Clocks())
-    assert made.generation_due(0.0, (5_000, 9, 9)) == 0
-    assert made.generation_due(0.0, (5_000, 10, 9)) == 1
-    assert made.generation_due(0.0, (5_000, 10, 10)) == 2
-    assert made.generation_due(0.9, (100_000, 10, 10)) == 2
+    assert made.generation_due(0.0, (5_000, 10, 10)) == 0
+    assert made.generation_due(0.0, (5_000, 11, 10)) == 1
+    assert made.generation_due(0.0, (5_000, 11, 11)) == 2
+
+
+def test_a_busy_process_puts_off_full_collections_ten_times_longer():
+    """A full collection stops every socket: while busy it waits for 100 middle ones."""
+    made, _ = collector(Clocks())
+    assert made.generation_due(0.9, (100_000, 11, 11)) == 1
+    assert made.generation_due(0.9, (100_000, 11, 100)) == 1
+    assert made.generation_due(0.9, (100_000, 11, 101)) == 2
+
+
+def test_quiet_steps_cascade_with_the_real_collector(automatic_collection_restored):
+    """With CPython's own counts, the twelfth quiet collection in a row is a middle one."""
+    collect_when_quiet(100_000)
+    clocks = Clocks()
+    made = QuietCollector(100_000, cpu=lambda: clocks.cpu, clock=lambda: clocks.wall)
+    done = []
+    for _ in range(12):
+        kept = [[] for _ in range(2_000)]  # net new objects, enough for a quiet collection
+        clocks.spend(0.5, busy_share=0.0)
+        done.append(made.step())
+        del kept
+    assert done == [0] * 11 + [1]
 
 
 def test_a_step_measures_the_share_of_a_core_since_the_last_step():
@@ -123,16 +146,25 @@ def test_the_task_steps_a_tick_apart():
 
 
 def test_a_failing_step_hands_collection_back_to_cpython(automatic_collection_restored, caplog):
-    """The task logs the failure, turns automatic collection on again and ends."""
+    """The task logs the failure, turns automatic collection on again (at 20,000, not
+    CPython's 700) and ends."""
 
     def broken_counts() -> tuple[int, int, int]:
         raise RuntimeError("no counts")
 
+    def sleep(_seconds: float) -> None:
+        if len(naps) == 3:  # a task that went on stepping fails here, not by hanging
+            raise AssertionError("the task did not end after its step failed")
+        naps.append(_seconds)
+
+    naps: list[float] = []
     gc.disable()
     made = QuietCollector(100_000, counts=broken_counts)
     with caplog.at_level(logging.ERROR, logger="voting.collector"):
-        made.run(lambda _seconds: None)
+        made.run(sleep)
+    assert len(naps) == 1
     assert gc.isenabled()
+    assert gc.get_threshold()[0] == 20_000
     assert "garbage collection step failed" in caplog.text
 
 
@@ -156,7 +188,10 @@ class Node:
 def test_a_quiet_step_frees_cyclic_garbage_with_the_real_collector(
     automatic_collection_restored,
 ):
-    """With automatic collection off, a cycle survives until a quiet step collects it."""
+    """With automatic collection off, a cycle survives until a quiet step collects it.
+
+    (With it on, CPython could have collected or promoted the nodes before the step.)
+    """
     collect_when_quiet(100_000)
     clocks = Clocks()
     made = QuietCollector(100_000, cpu=lambda: clocks.cpu, clock=lambda: clocks.wall)

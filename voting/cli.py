@@ -90,7 +90,8 @@ def _prepare_in_child(no_demo: bool) -> None:
         raise click.ClickException("Preparing the database failed (see above).")
 
 
-# New objects after which `voting serve` collects garbage even while busy (voting.collector).
+# Net new objects after which `voting serve` collects garbage even while busy
+# (voting.collector).
 GC_BUSY_LIMIT = 100_000
 
 
@@ -104,7 +105,7 @@ GC_BUSY_LIMIT = 100_000
     default=GC_BUSY_LIMIT,
     show_default=True,
     type=click.IntRange(100, 10_000_000),
-    help="New objects after which garbage is collected even while busy (else when quiet).",
+    help="Net new objects after which garbage is collected even while busy (else when quiet).",
 )
 @with_appcontext
 def serve(host: str, port: int, no_demo: bool, access_log: bool, gc_threshold: int) -> None:

@@ -4,14 +4,16 @@ CPython collects when allocations pass a threshold, whatever the server is doing
 thousands of phones connected, each connection replaces a few dozen objects with every
 message it sends (the packet read last, the timer of the next read), and they live until
 its next message. During a vote every young collection therefore found over 100,000 live
-young objects and stopped every socket for 80 to 120 ms, every five seconds; each tenth
+young objects and stopped every socket for 80 to 120 ms, every five seconds; every eleventh
 was a middle one of about 200 ms, and full ones took up to 0.7 s. Collecting found little
 garbage: nearly all of it is freed by reference counting the moment it is dropped.
 
 So `voting serve` turns automatic collection off and collects when the process has been
 quiet (below a quarter of a core over the last half second), with CPython's own cascade
-of generations. While it stays busy it collects only once the young generation has grown
-by `busy_limit` allocations, so that memory stays bounded under endless load.
+of generations. While it stays busy it collects only once `busy_limit` net new objects
+(allocated and not yet freed, gc.get_count()'s first value) have accumulated, so that
+memory stays bounded under endless load; a full collection (0.3 to 0.7 s with thousands
+of phones) then waits for ten times as many middle ones as CPython's would.
 """
 
 from __future__ import annotations
@@ -21,10 +23,17 @@ import logging
 import time
 from collections.abc import Callable
 
-# CPython's cascade: every tenth young collection is a middle one, every tenth middle one
-# a full one (gc.get_threshold()'s default second and third values).
+# CPython's cascade: a middle collection once more than 10 young ones ran since the last,
+# a full one once more than 10 middle ones did (gc.get_threshold()'s defaults).
 YOUNG_PER_MIDDLE = 10
 MIDDLE_PER_FULL = 10
+# While busy, a full collection waits this many times longer: it stops every socket.
+BUSY_FULL_FACTOR = 10
+# If a step fails, CPython collects again by itself at this young threshold, the one that
+# served best before this collector (docs/benchmarks.md), not its default of 700.
+FALLBACK_YOUNG_THRESHOLD = 20_000
+
+log = logging.getLogger(__name__)
 
 
 class QuietCollector:
@@ -44,7 +53,7 @@ class QuietCollector:
     ) -> None:
         self.busy_limit = busy_limit
         self.quiet_share = quiet_share
-        # Fewer new objects than this are not worth even a quiet collection.
+        # Fewer net new objects than this are not worth even a quiet collection.
         self.quiet_minimum = quiet_minimum
         self.tick = tick
         self._cpu, self._clock, self._collect, self._counts = cpu, clock, collect, counts
@@ -53,16 +62,17 @@ class QuietCollector:
     def generation_due(self, busy_share: float, counts: tuple[int, int, int]) -> int | None:
         """Return the generation to collect now (0, 1 or 2), or None.
 
-        `counts` is gc.get_count(): new objects since the last collection, young
+        `counts` is gc.get_count(): net new objects since the last collection, young
         collections since the last middle one, middle ones since the last full one.
         """
         young, young_collections, middle_collections = counts
         quiet = busy_share < self.quiet_share
         if young < (self.quiet_minimum if quiet else self.busy_limit):
             return None
-        if young_collections < YOUNG_PER_MIDDLE:
+        if young_collections <= YOUNG_PER_MIDDLE:
             return 0
-        return 2 if middle_collections >= MIDDLE_PER_FULL else 1
+        full_after = MIDDLE_PER_FULL if quiet else MIDDLE_PER_FULL * BUSY_FULL_FACTOR
+        return 2 if middle_collections > full_after else 1
 
     def step(self) -> int | None:
         """Measure how busy the process was since the last step; collect if due."""
@@ -85,7 +95,9 @@ class QuietCollector:
                 self.step()
             except Exception:
                 # Never leave the process without a collector: CPython's own takes over.
-                logging.getLogger(__name__).exception("garbage collection step failed")
+                log.exception("garbage collection step failed; CPython collects again")
+                _, middle, oldest = gc.get_threshold()
+                gc.set_threshold(FALLBACK_YOUNG_THRESHOLD, middle, oldest)
                 gc.enable()
                 return
 
