@@ -236,9 +236,12 @@ async def with_cpu(server: Server, work, operations: str | None = None) -> dict:
     scenario's result, if it has one.
     """
     before, started = server.cpu_seconds(), time.perf_counter()
+    started_at = time.time()
     with own_collections_held():
         result = await work
     used, elapsed = server.cpu_seconds() - before, time.perf_counter() - started
+    # Wall-clock bounds, to line a scenario up with the server's logs or vmstat.
+    result["started_at"], result["ended_at"] = round(started_at, 3), round(time.time(), 3)
     result["server_cpu_pct"] = 100 * used / elapsed if elapsed > 0 else float("nan")
     if operations is not None:
         count = result.get(operations) or 0

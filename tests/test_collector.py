@@ -48,27 +48,36 @@ def automatic_collection_restored():
     gc.enable()
 
 
-def test_a_quiet_process_collects_the_young_generation_once_worth_it():
-    """Below a quarter of a core, a thousand new objects are enough; fewer are not."""
+def test_a_quiet_process_makes_a_middle_collection_once_worth_it():
+    """Below a quarter of a core, a thousand net new objects are enough; fewer are not."""
     made, _ = collector(Clocks())
     assert made.generation_due(0.1, (999, 0, 0)) is None
-    assert made.generation_due(0.1, (1_000, 0, 0)) == 0
+    assert made.generation_due(0.1, (1_000, 0, 0)) == 1
+
+
+def test_a_quiet_moment_moves_on_what_a_busy_spell_promoted():
+    """After busy young collections, the first quiet step is a middle collection, however
+    few objects are new: the survivors must not wait for a middle collection mid-vote."""
+    made, _ = collector(Clocks())
+    assert made.generation_due(0.1, (10, 3, 0)) == 1
+    assert made.generation_due(0.1, (10, 3, 11)) == 2
 
 
 def test_a_busy_process_waits_for_the_busy_limit():
     """While busy nothing is collected until the young generation reaches the limit."""
     made, _ = collector(Clocks())
     assert made.generation_due(0.9, (99_999, 0, 0)) is None
-    assert made.generation_due(0.25, (99_999, 0, 0)) is None  # a quarter is busy already
+    assert made.generation_due(0.25, (99_999, 5, 0)) is None  # a quarter is busy already
     assert made.generation_due(0.9, (100_000, 0, 0)) == 0
 
 
-def test_collections_cascade_to_older_generations_as_cpython_does():
-    """A middle collection once more than 10 young ones ran, a full one after 10 middle."""
+def test_busy_collections_cascade_to_older_generations_as_cpython_does():
+    """A middle collection once more than 10 young ones ran; quiet, a full one after 10."""
     made, _ = collector(Clocks())
-    assert made.generation_due(0.0, (5_000, 10, 10)) == 0
-    assert made.generation_due(0.0, (5_000, 11, 10)) == 1
-    assert made.generation_due(0.0, (5_000, 11, 11)) == 2
+    assert made.generation_due(0.9, (100_000, 10, 10)) == 0
+    assert made.generation_due(0.9, (100_000, 11, 10)) == 1
+    assert made.generation_due(0.0, (5_000, 0, 10)) == 1
+    assert made.generation_due(0.0, (5_000, 0, 11)) == 2
 
 
 def test_a_busy_process_puts_off_full_collections_ten_times_longer():
@@ -80,7 +89,7 @@ def test_a_busy_process_puts_off_full_collections_ten_times_longer():
 
 
 def test_quiet_steps_cascade_with_the_real_collector(automatic_collection_restored):
-    """With CPython's own counts, the twelfth quiet collection in a row is a middle one."""
+    """With CPython's own counts, quiet steps are middle collections; the twelfth is full."""
     collect_when_quiet(100_000)
     clocks = Clocks()
     made = QuietCollector(100_000, cpu=lambda: clocks.cpu, clock=lambda: clocks.wall)
@@ -90,7 +99,7 @@ def test_quiet_steps_cascade_with_the_real_collector(automatic_collection_restor
         clocks.spend(0.5, busy_share=0.0)
         done.append(made.step())
         del kept
-    assert done == [0] * 11 + [1]
+    assert done == [1] * 11 + [2]
 
 
 def test_a_step_measures_the_share_of_a_core_since_the_last_step():
@@ -100,8 +109,8 @@ def test_a_step_measures_the_share_of_a_core_since_the_last_step():
     clocks.spend(0.5, busy_share=0.9)
     assert made.step() is None
     clocks.spend(0.5, busy_share=0.1)
-    assert made.step() == 0
-    assert collected == [0]
+    assert made.step() == 1
+    assert collected == [1]
 
 
 def test_a_collections_own_work_does_not_make_the_next_step_busy():
@@ -121,10 +130,10 @@ def test_a_collections_own_work_does_not_make_the_next_step_busy():
         counts=lambda: (5_000, 0, 0),
     )
     clocks.spend(0.5, busy_share=0.0)
-    assert made.step() == 0
+    assert made.step() == 1
     clocks.spend(0.5, busy_share=0.1)
-    assert made.step() == 0
-    assert collected == [0, 0]
+    assert made.step() == 1
+    assert collected == [1, 1]
 
 
 def test_the_task_steps_a_tick_apart():
@@ -142,7 +151,7 @@ def test_the_task_steps_a_tick_apart():
     with pytest.raises(KeyboardInterrupt):
         made.run(sleep)
     assert slept == [0.25, 0.25, 0.25]
-    assert collected == [0, 0, 0]
+    assert collected == [1, 1, 1]
 
 
 def test_a_failing_step_hands_collection_back_to_cpython(automatic_collection_restored, caplog):

@@ -92,7 +92,7 @@ def _prepare_in_child(no_demo: bool) -> None:
 
 # Net new objects after which `voting serve` collects garbage even while busy
 # (voting.collector).
-GC_BUSY_LIMIT = 100_000
+GC_BUSY_LIMIT = 200_000
 
 
 @click.command("serve")

@@ -9,11 +9,14 @@ was a middle one of about 200 ms, and full ones took up to 0.7 s. Collecting fou
 garbage: nearly all of it is freed by reference counting the moment it is dropped.
 
 So `voting serve` turns automatic collection off and collects when the process has been
-quiet (below a quarter of a core over the last half second), with CPython's own cascade
-of generations. While it stays busy it collects only once `busy_limit` net new objects
-(allocated and not yet freed, gc.get_count()'s first value) have accumulated, so that
-memory stays bounded under endless load; a full collection (0.3 to 0.7 s with thousands
-of phones) then waits for ten times as many middle ones as CPython's would.
+quiet (below a quarter of a core over the last half second). A quiet collection is at
+least a middle one: what a busy spell promoted (a join storm's connections) moves on to
+the old generation then, instead of being walked by a middle collection during the next
+vote (370 ms once). While it stays busy it collects only once `busy_limit` net new
+objects (allocated and not yet freed, gc.get_count()'s first value) have accumulated, so
+that memory stays bounded under endless load, with CPython's cascade of generations; a
+full collection (0.3 to 0.7 s with thousands of phones) then waits for ten times as many
+middle ones as CPython's would.
 """
 
 from __future__ import annotations
@@ -66,13 +69,15 @@ class QuietCollector:
         collections since the last middle one, middle ones since the last full one.
         """
         young, young_collections, middle_collections = counts
-        quiet = busy_share < self.quiet_share
-        if young < (self.quiet_minimum if quiet else self.busy_limit):
+        if busy_share < self.quiet_share:
+            if young < self.quiet_minimum and young_collections == 0:
+                return None
+            return 2 if middle_collections > MIDDLE_PER_FULL else 1
+        if young < self.busy_limit:
             return None
         if young_collections <= YOUNG_PER_MIDDLE:
             return 0
-        full_after = MIDDLE_PER_FULL if quiet else MIDDLE_PER_FULL * BUSY_FULL_FACTOR
-        return 2 if middle_collections > full_after else 1
+        return 2 if middle_collections > MIDDLE_PER_FULL * BUSY_FULL_FACTOR else 1
 
     def step(self) -> int | None:
         """Measure how busy the process was since the last step; collect if due."""
