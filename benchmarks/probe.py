@@ -173,7 +173,7 @@ def main() -> None:
     parser.add_argument(
         "--gc-threshold",
         type=int,
-        help="voting serve's: new objects collected even while busy (default: serve's)",
+        help="voting serve's: net new objects collected even while busy (default: serve's)",
     )
     parser.add_argument("--phase", choices=("join", "vote", "api"), default="vote")
     parser.add_argument(
