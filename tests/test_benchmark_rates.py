@@ -1,0 +1,44 @@
+"""The benchmark's rates: events per second over the gaps between them, and a generator
+whose sending window is the one its rate asks for."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+
+import pytest
+
+from benchmarks import run
+from benchmarks.run import VoteLog, per_second
+
+
+def test_a_rate_counts_the_gaps_between_events():
+    # 60,000 votes, one every half millisecond: the last is sent 29,999.5 ms after the first.
+    assert per_second(60_000, 1_000.0, 30_999.5) == pytest.approx(2_000)
+    assert per_second(2, 0.0, 500.0) == pytest.approx(2)
+
+
+def test_a_rate_of_fewer_than_two_events_is_unknown():
+    assert math.isnan(per_second(1, 0.0, 10.0))
+    assert math.isnan(per_second(0, 0.0, 0.0))
+    assert math.isnan(per_second(5, 10.0, 10.0))
+
+
+def test_a_backlog_lowers_the_processed_rate():
+    log = VoteLog(ok=1_001, first_ack=0.0, last_ack=1_000.0)
+    assert log.acked_per_s() == pytest.approx(1_000)
+    log.last_ack = 2_000.0  # the same acks, spread over twice the time
+    assert log.acked_per_s() == pytest.approx(500)
+
+
+def test_the_generator_offers_the_rate_it_is_asked_for(monkeypatch):
+    async def instant_cast(person, poll_id, option, log):
+        log.sent += 1
+
+    monkeypatch.setattr(run, "cast", instant_cast)
+    log = VoteLog()
+    asyncio.run(run.vote_at_rate([object()], 1, [1], rate=2_000, total=4_000, log=log))
+    assert log.sent == 4_000
+    # Within 10 ms of the 1,999.5 ms asked for: the sleep before the last vote ends when
+    # that vote is due, whatever the tick.
+    assert log.offered_per_s() == pytest.approx(2_000, rel=0.005)
