@@ -1,5 +1,5 @@
-"""The benchmark's rates: events per second over the gaps between them, and a generator
-whose sending window is the one its rate asks for."""
+"""The benchmark's rates: votes sent over the gaps between them, acks as a steady rate,
+and a generator whose sending window is the one its rate asks for."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import math
 import pytest
 
 from benchmarks import run
-from benchmarks.run import VoteLog, per_second
+from benchmarks.run import VoteLog, per_second, steady_rate
 
 
 def test_a_rate_counts_the_gaps_between_events():
@@ -24,11 +24,23 @@ def test_a_rate_of_fewer_than_two_events_is_unknown():
     assert math.isnan(per_second(5, 10.0, 10.0))
 
 
+def test_the_processed_rate_is_the_steady_rate_of_the_acks():
+    every_millisecond = [float(t) for t in range(1_001)]
+    assert steady_rate(every_millisecond) == pytest.approx(1_000)
+    # One slow ack at the end is a latency, not a slower server.
+    assert steady_rate([*every_millisecond[:-1], 1_050.0]) == pytest.approx(1_000, rel=0.01)
+    assert VoteLog(acked_at=every_millisecond[::-1]).acked_per_s() == pytest.approx(1_000)
+
+
 def test_a_backlog_lowers_the_processed_rate():
-    log = VoteLog(ok=1_001, first_ack=0.0, last_ack=1_000.0)
-    assert log.acked_per_s() == pytest.approx(1_000)
-    log.last_ack = 2_000.0  # the same acks, spread over twice the time
-    assert log.acked_per_s() == pytest.approx(500)
+    # Sent at 1,000/s, acknowledged at 500/s: the server fell behind.
+    assert steady_rate([2.0 * t for t in range(1_001)]) == pytest.approx(500)
+
+
+def test_a_steady_rate_needs_two_moments():
+    assert math.isnan(steady_rate([]))
+    assert math.isnan(steady_rate([5.0]))
+    assert math.isnan(steady_rate([5.0, 5.0, 5.0]))
 
 
 def test_the_generator_offers_the_rate_it_is_asked_for(monkeypatch):
