@@ -677,10 +677,10 @@ async def run_plenum(args, workdir: Path) -> dict:
             # close during a burst, on the focus poll
             # Phones whose socket dropped in the previous scenario reconnect, as they would.
             revived["close_during_burst"] = await revive(http, base, people)
-            with own_collections_held():
-                report["close_during_burst"] = await close_during_burst(
-                    args, http, base, token, server, people, focus, focus_options
-                )
+            report["close_during_burst"] = await with_cpu(
+                server,
+                close_during_burst(args, http, base, token, server, people, focus, focus_options),
+            )
 
             # results API while voting
             # Phones whose socket dropped in the previous scenario reconnect, as they would.

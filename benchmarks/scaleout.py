@@ -147,6 +147,15 @@ class CpuMeter:
         return used
 
 
+async def with_cpu_shares(meter: CpuMeter, work) -> dict:
+    """Run a scenario with the generator's collections held; add each part's CPU share."""
+    mark = meter.mark()
+    with own_collections_held():
+        result = await work
+    result["cpu_pct"] = meter.since(mark)
+    return result
+
+
 async def upstream_of(http: aiohttp.ClientSession, base: str, cookies: str) -> str:
     """The process nginx sends a browser with these cookies to."""
     async with http.get(base + "/static/css/app.css", headers={"Cookie": cookies}) as response:
@@ -174,10 +183,7 @@ async def run_scaleout(args, cluster: Cluster, services: dict[str, Service]) -> 
         report["display_on"] = names.get(await upstream_of(http, base, room.display_cookies), "?")
         report["console_on"] = names.get(await upstream_of(http, base, room.console_cookies), "?")
 
-        mark = meter.mark()
-        with own_collections_held():
-            storm = await join_storm(http, base, people, args.join_seconds)
-        storm["cpu_pct"] = meter.since(mark)
+        storm = await with_cpu_shares(meter, join_storm(http, base, people, args.join_seconds))
         storm["rss_mb"] = server.rss_mb()
         storm["rss_a_mb"], storm["rss_b_mb"] = (app.rss_mb() for app in cluster.apps)
         report["join_storm"] = storm
@@ -188,26 +194,19 @@ async def run_scaleout(args, cluster: Cluster, services: dict[str, Service]) -> 
         }
         revived: dict[str, int] = {"burst": await revive(http, base, people)}
 
-        mark = meter.mark()
-        with own_collections_held():
-            report["burst"] = await burst(args, server, display, people, funding, funding_options)
-        report["burst"]["cpu_pct"] = meter.since(mark)
+        report["burst"] = await with_cpu_shares(
+            meter, burst(args, server, display, people, funding, funding_options)
+        )
 
         revived["sustained"] = await revive(http, base, people)
-        mark = meter.mark()
-        with own_collections_held():
-            report["sustained"] = await sustained(
-                args, server, display, people, funding, funding_options
-            )
-        report["sustained"]["cpu_pct"] = meter.since(mark)
+        report["sustained"] = await with_cpu_shares(
+            meter, sustained(args, server, display, people, funding, funding_options)
+        )
 
         revived["close_during_burst"] = await revive(http, base, people)
-        mark = meter.mark()
-        with own_collections_held():
-            report["close_during_burst"] = await close_during_burst(
-                args, http, base, token, server, people, focus, focus_options
-            )
-        report["close_during_burst"]["cpu_pct"] = meter.since(mark)
+        report["close_during_burst"] = await with_cpu_shares(
+            meter, close_during_burst(args, http, base, token, server, people, focus, focus_options)
+        )
         report["reconnected_before"] = revived
         report["sockets_at_end"] = {
             "A": established(cluster.a.port),
