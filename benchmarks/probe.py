@@ -37,6 +37,7 @@ from benchmarks.run import (
     cpu_seconds,
     join_storm,
     pin,
+    positive,
     raise_open_files,
     set_up_room,
     start_plenum,
@@ -160,15 +161,17 @@ async def requests_at_rate(http, url: str, rate: float, count: int) -> list[floa
     return times
 
 
-def main() -> None:
-    """Parse arguments, run the probe, print the figures."""
+def parse_args(argv=None) -> argparse.Namespace:
+    """Read the command line; counts, rates and durations must be above zero."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--participants", type=int, default=2000)
-    parser.add_argument("--join-seconds", type=float, default=10.0)
-    parser.add_argument("--rate", type=float, default=400.0, help="votes per second")
-    parser.add_argument("--vote-seconds", type=float, default=10.0)
-    parser.add_argument("--api-rate", type=float, default=200.0, help="results API requests/s")
-    parser.add_argument("--api-requests", type=int, default=1000)
+    parser.add_argument("--participants", type=positive(int), default=2000)
+    parser.add_argument("--join-seconds", type=positive(float), default=10.0)
+    parser.add_argument("--rate", type=positive(float), default=400.0, help="votes per second")
+    parser.add_argument("--vote-seconds", type=positive(float), default=10.0)
+    parser.add_argument(
+        "--api-rate", type=positive(float), default=200.0, help="results API requests/s"
+    )
+    parser.add_argument("--api-requests", type=positive(int), default=1000)
     parser.add_argument("--profile", help="write a py-spy flame graph (SVG) here")
     parser.add_argument(
         "--gc-threshold",
@@ -179,7 +182,12 @@ def main() -> None:
     parser.add_argument(
         "--postgres", action="store_true", help="run on a private PostgreSQL server, not SQLite"
     )
-    args = parser.parse_args()
+    return parser.parse_args(argv)
+
+
+def main() -> None:
+    """Parse arguments, run the probe, print the figures."""
+    args = parse_args()
     if not args.profile:
         args.phase = None
     raise_open_files()

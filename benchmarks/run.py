@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import gc
 import json
+import math
 import os
 import random
 import resource
@@ -1026,12 +1027,31 @@ def table(plenum: dict, baseline: dict | None) -> str:
     )
 
 
+def positive(kind: type):
+    """An argparse type: a finite number of `kind` above zero, else a clear refusal."""
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            wanted = "a whole number" if kind is int else "a number"
+            raise argparse.ArgumentTypeError(f"not {wanted}: {text!r}") from None
+        if not (math.isfinite(value) and value > 0):
+            raise argparse.ArgumentTypeError(f"must be above 0: {text!r}")
+        return value
+
+    return parse
+
+
 def parse_args(argv=None):
     """Read the command line."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--participants", type=int, default=5000)
+    parser.add_argument("--participants", type=positive(int), default=5000)
     parser.add_argument(
-        "--scale", type=float, default=1.0, help="multiply every duration and rate (quick runs)"
+        "--scale",
+        type=positive(float),
+        default=1.0,
+        help="multiply every duration and rate (quick runs)",
     )
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument(

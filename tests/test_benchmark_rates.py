@@ -8,7 +8,7 @@ import math
 
 import pytest
 
-from benchmarks import run
+from benchmarks import probe, run
 from benchmarks.run import VoteLog, per_second, steady_rate
 
 
@@ -54,3 +54,22 @@ def test_the_generator_offers_the_rate_it_is_asked_for(monkeypatch):
     # Within 10 ms of the 1,999.5 ms asked for: the sleep before the last vote ends when
     # that vote is due, whatever the tick.
     assert log.offered_per_s() == pytest.approx(2_000, rel=0.005)
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "abc", "nan", "inf", ""])
+def test_the_commands_refuse_a_scale_or_count_that_is_not_above_zero(value, capsys):
+    for parse, option in (
+        (run.parse_args, "--scale"),
+        (run.parse_args, "--participants"),
+        (probe.parse_args, "--rate"),
+        (probe.parse_args, "--participants"),
+    ):
+        with pytest.raises(SystemExit) as stopped:
+            parse([option, value])
+        assert stopped.value.code == 2
+        assert f"argument {option}:" in capsys.readouterr().err
+
+
+def test_the_commands_take_sensible_numbers():
+    assert run.parse_args(["--scale", "0.02", "--participants", "40"]).participants == 40
+    assert probe.parse_args(["--rate", "1800"]).rate == 1800.0
