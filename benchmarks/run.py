@@ -340,6 +340,8 @@ class VoteLog:
     ack_ms: list[float] = field(default_factory=list)
     ok_ids: set[str] = field(default_factory=set)
     acked_at: list[float] = field(default_factory=list)
+    sent_at: list[float] = field(default_factory=list)
+    answered_at: list[float] = field(default_factory=list)
     last_ack: float = 0.0
     first_sent: float = 0.0
     last_sent: float = 0.0
@@ -351,17 +353,39 @@ class VoteLog:
     def acked_per_s(self) -> float:
         """Votes acknowledged per second: the slope of acks counted against their times.
 
-        A least-squares fit over every ack measures the steady rate, which one slow ack
-        at either end would skew in a first-to-last window (the latency figures show
-        those); a server that falls behind still shows, as acks coming slower than sent.
+        A least-squares fit over every ack measures the server's throughput, which one
+        slow ack at either end would skew in a first-to-last window (the latency figures
+        show those). It does not tell whether the server kept up at every moment: one
+        that stalls and then catches up reads near the offered rate. The largest backlog
+        tells that.
         """
         return steady_rate(self.acked_at)
+
+    def largest_backlog(self) -> int:
+        """The most votes sent and not yet answered at any moment of the scenario."""
+        return largest_backlog(self.sent_at, self.answered_at)
 
 
 def per_second(count: int, first_ms: float, last_ms: float) -> float:
     """Rate of `count` events from the first one to the last: they span count - 1 gaps."""
     window = (last_ms - first_ms) / 1000
     return (count - 1) / window if count > 1 and window > 0 else float("nan")
+
+
+def largest_backlog(sent_ms: list[float], answered_ms: list[float]) -> int:
+    """The most events sent and not yet answered at once (an answer at a send's time first).
+
+    A vote never answered (a timeout, a dropped socket) stays in the backlog to the end.
+    """
+    answers = sorted(answered_ms)
+    most = waiting = answered = 0
+    for sent in sorted(sent_ms):
+        while answered < len(answers) and answers[answered] <= sent:
+            answered += 1
+            waiting -= 1
+        waiting += 1
+        most = max(most, waiting)
+    return most
 
 
 def steady_rate(times_ms: list[float]) -> float:
@@ -475,7 +499,8 @@ async def vote_at_rate(
     tick = 0.01
     sent = 0
     while sent < total:
-        due = min(total, int((time.perf_counter() - started) * rate) + 1)
+        # The epsilon: (total - 1) / rate * rate can come out just under total - 1.
+        due = min(total, int((time.perf_counter() - started) * rate + 1e-6) + 1)
         while sent < due:
             person = people[sent % len(people)]
             tasks.append(asyncio.create_task(cast(person, poll_id, random.choice(options), log)))
@@ -501,6 +526,7 @@ async def cast(person: Participant, poll_id: int, option: int, log: VoteLog) -> 
     vote_id = secrets.token_hex(10)
     sent = now_ms()
     log.sent += 1
+    log.sent_at.append(sent)
     try:
         ack = await person.sock.emit(
             "cast_vote",
@@ -511,6 +537,7 @@ async def cast(person: Participant, poll_id: int, option: int, log: VoteLog) -> 
         log.errors[type(error).__name__] = log.errors.get(type(error).__name__, 0) + 1
         return
     done = now_ms()
+    log.answered_at.append(done)
     if ack and ack.get("ok"):
         log.ok += 1
         log.ack_ms.append(done - sent)
@@ -649,8 +676,9 @@ async def run_plenum(args, workdir: Path) -> dict:
             total = int(args.overload_rate * args.overload_seconds)
             peak_rss = [server.rss_mb()]
 
-            async def watch(_elapsed: float) -> None:
-                if int(_elapsed * 100) % 50 == 0:
+            async def watch(elapsed: float) -> None:
+                # Every half second, whenever the send loop's turn falls.
+                if elapsed >= len(peak_rss) * 0.5:
                     peak_rss.append(server.rss_mb())
 
             overload_cpu = await with_cpu(
@@ -670,6 +698,7 @@ async def run_plenum(args, workdir: Path) -> dict:
                 "alive": server.alive(),
                 "ack_p50_ms": pct(log.ack_ms, 50),
                 "ack_max_ms": max(log.ack_ms, default=float("nan")),
+                "backlog_max": log.largest_backlog(),
                 "peak_rss_mb": max(peak_rss),
                 "server_cpu_pct": overload_cpu["server_cpu_pct"],
                 "server_cpu_ms_per_op": overload_cpu["server_cpu_ms_per_op"],
@@ -843,6 +872,8 @@ async def sustained(args, server: Server, display: Display, people, poll_id: int
         # changed vote's id is gone from its table: losses are checked for Plenum only.
         "lost": len(log.ok_ids - stored) if server.name == "plenum" else None,
         "ack_p99_ms": pct(log.ack_ms, 99),
+        "ack_max_ms": max(log.ack_ms, default=float("nan")),
+        "backlog_max": log.largest_backlog(),
         "display_p50_ms": pct(lat, 50),
         "display_p99_ms": pct(lat, 99),
         "latency_samples": len(lat),
@@ -919,6 +950,18 @@ def fmt(value) -> str:
     return str(value)
 
 
+def flow_text(figures: dict) -> str:
+    """Describe an open-loop scenario's rates and its largest backlog."""
+    # Rates to one decimal, as the goals sit at round figures; the backlog also as the
+    # time the offered rate takes to send that many votes.
+    offered, backlog = figures["offered_per_s"], figures["backlog_max"]
+    wait = 1000 * backlog / offered if offered == offered and offered > 0 else float("nan")
+    return (
+        f"offered {offered:,.1f}/s, processed {figures['processed_per_s']:,.1f}/s, "
+        f"largest backlog {backlog} votes ({fmt(wait)} ms of votes)"
+    )
+
+
 def cpu_text(figures: dict, per: str) -> str:
     """Describe the server's CPU over a scenario: per operation and share of one core."""
     if "server_cpu_pct" not in figures:  # the scale-out run reports CPU by process
@@ -953,7 +996,7 @@ def table(plenum: dict, baseline: dict | None) -> str:
     rows.append(
         (
             "sustained",
-            f"offered {fmt(u['offered_per_s'])}/s, processed {fmt(u['processed_per_s'])}/s, {u['lost']} lost; vote-to-display p50 {fmt(u['display_p50_ms'])} ms, p99 {fmt(u['display_p99_ms'])} ms ({u['latency_samples']} samples); ack p99 {fmt(u['ack_p99_ms'])} ms; errors {u['errors'] or 'none'}{cpu_text(u, 'vote')}",
+            f"{flow_text(u)}, {u['lost']} lost; vote-to-display p50 {fmt(u['display_p50_ms'])} ms, p99 {fmt(u['display_p99_ms'])} ms ({u['latency_samples']} samples); ack p99 {fmt(u['ack_p99_ms'])} ms, max {fmt(u['ack_max_ms'])} ms; errors {u['errors'] or 'none'}{cpu_text(u, 'vote')}",
         )
     )
     if "overload" in plenum:  # not in the scale-out scenario
@@ -961,7 +1004,7 @@ def table(plenum: dict, baseline: dict | None) -> str:
         rows.append(
             (
                 "overload",
-                f"offered {fmt(o['offered_per_s'])}/s, acked {fmt(o['acked_per_s'])}/s, {o['lost']} lost, alive {o['alive']}; ack p50 {fmt(o['ack_p50_ms'])} ms, max {fmt(o['ack_max_ms'])} ms; peak RSS {fmt(o['peak_rss_mb'])} MB; refused {o['errors'] or 'none'}{cpu_text(o, 'vote')}",
+                f"offered {fmt(o['offered_per_s'])}/s, acked {fmt(o['acked_per_s'])}/s, {o['lost']} lost, alive {o['alive']}; ack p50 {fmt(o['ack_p50_ms'])} ms, max {fmt(o['ack_max_ms'])} ms; largest backlog {o['backlog_max']} votes; peak RSS {fmt(o['peak_rss_mb'])} MB; refused {o['errors'] or 'none'}{cpu_text(o, 'vote')}",
             )
         )
     c = plenum["close_during_burst"]
@@ -999,7 +1042,7 @@ def table(plenum: dict, baseline: dict | None) -> str:
         rows.append(
             (
                 "baseline sustained",
-                f"offered {fmt(bs['offered_per_s'])}/s, processed {fmt(bs['processed_per_s'])}/s; display p50 {fmt(bs['display_p50_ms'])} ms, p99 {fmt(bs['display_p99_ms'])} ms{cpu_text(bs, 'vote')}",
+                f"{flow_text(bs)}; display p50 {fmt(bs['display_p50_ms'])} ms, p99 {fmt(bs['display_p99_ms'])} ms{cpu_text(bs, 'vote')}",
             )
         )
         bj = baseline["join_storm"]
