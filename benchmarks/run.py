@@ -497,6 +497,7 @@ async def vote_at_rate(
     started = time.perf_counter()
     log.first_sent = now_ms()
     tick = 0.01
+    last_due = started + (total - 1) / rate
     sent = 0
     while sent < total:
         # The epsilon: (total - 1) / rate * rate can come out just under total - 1.
@@ -509,7 +510,6 @@ async def vote_at_rate(
             await during(time.perf_counter() - started)
         # Wake for the last vote when it is due, not at the next tick: a late last vote
         # would stretch the window and lower the offered rate.
-        last_due = started + (total - 1) / rate
         await asyncio.sleep(max(0.0, min(tick, last_due - time.perf_counter())))
     log.last_sent = now_ms()
     await asyncio.gather(*tasks)
